@@ -1,0 +1,29 @@
+# fivestar developer tasks. See README.md.
+.PHONY: venv test demo lint
+
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+# Extra arguments for pytest: make test PYTEST_ARGS='-k ledger -x'
+PYTEST_ARGS ?=
+export PYTEST_ARGS
+
+venv: $(STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+test: venv
+	bash scripts/run_tests.sh
+
+demo: venv
+	$(VENV)/bin/fivestar demo
+
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

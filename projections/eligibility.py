@@ -1,0 +1,226 @@
+"""The ledger projection: registry, facts per branch-year, eligibility, awards, adoptions.
+
+One pass over a batch of events updates every read model and the tracking position in one
+transaction, so a crash between two batches loses nothing and counts nothing twice. The
+facts are folded with ``domain.facts.apply`` and judged with ``domain.evaluation.evaluate``,
+the very functions the Branch aggregate uses to check an award.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import msgspec
+
+from domain import records as r
+from domain.evaluation import Eligibility, evaluate
+from domain.events import BranchEvent, LedgerEvent, RulebookAdopted
+from domain.facts import (
+    BranchFacts,
+    YearFacts,
+    affected_years,
+    apply,
+    decode_branch_facts,
+    decode_year_facts,
+    encode_facts,
+    new_facts,
+    year_slice,
+)
+from domain.rulebook import BASE_RULEBOOK, load_rulebook
+from projections.views import ViewWriter
+
+Positioned = tuple[int, LedgerEvent]
+_json = msgspec.json.Encoder()
+
+
+def evaluate_under(facts: YearFacts, in_force: dict[int, str]) -> Eligibility:
+    return evaluate(facts, load_rulebook(in_force.get(facts.year, BASE_RULEBOOK)))
+
+
+def eligibility_row(facts: BranchFacts, result: Eligibility) -> tuple[object, ...]:
+    return (
+        result.year,
+        result.branch,
+        facts.county,
+        facts.township,
+        result.rulebook,
+        int(result.excluded),
+        json.dumps(result.eligible),
+        _json.encode(result),
+    )
+
+
+def adoptions_in_force(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
+    """Rows of (year, rulebook) in ledger order: the last adoption for a year wins."""
+    in_force: dict[int, str] = {}
+    for year, rulebook in rows:
+        in_force[year] = rulebook
+    return in_force
+
+
+class LedgerProjection:
+    """Applies batches of positioned events to the read models through a ``ViewWriter``."""
+
+    def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
+        in_force = adoptions_in_force(
+            (row["year"], row["rulebook"])
+            for row in w.fetch("SELECT year, rulebook FROM {p}adoptions ORDER BY position")
+        )
+        facts: dict[str, BranchFacts] = {}
+        dirty: dict[str, set[int]] = defaultdict(set)
+        adopted: set[int] = set()
+        for position, event in batch:
+            if isinstance(event, RulebookAdopted):
+                self._adoption(w, position, event)
+                in_force[event.year] = event.rulebook
+                adopted.add(event.year)
+            elif isinstance(event, BranchEvent):
+                self._branch_event(w, position, event, facts, dirty)
+        self._write_branches(w, facts, dirty, in_force)
+        for year in sorted(adopted):
+            self._reevaluate_year(w, year, in_force, done=set(dirty))
+        if batch:
+            w.track(batch[-1][0])
+
+    def _branch_event(
+        self,
+        w: ViewWriter,
+        position: int,
+        event: BranchEvent,
+        facts: dict[str, BranchFacts],
+        dirty: dict[str, set[int]],
+    ) -> None:
+        record = event.record
+        code = record.branch
+        if isinstance(record, r.BranchRegisteredRecord):
+            facts[code] = new_facts(record)
+            dirty.setdefault(code, set())  # registered: no year to judge yet
+            w.upsert(
+                "branches",
+                [
+                    (
+                        code,
+                        record.name,
+                        record.kind,
+                        record.county,
+                        record.township,
+                        record.households,
+                        record.population,
+                        record.on.isoformat(),
+                        position,
+                    )
+                ],
+            )
+            return
+        branch = facts.get(code) or self._load_facts(w, code)
+        facts[code] = branch
+        apply(branch, record)
+        dirty[code].update(affected_years(branch, record))
+        if isinstance(record, r.SecretaryAppointedRecord):
+            w.upsert(
+                "secretaries",
+                [
+                    (
+                        code,
+                        position,
+                        record.on.isoformat(),
+                        record.person,
+                        int(record.civil_servant),
+                        record.id,
+                    )
+                ],
+            )
+        elif isinstance(record, r.RatingAwardedRecord):
+            w.upsert(
+                "awards",
+                [
+                    (
+                        record.year,
+                        code,
+                        record.id,
+                        json.dumps(record.stars),
+                        record.by,
+                        record.on.isoformat(),
+                        position,
+                        event.timestamp.isoformat(),
+                    )
+                ],
+            )
+
+    def _load_facts(self, w: ViewWriter, code: str) -> BranchFacts:
+        rows = w.fetch("SELECT facts FROM {p}branch_facts WHERE code = ?", (code,))
+        if not rows:
+            raise LookupError(f"projection: events of unregistered branch {code}")
+        return decode_branch_facts(bytes(rows[0]["facts"]))
+
+    def _write_branches(
+        self,
+        w: ViewWriter,
+        facts: dict[str, BranchFacts],
+        dirty: dict[str, set[int]],
+        in_force: dict[int, str],
+    ) -> None:
+        year_rows, eligibility_rows = [], []
+        for code, years in dirty.items():
+            branch = facts[code]
+            for year in sorted(years):
+                sliced = year_slice(branch, year)
+                year_rows.append((year, code, encode_facts(sliced)))
+                eligibility_rows.append(eligibility_row(branch, evaluate_under(sliced, in_force)))
+        w.upsert("branch_facts", [(code, encode_facts(facts[code])) for code in dirty])
+        w.upsert("year_facts", year_rows)
+        w.upsert("eligibility", eligibility_rows)
+
+    def _adoption(self, w: ViewWriter, position: int, event: RulebookAdopted) -> None:
+        w.upsert(
+            "adoptions",
+            [
+                (
+                    position,
+                    event.year,
+                    event.rulebook,
+                    event.reason,
+                    event.recorder,
+                    event.timestamp.isoformat(),
+                )
+            ],
+        )
+
+    def _reevaluate_year(
+        self, w: ViewWriter, year: int, in_force: dict[int, str], done: set[str]
+    ) -> None:
+        """A new rulebook for ``year``: judge every stored branch-year again."""
+        rows = w.fetch(
+            "SELECT f.code, f.facts, b.county, b.township FROM {p}year_facts f "
+            "JOIN {p}branches b ON b.code = f.code WHERE f.year = ?",
+            (year,),
+        )
+        out = []
+        for row in rows:
+            if row["code"] in done:
+                continue
+            sliced = decode_year_facts(bytes(row["facts"]))
+            result = evaluate_under(sliced, in_force)
+            place = BranchFacts(
+                code=row["code"], kind=sliced.kind, county=row["county"], township=row["township"]
+            )
+            out.append(eligibility_row(place, result))
+        w.upsert("eligibility", out)
+
+
+def replay(events: Iterable[Positioned]) -> tuple[dict[str, BranchFacts], dict[int, str]]:
+    """Fold events in memory (the as-of replay): facts per branch and rulebooks in force."""
+    facts: dict[str, BranchFacts] = {}
+    adoptions: list[tuple[int, str]] = []
+    for _, event in events:
+        if isinstance(event, RulebookAdopted):
+            adoptions.append((event.year, event.rulebook))
+        elif isinstance(event, BranchEvent):
+            record = event.record
+            if isinstance(record, r.BranchRegisteredRecord):
+                facts[record.branch] = new_facts(record)
+            elif record.branch in facts:
+                apply(facts[record.branch], record)
+    return facts, adoptions_in_force(adoptions)

@@ -1,0 +1,249 @@
+"""The application services: what the CLI and the HTTP API call, and nothing else does.
+
+``FiveStar`` opens the ledger (event store) and the read models for one ``--db`` and offers
+one method per use: import a file, submit records, replay a history, query eligibility,
+awards, rewards and priority, recompute a year, rebuild the read models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from domain import records as r
+from domain.events import BranchEvent, LedgerEvent, RulebookAdopted, branch_stream_id
+from domain.ledger import REFUSED, Ledger, Outcome
+from projections.runner import Progress, ProjectionRunner
+from projections.store import is_postgres, ledger_env, resolve_db, views_sqlite_path
+from projections.views import LIVE, REBUILD, PostgresViewStore, SQLiteViewStore, ViewStore
+
+CHUNK = 5000
+COMPLETE = 2**62  # tracking position that marks an import run as finished
+
+
+class UnknownBranch(LookupError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown branch {code!r}: it has no records in this ledger")
+        self.code = code
+
+
+@dataclass
+class ImportReport:
+    path: str
+    applied: int = 0
+    duplicates: int = 0
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
+    resumed_at: int = 0
+    seconds: float = 0.0
+    position: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    position: int
+    recorded_at: datetime
+    recorder: str
+    record: dict[str, Any]
+
+
+def open_views(db: str, ledger: Ledger, prefix: str = LIVE) -> ViewStore:
+    """The read-model store beside the ledger (sibling SQLite file, or the same database)."""
+    store: ViewStore
+    if is_postgres(db):
+        datastore = ledger.factory.datastore  # type: ignore[attr-defined]
+        assert isinstance(datastore, PostgresDatastore)
+        store = PostgresViewStore(datastore, prefix)
+    else:
+        store = SQLiteViewStore(SQLiteDatastore(views_sqlite_path(db), lock_timeout=30), prefix)
+    store.create_table()  # type: ignore[attr-defined]
+    store.create_views()
+    return store
+
+
+class FiveStar:
+    def __init__(self, db: str | None = None) -> None:
+        self.db = resolve_db(db)
+        self.ledger = Ledger(env=ledger_env(self.db))
+        self.views = open_views(self.db, self.ledger)
+        self.runner = ProjectionRunner(self.ledger, self.views)
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.views.datastore.close()
+
+    def __enter__(self) -> FiveStar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ import
+    def import_file(
+        self,
+        path: str | Path,
+        recorder: str,
+        on_refusal: Callable[[int, str, str], None] | None = None,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Apply a JSON Lines file record by record, resuming an interrupted run of it."""
+        started = datetime.now(UTC)
+        path = Path(path)
+        run = self._import_run(path)
+        resumed_at = self.ledger.recorder.max_tracking_id(run) or 0  # type: ignore[attr-defined]
+        report = ImportReport(str(path), resumed_at=resumed_at)
+        if resumed_at:
+            for refusal in self.ledger.recorder.select_refusals(run):  # type: ignore[attr-defined]
+                report.refused.append(refusal)
+                if on_refusal:
+                    on_refusal(*refusal)
+        size = path.stat().st_size or 1
+        for batch, last_line, done_bytes, final in _chunks(path, resumed_at):
+            tracking = Tracking(run, COMPLETE if final else last_line)
+            outcomes = self.ledger.submit(batch, recorder, tracking=tracking, refusal_log=run)
+            self._tally(report, outcomes, on_refusal)
+            if progress:
+                progress(done_bytes, size)
+        report.position = self.runner.catch_up()
+        report.seconds = (datetime.now(UTC) - started).total_seconds()
+        return report
+
+    def _import_run(self, path: Path) -> str:
+        """The tracking name of this file's current import run (a new one once finished)."""
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        generation = 0
+        while True:
+            run = f"import:{digest.hexdigest()[:32]}:{generation}"
+            if (self.ledger.recorder.max_tracking_id(run) or 0) != COMPLETE:  # type: ignore[attr-defined]
+                return run
+            generation += 1
+
+    @staticmethod
+    def _tally(
+        report: ImportReport,
+        outcomes: list[Outcome],
+        on_refusal: Callable[[int, str, str], None] | None,
+    ) -> None:
+        for o in outcomes:
+            if o.status == REFUSED:
+                report.refused.append((o.line, o.id, o.reason))
+                if on_refusal:
+                    on_refusal(o.line, o.id, o.reason)
+            elif o.status == "applied":
+                report.applied += 1
+            else:
+                report.duplicates += 1
+
+    def submit(self, items: list[object], recorder: str) -> list[Outcome]:
+        """Records from an API body, each decoded and decided on its own, in order."""
+        batch: list[tuple[int, r.AnyRecord | r.RecordError]] = []
+        for index, obj in enumerate(items, 1):
+            try:
+                batch.append((index, r.record_from_object(obj)))
+            except r.RecordError as exc:
+                batch.append((index, exc))
+        outcomes = self.ledger.submit(batch, recorder)
+        return outcomes
+
+    # ----------------------------------------------------------------- history
+    def history(
+        self, code: str, as_of: datetime | None = None, position: int | None = None
+    ) -> list[HistoryEntry]:
+        notes = self.ledger.recorder.select_stream(branch_stream_id(code))  # type: ignore[attr-defined]
+        if not notes:
+            raise UnknownBranch(code)
+        entries = []
+        for note in notes:
+            event: BranchEvent = self.ledger.mapper.to_domain_event(note)
+            if _after(note.id, event.timestamp, as_of, position):
+                break
+            entries.append(
+                HistoryEntry(
+                    note.id, event.timestamp, event.recorder, r.record_to_dict(event.record)
+                )
+            )
+        for row in self.views.query(
+            "SELECT position, year, rulebook, reason, recorder, recorded_at FROM {p}adoptions"
+        ):
+            at = datetime.fromisoformat(row["recorded_at"])
+            if _after(row["position"], at, as_of, position):
+                continue
+            record = {
+                "type": "rulebook.adopted",
+                "year": row["year"],
+                "rulebook": row["rulebook"],
+                "reason": row["reason"],
+                "scope": "ledger",
+            }
+            entries.append(HistoryEntry(row["position"], at, row["recorder"], record))
+        return sorted(entries, key=lambda e: e.position)
+
+    def events_until(
+        self, as_of: datetime | None = None, position: int | None = None
+    ) -> Iterator[tuple[int, LedgerEvent]]:
+        """Every ledger event accepted up to ``as_of``/``position`` (the as-of replay)."""
+        start = 0
+        while True:
+            notes = self.ledger.recorder.select_notifications(
+                start=start, limit=CHUNK, stop=position, inclusive_of_start=False
+            )
+            if not notes:
+                return
+            for note in notes:
+                event: LedgerEvent = self.ledger.mapper.to_domain_event(note)
+                if _after(note.id, event.timestamp, as_of, position):
+                    return
+                yield note.id, event
+            start = notes[-1].id
+
+    def adoption_events(self) -> list[RulebookAdopted]:
+        return [e for _, e in self.events_until() if isinstance(e, RulebookAdopted)]
+
+
+def _after(position: int, at: datetime, as_of: datetime | None, stop: int | None) -> bool:
+    return (stop is not None and position > stop) or (as_of is not None and at > as_of)
+
+
+def _chunks(
+    path: Path, skip_through: int
+) -> Iterator[tuple[list[tuple[int, r.AnyRecord | r.RecordError]], int, int, bool]]:
+    """Decoded lines in batches, streaming, the last one flagged; blank lines skipped; lines
+    up to ``skip_through`` were handled by an earlier, interrupted run of the same file."""
+    batch: list[tuple[int, r.AnyRecord | r.RecordError]] = []
+    done = 0
+    line_no = 0
+    with path.open("rb") as f:
+        for line_no, raw in enumerate(f, 1):
+            done += len(raw)
+            if line_no <= skip_through or not raw.strip():
+                continue
+            try:
+                batch.append((line_no, r.decode_record(raw)))
+            except r.RecordError as exc:
+                batch.append((line_no, exc))
+            if len(batch) >= CHUNK:
+                yield batch, line_no, done, False
+                batch = []
+    yield batch, line_no, done, True
+
+
+def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:
+    """Rebuild every read model into fresh tables, then swap them in (resumable)."""
+    fresh = open_views(service.db, service.ledger, REBUILD)
+    position = ProjectionRunner(service.ledger, fresh).catch_up(progress)
+    service.views.swap_in(fresh)
+    return position

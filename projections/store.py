@@ -1,0 +1,173 @@
+"""Where the ledger and its read models are stored: SQLite by default, PostgreSQL by URL.
+
+``--db``/``FIVESTAR_DB`` names the store. A file path selects the library's SQLite module
+(read models go to a sibling file, ``NAME.views.db``, so projection writes never hold the
+event store's write lock); a ``postgresql://`` URL selects its PostgreSQL module on psycopg 3
+(read models in tables of the same database). The recorder subclasses below add the two
+things the library's process recorders lack: the import refusal log, written in the same
+transaction as the batch's events and tracking, and a branch's events with their positions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.utils import get_topic
+from psycopg.sql import SQL, Identifier
+
+DEFAULT_DB = "./fivestar.db"
+
+
+def is_postgres(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def resolve_db(db: str | None) -> str:
+    return db or os.environ.get("FIVESTAR_DB") or DEFAULT_DB
+
+
+def ledger_env(db: str) -> dict[str, str]:
+    """The eventsourcing environment for the ledger stored at ``db``."""
+    if is_postgres(db):
+        return {
+            **postgres_env(db),
+            "PROCESS_RECORDER_TOPIC": get_topic(PostgresLedgerRecorder),
+        }
+    Path(db).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(Path(db).expanduser()),
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "PROCESS_RECORDER_TOPIC": get_topic(SQLiteLedgerRecorder),
+    }
+
+
+def views_sqlite_path(db: str) -> str:
+    path = Path(db).expanduser()
+    return str(path.with_name(f"{path.stem}.views{path.suffix or '.db'}"))
+
+
+def postgres_env(db: str) -> dict[str, str]:
+    url = urlparse(db)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_POOL_SIZE": os.environ.get("FIVESTAR_PG_POOL_SIZE", "5"),
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONN_MAX_AGE": "600",
+    }
+
+
+class SQLiteLedgerRecorder(SQLiteProcessRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS import_refusals ("
+            "run TEXT, line INTEGER, record_id TEXT, reason TEXT, "
+            "PRIMARY KEY (run, line)) WITHOUT ROWID"
+        )
+        return statements
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        refusals = kwargs.get("refusals")
+        if refusals:
+            c.executemany(
+                "INSERT OR REPLACE INTO import_refusals VALUES (?, ?, ?, ?)",
+                [(kwargs["refusal_log"], *row) for row in refusals],
+            )
+        return ids
+
+    def select_refusals(self, run: str) -> list[tuple[int, str, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT line, record_id, reason FROM import_refusals WHERE run=? ORDER BY line",
+                (run,),
+            )
+            return [(row[0], row[1], row[2]) for row in c.fetchall()]
+
+    def select_stream(self, originator_id: UUID) -> list[Notification]:
+        """A stream's events with their ledger positions, in stream order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, * FROM {self.events_table_name} "
+                "WHERE originator_id=? ORDER BY originator_version",
+                (originator_id.hex,),
+            )
+            return [
+                Notification(
+                    id=row["rowid"],
+                    originator_id=originator_id,
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
+
+class PostgresLedgerRecorder(PostgresProcessRecorder):
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.import_refusals ("
+                "run text, line bigint, record_id text, reason text, PRIMARY KEY (run, line))"
+            ).format(schema=schema)
+        )
+        self._insert_refusal = SQL(
+            "INSERT INTO {schema}.import_refusals VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (run, line) DO UPDATE SET reason = EXCLUDED.reason"
+        ).format(schema=schema)
+        self._select_refusals = SQL(
+            "SELECT line, record_id, reason FROM {schema}.import_refusals "
+            "WHERE run = %s ORDER BY line"
+        ).format(schema=schema)
+        self._select_stream = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = %s ORDER BY originator_version"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
+
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        refusals = kwargs.get("refusals")
+        if refusals:
+            curs.executemany(
+                self._insert_refusal, [(kwargs["refusal_log"], *row) for row in refusals]
+            )
+
+    def select_refusals(self, run: str) -> list[tuple[int, str, str]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_refusals, (run,))
+            return [(row["line"], row["record_id"], row["reason"]) for row in curs.fetchall()]
+
+    def select_stream(self, originator_id: UUID) -> list[Notification]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_stream, (originator_id,))
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=originator_id,
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
