@@ -213,7 +213,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
             report = queries.recompute(svc, args.year, args.rulebook)
             if args.adopt:
                 event = svc.ledger.adopt(args.year, args.rulebook, args.reason, recorder_name())
-                svc.runner.catch_up()
+                svc.catch_up()
                 report["adopted"] = {
                     "recorded_at": event.timestamp,
                     "recorder": event.recorder,

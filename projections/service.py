@@ -8,6 +8,7 @@ awards, rewards and priority, recompute a year, rebuild the read models.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -78,6 +79,11 @@ class FiveStar:
         self.ledger = Ledger(env=ledger_env(self.db))
         self.views = open_views(self.db, self.ledger)
         self.runner = ProjectionRunner(self.ledger, self.views)
+        # One writer and one projector per process: the branch cache and the tracked
+        # position are shared state; other processes are kept honest by optimistic
+        # concurrency (ledger) and the tracking row (read models).
+        self.write_lock = threading.RLock()
+        self.projection_lock = threading.Lock()
 
     def close(self) -> None:
         self.ledger.close()
@@ -111,11 +117,12 @@ class FiveStar:
         size = path.stat().st_size or 1
         for batch, last_line, done_bytes, final in _chunks(path, resumed_at):
             tracking = Tracking(run, COMPLETE if final else last_line)
-            outcomes = self.ledger.submit(batch, recorder, tracking=tracking, refusal_log=run)
+            with self.write_lock:
+                outcomes = self.ledger.submit(batch, recorder, tracking=tracking, refusal_log=run)
             self._tally(report, outcomes, on_refusal)
             if progress:
                 progress(done_bytes, size)
-        report.position = self.runner.catch_up()
+        report.position = self.catch_up()
         report.seconds = (datetime.now(UTC) - started).total_seconds()
         return report
 
@@ -156,8 +163,13 @@ class FiveStar:
                 batch.append((index, r.record_from_object(obj)))
             except r.RecordError as exc:
                 batch.append((index, exc))
-        outcomes = self.ledger.submit(batch, recorder)
-        return outcomes
+        with self.write_lock:
+            return self.ledger.submit(batch, recorder)
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Bring the read models up to the end of the log (one projector at a time)."""
+        with self.projection_lock:
+            return self.runner.catch_up(progress)
 
     # ----------------------------------------------------------------- history
     def history(

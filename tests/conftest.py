@@ -1,0 +1,122 @@
+"""Shared fixtures: every persistence test runs on SQLite and on a real PostgreSQL.
+
+PostgreSQL is the server named by ``FIVESTAR_TEST_PG`` (``.ci/run`` and ``make test`` start a
+throwaway one). Each test gets a fresh database. Under ``CI=true`` a missing PostgreSQL fails
+the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+from api.cli import main
+from projections.service import FiveStar
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+EXAMPLE_LEDGER = SHARED / "examples" / "ledger-small.jsonl"
+EXAMPLE_EXPECTED = SHARED / "examples" / "ledger-small.expected.json"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("FIVESTAR_TEST_PG")
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true but FIVESTAR_TEST_PG is not set: PostgreSQL tests cannot run")
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str | None:
+    return _postgres_url()
+
+
+def _fresh_database(server: str) -> tuple[str, str]:
+    name = f"fs_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlparse(server)
+    return urlunparse(url._replace(path=f"/{name}")), name
+
+
+def _drop_database(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_server: str | None
+) -> Iterator[str]:
+    """A fresh, empty store: a SQLite file or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "fivestar.db")
+        return
+    if postgres_server is None:
+        pytest.skip("no PostgreSQL (set FIVESTAR_TEST_PG, or run `make test`)")
+    url, name = _fresh_database(postgres_server)
+    try:
+        yield url
+    finally:
+        _drop_database(postgres_server, name)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> str:
+    """For pure read-side tests where the backend does not matter."""
+    return str(tmp_path / "fivestar.db")
+
+
+@pytest.fixture
+def service(db: str) -> Iterator[FiveStar]:
+    svc = FiveStar(db)
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.fixture
+def write_ledger(tmp_path: Path) -> Callable[[list[dict[str, Any]]], Path]:
+    """Write records as a JSON Lines file and return its path."""
+    counter = iter(range(10_000))
+
+    def write(records: list[dict[str, Any]], name: str | None = None) -> Path:
+        path = tmp_path / (name or f"ledger-{next(counter)}.jsonl")
+        path.write_text(
+            "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records),
+            encoding="utf-8",
+        )
+        return path
+
+    return write
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(db: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``fivestar --db DB ...`` in-process and capture what it prints."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main(["--db", db, *args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
