@@ -73,14 +73,15 @@ class Branch:
             return
         assert self.facts is not None
         apply(self.facts, record)
-        if isinstance(record, r.SecretaryAppointedRecord):
-            self.secretaries.append(record)
-        elif isinstance(record, r.RatingDeclaredRecord):
-            self._year(record.year).declared = record
-        elif isinstance(record, r.RatingRecommendedRecord):
-            self._year(record.year).recommended[record.by] = record
-        elif isinstance(record, r.RatingAwardedRecord):
-            self._year(record.year).award = record
+        rtype = type(record)
+        if rtype is r.SecretaryAppointedRecord:
+            self.secretaries.append(record)  # type: ignore[arg-type]
+        elif rtype is r.RatingDeclaredRecord:
+            self._year(record.year).declared = record  # type: ignore[union-attr, assignment]
+        elif rtype is r.RatingRecommendedRecord:
+            self._year(record.year).recommended[record.by] = record  # type: ignore[union-attr, index, assignment]
+        elif rtype is r.RatingAwardedRecord:
+            self._year(record.year).award = record  # type: ignore[union-attr, assignment]
 
     def _year(self, year: int) -> YearRatings:
         return self.ratings.setdefault(year, YearRatings())
@@ -119,11 +120,10 @@ class Branch:
             raise Refused(f"ledger: branch: {record.branch} is not registered", unknown_branch=True)
         else:
             check_vocabulary(record, self.kind)
-            self._check_ledger(record)
-            if isinstance(
-                record, r.RatingDeclaredRecord | r.RatingRecommendedRecord | r.RatingAwardedRecord
-            ):
-                self._check_workflow(record, rulebook_for)
+            if type(record) in _LEDGER_CHECKED:
+                self._check_ledger(record)
+            elif type(record) in _RATING_TYPES:
+                self._check_workflow(record, rulebook_for)  # type: ignore[arg-type]
         return EVENT_FOR_RECORD[type(record)](
             originator_id=self.id,
             originator_version=self.version + 1,
@@ -246,6 +246,11 @@ def secretary_on(
     return best
 
 
+_LEDGER_CHECKED = frozenset(
+    {r.IncidentRetractedRecord, r.WeaknessDesignatedRecord, r.WeaknessLiftedRecord}
+)
+
+
 def _check_recommendation(record: r.RatingRecommendedRecord, ratings: YearRatings) -> None:
     count = len(record.stars)
     if record.by == "county" and count < 4:
@@ -296,26 +301,31 @@ def _spell_text(spell: Spell) -> str:
     return text
 
 
+_VOCABULARY_FIELDS: dict[type, tuple[str, str]] = {
+    r.IncidentRecordedRecord: ("category", "categories"),
+    r.CriterionAttestedRecord: ("criterion", "criteria"),
+    r.MetricReportedRecord: ("metric", "metrics"),
+    r.DesignationGrantedRecord: ("designation", "designations"),
+    r.DesignationRevokedRecord: ("designation", "designations"),
+}
+_RATING_TYPES = frozenset(
+    {r.RatingDeclaredRecord, r.RatingRecommendedRecord, r.RatingAwardedRecord}
+)
+
+
 def check_vocabulary(record: r.AnyRecord, kind: str) -> None:
     """Structural checks that need the branch's kind (interchange.md)."""
-    vocab = vocabulary(kind)
-    checks: list[tuple[str, str, frozenset[str]]] = []
-    if isinstance(record, r.IncidentRecordedRecord):
-        checks.append(("category", record.category, vocab.categories))
-    elif isinstance(record, r.CriterionAttestedRecord):
-        checks.append(("criterion", record.criterion, vocab.criteria))
-    elif isinstance(record, r.MetricReportedRecord):
-        checks.append(("metric", record.metric, vocab.metrics))
-    elif isinstance(record, r.DesignationGrantedRecord | r.DesignationRevokedRecord):
-        checks.append(("designation", record.designation, vocab.designations))
-    for name, value, allowed in checks:
+    rtype = type(record)
+    checked = _VOCABULARY_FIELDS.get(rtype)
+    if checked is not None:
+        name, attribute = checked
+        value = getattr(record, name)
+        allowed = getattr(vocabulary(kind), attribute)
         if value not in allowed:
             none_at_all = f" ({kind}s have no {name}s)" if not allowed else ""
             raise Refused(f"structural: {name}: {value!r} is not rated for a {kind}{none_at_all}")
-    if isinstance(
-        record, r.RatingDeclaredRecord | r.RatingRecommendedRecord | r.RatingAwardedRecord
-    ):
-        check_stars(record.stars, kind)
+    elif rtype in _RATING_TYPES:
+        check_stars(record.stars, kind)  # type: ignore[union-attr]
 
 
 def check_stars(stars: list[str], kind: str) -> None:

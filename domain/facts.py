@@ -114,15 +114,13 @@ class BranchFacts(Struct, kw_only=True):
         return self.spells[-1] if self.spells and self.spells[-1].lifted_on is None else None
 
     def years(self) -> set[int]:
-        """Rating years whose evaluation any fact of this branch can touch."""
+        """Rating years for which this branch has facts of their own (a stored row each);
+        other years are judged on demand from the branch's facts."""
         years = {i.on.year for i in self.incidents.values()} | self.rated_years
         for bucket in (self.metrics, self.attestations, self.designations, self.plans):
             years.update(bucket)
         years.update(self.members)
         years.update(self.meetings)
-        years.update(y + 1 for y in self.metrics)  # growth compares with the previous year
-        for h in self.honours:
-            years.update(range(h.on.year, h.on.year + 3))
         return years
 
 
@@ -237,22 +235,28 @@ _HANDLERS = {
 
 
 def affected_years(facts: BranchFacts, record: Record) -> set[int]:
-    """Rating years whose evaluation may change once ``record`` is folded into ``facts``."""
-    if isinstance(record, IncidentRecordedRecord):
+    """Stored rating years whose evaluation may change once ``record`` is folded in: its own
+    year, plus later years it reaches (growth, the honour window, a weak spell) that have
+    facts of their own."""
+    kind = type(record)
+    if kind is MetricReportedRecord:
+        year = record.year  # type: ignore[attr-defined]
+        return {year} | ({year + 1} & facts.years())
+    if kind is HonorGrantedRecord:
+        year = record.on.year
+        return {year} | ({year + 1, year + 2} & facts.years())
+    if kind in _OWN_DATE_YEAR:
         return {record.on.year}
-    if isinstance(record, IncidentRetractedRecord):
-        incident = facts.incidents.get(record.ref)
+    if kind is IncidentRetractedRecord:
+        incident = facts.incidents.get(record.ref)  # type: ignore[attr-defined]
         return {incident.on.year} if incident else set()
-    if isinstance(record, MetricReportedRecord):
-        return {record.year, record.year + 1}
-    if isinstance(record, HonorGrantedRecord):
-        return set(range(record.on.year, record.on.year + 3))
-    if isinstance(record, MemberDevelopedRecord | MeetingHeldRecord):
-        return {record.on.year}
-    if isinstance(record, WeaknessDesignatedRecord | WeaknessLiftedRecord):
+    if kind is WeaknessDesignatedRecord or kind is WeaknessLiftedRecord:
         return {y for y in facts.years() if y >= record.on.year - 1}
     year = getattr(record, "year", None)
     return {year} if isinstance(year, int) else set()
+
+
+_OWN_DATE_YEAR = frozenset({IncidentRecordedRecord, MemberDevelopedRecord, MeetingHeldRecord})
 
 
 def year_slice(facts: BranchFacts, year: int) -> YearFacts:

@@ -35,7 +35,7 @@ APPLIED, REFUSED = "applied", "refused"
 BRANCH_CACHE_SIZE = 3000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
     """What became of one submitted record."""
 
@@ -46,6 +46,7 @@ class Outcome:
     position: int | None = None
     clash: bool = False
     unknown_branch: bool = False
+    event: BranchEvent | None = None
 
 
 Submission = tuple[int, "r.AnyRecord | r.RecordError"]
@@ -151,14 +152,16 @@ class Ledger(Application):  # type: ignore[type-arg]
         clock = self._clock()
         try:
             for line, item in items:
-                outcome, event = self._decide(line, item, recorder, clock, rulebook_for)
+                outcome = self._decide(line, item, recorder, clock, rulebook_for)
                 outcomes.append(outcome)
-                if event is not None:
-                    events.append(event)
-                    touched.add(event.record.branch)
+                if outcome.event is not None:
+                    events.append(outcome.event)
+                    touched.add(outcome.event.record.branch)
             refusals = [(o.line, o.id, o.reason) for o in outcomes if o.status == REFUSED]
-            recordings = self.events.put(
-                events,
+            # Through the recorder in one call: the library's EventStore.put would build a
+            # Recording per event that nothing here reads (ADR 0002).
+            positions = self.recorder.insert_events(
+                [self.mapper.to_stored_event(e) for e in events],
                 tracking=tracking,
                 refusals=refusals if refusal_log else None,
                 refusal_log=refusal_log,
@@ -167,18 +170,14 @@ class Ledger(Application):  # type: ignore[type-arg]
             for code in touched:  # their in-memory state ran ahead of the store
                 self._branches.pop(code, None)
             raise
-        positions = {
-            (rec.domain_event.originator_id, rec.domain_event.originator_version): (
-                rec.notification.id
-            )
-            for rec in recordings
-        }
         if events:
             self._last_timestamp = events[-1].timestamp
-        return [
-            _with_position(o, positions, e)
-            for o, e in zip(outcomes, _events_by_outcome(outcomes, events), strict=True)
-        ]
+            assert positions is not None and len(positions) == len(events)
+            it = iter(positions)
+            for o in outcomes:
+                if o.event is not None:
+                    o.position = next(it)
+        return outcomes
 
     def _decide(
         self,
@@ -187,16 +186,16 @@ class Ledger(Application):  # type: ignore[type-arg]
         recorder: str,
         clock: Callable[[], datetime],
         rulebook_for: Callable[[int], Rulebook],
-    ) -> tuple[Outcome, BranchEvent | None]:
+    ) -> Outcome:
         if isinstance(item, r.RecordError):
-            return Outcome(line, item.record_id, REFUSED, item.reason), None
+            return Outcome(line, item.record_id, REFUSED, item.reason)
         branch = self.branch(item.branch)
         try:
             decided = branch.decide(
                 item, timestamp=clock(), recorder=recorder, rulebook_for=rulebook_for
             )
         except Refused as refusal:
-            outcome = Outcome(
+            return Outcome(
                 line,
                 item.id,
                 REFUSED,
@@ -204,14 +203,13 @@ class Ledger(Application):  # type: ignore[type-arg]
                 clash=refusal.clash,
                 unknown_branch=refusal.unknown_branch,
             )
-            return outcome, None
         except RulebookError as exc:
-            return Outcome(line, item.id, REFUSED, f"rulebook: {exc}"), None
+            return Outcome(line, item.id, REFUSED, f"rulebook: {exc}")
         if decided == DUPLICATE:
-            return Outcome(line, item.id, DUPLICATE), None
+            return Outcome(line, item.id, DUPLICATE)
         assert isinstance(decided, BranchEvent)
         branch.mutate(decided)
-        return Outcome(line, item.id, APPLIED), decided
+        return Outcome(line, item.id, APPLIED, event=decided)
 
     def adopt(self, year: int, rulebook_id: str, reason: str, recorder: str) -> RulebookAdopted:
         """Record that ``rulebook_id`` is in force for rating year ``year`` from now on."""
@@ -233,7 +231,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             rulebook=rulebook_id,
             reason=reason,
         )
-        self.events.put([event])
+        self.recorder.insert_events([self.mapper.to_stored_event(event)])
         self._last_timestamp = event.timestamp
         return event
 
@@ -262,19 +260,3 @@ class Ledger(Application):  # type: ignore[type-arg]
             return None
         event: LedgerEvent = self.mapper.to_domain_event(notes[0])
         return event.timestamp
-
-
-def _events_by_outcome(
-    outcomes: list[Outcome], events: list[BranchEvent]
-) -> list[BranchEvent | None]:
-    it = iter(events)
-    return [next(it) if o.status == APPLIED else None for o in outcomes]
-
-
-def _with_position(
-    outcome: Outcome, positions: dict[tuple[UUID, int], int], event: BranchEvent | None
-) -> Outcome:
-    if event is None:
-        return outcome
-    position = positions.get((event.originator_id, event.originator_version))
-    return Outcome(outcome.line, outcome.id, outcome.status, outcome.reason, position)

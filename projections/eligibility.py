@@ -9,7 +9,7 @@ the very functions the Branch aggregate uses to check an award.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 
 import msgspec
@@ -61,32 +61,73 @@ def adoptions_in_force(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
 
 
 class LedgerProjection:
-    """Applies batches of positioned events to the read models through a ``ViewWriter``."""
+    """Applies batches of positioned events to the read models through a ``ViewWriter``.
+
+    Branch facts read from the tables are kept in a bounded cache between batches while
+    the tracked position is the one this projection last committed; any doubt (another
+    projector advanced it, a batch failed) empties the cache.
+    """
+
+    CACHE_SIZE = 2000
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[str, BranchFacts] = OrderedDict()
+        self._cache_position: int | None = None
+
+    def committed(self, position: int) -> None:
+        """Called once the batch ending at ``position`` is committed."""
+        self._cache_position = position
 
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
+        if self._cache_position is None or self._cache_position != w.store.position():
+            self._cache.clear()
+        self._cache_position = None  # until committed() confirms this batch
+        try:
+            self._process(w, batch)
+        except BaseException:
+            self._cache.clear()
+            raise
+
+    def _process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
         in_force = adoptions_in_force(
             (row["year"], row["rulebook"])
             for row in w.fetch("SELECT year, rulebook FROM {p}adoptions ORDER BY position")
         )
-        facts: dict[str, BranchFacts] = {}
+        facts = self._load_facts(w, batch)
         dirty: dict[str, set[int]] = defaultdict(set)
         adopted: set[int] = set()
+        rows = _Rows()
         for position, event in batch:
             if isinstance(event, RulebookAdopted):
-                self._adoption(w, position, event)
+                rows.adoptions.append(
+                    (
+                        position,
+                        event.year,
+                        event.rulebook,
+                        event.reason,
+                        event.recorder,
+                        event.timestamp.isoformat(),
+                    )
+                )
                 in_force[event.year] = event.rulebook
                 adopted.add(event.year)
             elif isinstance(event, BranchEvent):
-                self._branch_event(w, position, event, facts, dirty)
+                self._branch_event(rows, position, event, facts, dirty)
+        rows.write(w)
         self._write_branches(w, facts, dirty, in_force)
         for year in sorted(adopted):
             self._reevaluate_year(w, year, in_force, done=set(dirty))
+        for code in dirty:
+            self._cache[code] = facts[code]
+            self._cache.move_to_end(code)
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
         if batch:
             w.track(batch[-1][0])
 
     def _branch_event(
         self,
-        w: ViewWriter,
+        rows: _Rows,
         position: int,
         event: BranchEvent,
         facts: dict[str, BranchFacts],
@@ -94,66 +135,74 @@ class LedgerProjection:
     ) -> None:
         record = event.record
         code = record.branch
-        if isinstance(record, r.BranchRegisteredRecord):
+        rtype = type(record)
+        if rtype is r.BranchRegisteredRecord:
+            assert isinstance(record, r.BranchRegisteredRecord)
             facts[code] = new_facts(record)
             dirty.setdefault(code, set())  # registered: no year to judge yet
-            w.upsert(
-                "branches",
-                [
-                    (
-                        code,
-                        record.name,
-                        record.kind,
-                        record.county,
-                        record.township,
-                        record.households,
-                        record.population,
-                        record.on.isoformat(),
-                        position,
-                    )
-                ],
+            rows.branches.append(
+                (
+                    code,
+                    record.name,
+                    record.kind,
+                    record.county,
+                    record.township,
+                    record.households,
+                    record.population,
+                    record.on.isoformat(),
+                    position,
+                )
             )
             return
-        branch = facts.get(code) or self._load_facts(w, code)
-        facts[code] = branch
+        branch = facts.get(code)
+        if branch is None:
+            raise LookupError(f"projection: event {record.id} of unregistered branch {code}")
         apply(branch, record)
         dirty[code].update(affected_years(branch, record))
-        if isinstance(record, r.SecretaryAppointedRecord):
-            w.upsert(
-                "secretaries",
-                [
-                    (
-                        code,
-                        position,
-                        record.on.isoformat(),
-                        record.person,
-                        int(record.civil_servant),
-                        record.id,
-                    )
-                ],
+        if rtype is r.SecretaryAppointedRecord:
+            assert isinstance(record, r.SecretaryAppointedRecord)
+            rows.secretaries.append(
+                (
+                    code,
+                    position,
+                    record.on.isoformat(),
+                    record.person,
+                    int(record.civil_servant),
+                    record.id,
+                )
             )
-        elif isinstance(record, r.RatingAwardedRecord):
-            w.upsert(
-                "awards",
-                [
-                    (
-                        record.year,
-                        code,
-                        record.id,
-                        json.dumps(record.stars),
-                        record.by,
-                        record.on.isoformat(),
-                        position,
-                        event.timestamp.isoformat(),
-                    )
-                ],
+        elif rtype is r.RatingAwardedRecord:
+            assert isinstance(record, r.RatingAwardedRecord)
+            rows.awards.append(
+                (
+                    record.year,
+                    code,
+                    record.id,
+                    json.dumps(record.stars),
+                    record.by,
+                    record.on.isoformat(),
+                    position,
+                    event.timestamp.isoformat(),
+                )
             )
 
-    def _load_facts(self, w: ViewWriter, code: str) -> BranchFacts:
-        rows = w.fetch("SELECT facts FROM {p}branch_facts WHERE code = ?", (code,))
-        if not rows:
-            raise LookupError(f"projection: events of unregistered branch {code}")
-        return decode_branch_facts(bytes(rows[0]["facts"]))
+    def _load_facts(self, w: ViewWriter, batch: Sequence[Positioned]) -> dict[str, BranchFacts]:
+        """The facts of every branch the batch touches: cached, else read in a few queries."""
+        codes = {
+            e.record.branch
+            for _, e in batch
+            if isinstance(e, BranchEvent) and type(e.record) is not r.BranchRegisteredRecord
+        }
+        facts = {code: self._cache[code] for code in codes if code in self._cache}
+        missing = sorted(codes - facts.keys())
+        for i in range(0, len(missing), 500):
+            chunk = missing[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in w.fetch(
+                f"SELECT code, facts FROM {{p}}branch_facts WHERE code IN ({marks})", chunk
+            ):
+                facts[row["code"]] = decode_branch_facts(bytes(row["facts"]))
+        return facts
 
     def _write_branches(
         self,
@@ -172,21 +221,6 @@ class LedgerProjection:
         w.upsert("branch_facts", [(code, encode_facts(facts[code])) for code in dirty])
         w.upsert("year_facts", year_rows)
         w.upsert("eligibility", eligibility_rows)
-
-    def _adoption(self, w: ViewWriter, position: int, event: RulebookAdopted) -> None:
-        w.upsert(
-            "adoptions",
-            [
-                (
-                    position,
-                    event.year,
-                    event.rulebook,
-                    event.reason,
-                    event.recorder,
-                    event.timestamp.isoformat(),
-                )
-            ],
-        )
 
     def _reevaluate_year(
         self, w: ViewWriter, year: int, in_force: dict[int, str], done: set[str]
@@ -208,6 +242,22 @@ class LedgerProjection:
             )
             out.append(eligibility_row(place, result))
         w.upsert("eligibility", out)
+
+
+class _Rows:
+    """Rows of a batch, written with one statement per table."""
+
+    def __init__(self) -> None:
+        self.branches: list[tuple[object, ...]] = []
+        self.secretaries: list[tuple[object, ...]] = []
+        self.awards: list[tuple[object, ...]] = []
+        self.adoptions: list[tuple[object, ...]] = []
+
+    def write(self, w: ViewWriter) -> None:
+        w.upsert("branches", self.branches)
+        w.upsert("secretaries", self.secretaries)
+        w.upsert("awards", self.awards)
+        w.upsert("adoptions", self.adoptions)
 
 
 def replay(events: Iterable[Positioned]) -> tuple[dict[str, BranchFacts], dict[int, str]]:

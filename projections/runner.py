@@ -15,7 +15,7 @@ from projections.eligibility import LedgerProjection
 from projections.views import ViewStore
 
 Progress = Callable[[int, int], None]
-BATCH_SIZE = 5000
+BATCH_SIZE = 20000
 
 
 class ProjectionError(RuntimeError):
@@ -54,6 +54,7 @@ class ProjectionRunner:
             try:
                 with self.views.writing() as w:
                     self.projection.process(w, batch)
+                self.projection.committed(notes[-1].id)
             except Exception as exc:
                 first, last = notes[0].id, notes[-1].id
                 raise ProjectionError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +84,7 @@ class FiveStar:
         # concurrency (ledger) and the tracking row (read models).
         self.write_lock = threading.RLock()
         self.projection_lock = threading.Lock()
+        self._pending: list[tuple[int, LedgerEvent]] = []
 
     def close(self) -> None:
         self.ledger.close()
@@ -118,8 +119,10 @@ class FiveStar:
         for batch, last_line, done_bytes, final in _chunks(path, resumed_at):
             tracking = Tracking(run, COMPLETE if final else last_line)
             with self.write_lock:
+                before = self.ledger.recorder.max_notification_id() or 0
                 outcomes = self.ledger.submit(batch, recorder, tracking=tracking, refusal_log=run)
             self._tally(report, outcomes, on_refusal)
+            self._project_fresh(before, outcomes, final)
             if progress:
                 progress(done_bytes, size)
         report.position = self.catch_up()
@@ -155,8 +158,11 @@ class FiveStar:
             else:
                 report.duplicates += 1
 
-    def submit(self, items: list[object], recorder: str) -> list[Outcome]:
-        """Records from an API body, each decoded and decided on its own, in order."""
+    def submit(self, items: list[object], recorder: str, *, refresh: bool = False) -> list[Outcome]:
+        """Records from an API body, each decoded and decided on its own, in order.
+
+        ``refresh`` first drops cached branch states that another process (another server
+        worker, an import) has written past, so no record is decided on a stale state."""
         batch: list[tuple[int, r.AnyRecord | r.RecordError]] = []
         for index, obj in enumerate(items, 1):
             try:
@@ -164,7 +170,59 @@ class FiveStar:
             except r.RecordError as exc:
                 batch.append((index, exc))
         with self.write_lock:
+            if refresh:
+                self.forget_stale(
+                    item.branch for _, item in batch if not isinstance(item, r.RecordError)
+                )
             return self.ledger.submit(batch, recorder)
+
+    def forget_stale(self, codes: Iterable[str]) -> None:
+        """Drop the cached state of each branch the store holds newer events for, and the
+        cached last recording time (one indexed look-up per branch)."""
+        with self.write_lock:
+            cache = self.ledger._branches
+            for code in set(codes):
+                cached = cache.get(code)
+                if cached is not None and self.ledger.recorder.select_events(
+                    cached.id, gt=cached.version, limit=1
+                ):
+                    cache.pop(code, None)
+            self.ledger._last_timestamp = None
+
+    def registration(self, code: str) -> r.BranchRegisteredRecord | None:
+        """The branch's registration as the ledger holds it now (None: not registered)."""
+        with self.write_lock:
+            self.forget_stale([code])
+            return self.ledger.branch(code).registration
+
+    def _project_fresh(self, before: int, outcomes: list[Outcome], final: bool) -> None:
+        """Hand the events just recorded straight to the read models (no re-reading and
+        decoding) while they are the only events after the tracked position, in batches
+        of the runner's size; otherwise catch up from the log as usual."""
+        fresh = [(o.position, o.event) for o in outcomes if o.event is not None and o.position]
+        with self.projection_lock:
+            pending = self._pending
+            expected = pending[-1][0] if pending else self.views.position()
+            if fresh:
+                first, last = fresh[0][0], fresh[-1][0]
+                contiguous = first == before + 1 == expected + 1 and last - first + 1 == len(fresh)
+                top = self.ledger.recorder.max_notification_id() or 0
+                if contiguous and top == last:
+                    pending.extend(fresh)  # type: ignore[arg-type]
+                else:
+                    self._flush_pending()
+                    self.runner.catch_up()
+                    return
+            if final or len(pending) >= self.runner.batch_size:
+                self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        with self.views.writing() as w:
+            self.runner.projection.process(w, batch)
+        self.runner.projection.committed(batch[-1][0])
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Bring the read models up to the end of the log (one projector at a time)."""

@@ -1,0 +1,85 @@
+"""The branch registry: branches as the ``branches`` read model holds them, filtered, paged.
+
+Filters are equality on code, county, township and kind (the API narrows them further to a
+token's jurisdiction); pages are ordered by branch code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.service import FiveStar
+
+FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "county",
+    "township",
+    "households",
+    "population",
+    "registered_on",
+    "position",
+)
+_COLUMNS = ", ".join(FIELDS)
+
+
+def _where(
+    code: str | None, county: str | None, township: str | None, kind: str | None
+) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for column, value in (("code", code), ("county", county), ("township", township)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if kind is not None:
+        clauses.append("kind = ?")
+        params.append(kind)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _branch(row: Any) -> dict[str, Any]:
+    return {name: row[name] for name in FIELDS}
+
+
+def list_branches(
+    svc: FiveStar,
+    *,
+    code: str | None = None,
+    county: str | None = None,
+    township: str | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of branches sorted by code, and how many match in all."""
+    where, params = _where(code, county, township, kind)
+    total = svc.views.query(f"SELECT COUNT(*) AS n FROM {{p}}branches{where}", params)[0]["n"]
+    rows = svc.views.query(
+        f"SELECT {_COLUMNS} FROM {{p}}branches{where} ORDER BY code LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [_branch(row) for row in rows], int(total)
+
+
+def get_branch(svc: FiveStar, code: str) -> dict[str, Any] | None:
+    rows = svc.views.query(f"SELECT {_COLUMNS} FROM {{p}}branches WHERE code = ?", (code,))
+    return _branch(rows[0]) if rows else None
+
+
+def branch_codes(
+    svc: FiveStar,
+    *,
+    code: str | None = None,
+    county: str | None = None,
+    township: str | None = None,
+) -> set[str]:
+    """Codes of the registered branches matching the filters (all when none is given)."""
+    where, params = _where(code, county, township, None)
+    return {row["code"] for row in svc.views.query(f"SELECT code FROM {{p}}branches{where}", params)}
+
+
+def places(svc: FiveStar) -> dict[str, tuple[str, str]]:
+    """Every branch's (county, township)."""
+    rows = svc.views.query("SELECT code, county, township FROM {p}branches")
+    return {row["code"]: (row["county"], row["township"]) for row in rows}
