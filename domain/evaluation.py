@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from msgspec import Struct
 
@@ -63,27 +64,27 @@ Outcome = tuple[bool, str, list[str]]
 
 def evaluate(facts: YearFacts, rulebook: Rulebook) -> Eligibility:
     """Every criterion of every star of the branch's kind for ``facts.year``, plus exclusion."""
-    stars = rulebook.stars(facts.kind)
+    plan = _plan(rulebook, facts.kind)
     results: dict[str, list[CriterionResult]] = {}
     star_met: dict[str, bool] = {}
-    # Stars that depend on the others (branch_strong) are judged after them.
-    ordered = sorted(stars, key=lambda s: any(isinstance(c, OtherStars) for c in s.criteria))
-    for star in ordered:
+    for star_id, criteria in plan.judging_order:
         rows = []
-        for criterion in star.criteria:
-            if isinstance(criterion, OtherStars):
-                met, detail, evidence = _other_stars(star.id, star_met)
+        met_all = True
+        for criterion, judge in criteria:
+            if judge is None:
+                met, detail, evidence = _other_stars(star_id, star_met)
             else:
-                met, detail, evidence = _JUDGES[type(criterion)](criterion, facts)
+                met, detail, evidence = judge(criterion, facts)
+            met_all = met_all and met
             rows.append(
                 CriterionResult(
-                    star=star.id, criterion=criterion.id, met=met, detail=detail, evidence=evidence
+                    star=star_id, criterion=criterion.id, met=met, detail=detail, evidence=evidence
                 )
             )
-        results[star.id] = rows
-        star_met[star.id] = all(r.met for r in rows)
-    exclusion = _exclusion(facts)
-    eligible = [] if exclusion else [s.id for s in stars if star_met[s.id]]
+        results[star_id] = rows
+        star_met[star_id] = met_all
+    exclusion = _exclusion(facts) if facts.spells else None
+    eligible = [] if exclusion else [s for s in plan.canonical if star_met[s]]
     return Eligibility(
         branch=facts.branch,
         year=facts.year,
@@ -92,8 +93,43 @@ def evaluate(facts: YearFacts, rulebook: Rulebook) -> Eligibility:
         excluded=exclusion is not None,
         exclusion=exclusion,
         eligible=eligible,
-        criteria=[row for s in stars for row in results[s.id]],
+        criteria=[row for s in plan.canonical for row in results[s]],
     )
+
+
+Judge = Callable[..., Outcome]
+
+
+class _Plan(Struct, frozen=True):
+    """A rulebook's stars for one kind, ready to judge: canonical order for output, and an
+    order in which a star that needs the others (branch_strong) comes last."""
+
+    canonical: list[str]
+    judging_order: list[tuple[str, list[tuple[Any, Judge | None]]]]
+
+
+_plans: dict[tuple[int, str], tuple[Rulebook, _Plan]] = {}
+
+
+def _plan(rulebook: Rulebook, kind: str) -> _Plan:
+    key = (id(rulebook), kind)
+    cached = _plans.get(key)
+    if cached is not None and cached[0] is rulebook:
+        return cached[1]
+    stars = rulebook.stars(kind)
+    ordered = sorted(stars, key=lambda s: any(isinstance(c, OtherStars) for c in s.criteria))
+    plan = _Plan(
+        canonical=[s.id for s in stars],
+        judging_order=[
+            (
+                s.id,
+                [(c, None if isinstance(c, OtherStars) else _JUDGES[type(c)]) for c in s.criteria],
+            )
+            for s in ordered
+        ],
+    )
+    _plans[key] = (rulebook, plan)
+    return plan
 
 
 def _exclusion(facts: YearFacts) -> ExclusionResult | None:
@@ -115,7 +151,7 @@ def _exclusion(facts: YearFacts) -> ExclusionResult | None:
 
 
 def _no_incident(c: NoIncident, f: YearFacts) -> Outcome:
-    hits = [i for i in f.incidents if i.category in c.categories]
+    hits = [i for i in f.incidents if i.category in c.categories] if f.incidents else []
     if not hits:
         return True, f"no incident of these categories in {f.year}", []
     detail = "; ".join(f"incident {i.id} {i.category} on {i.on}" for i in hits)
