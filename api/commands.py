@@ -26,11 +26,16 @@ class UserError(Exception):
     """A problem with what was asked (unknown branch, rulebook, file): exit 2."""
 
 
-def _open(args: argparse.Namespace) -> FiveStar:
+def _open(args: argparse.Namespace, catch_up: bool = True) -> FiveStar:
+    """The store named by --db/FIVESTAR_DB, its read models caught up with the log (they
+    lag only if a writer was killed between recording events and projecting them)."""
     try:
-        return FiveStar(args.db)
+        svc = FiveStar(args.db)
     except Exception as exc:  # the store cannot be opened: say which and why
         raise UserError(f"cannot open the store {args.db or '(default)'}: {exc}") from exc
+    if catch_up:
+        svc.catch_up()
+    return svc
 
 
 # ---------------------------------------------------------------------- import
@@ -38,7 +43,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
-    with _open(args) as svc:
+    with _open(args, catch_up=False) as svc:
         bar = ProgressBar(f"importing {path.name}")
 
         def refused(line: int, rid: str, reason: str) -> None:
@@ -93,7 +98,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _plain(value: Any) -> str:
-    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
+    """Strings as they are unless they would break the one-line-per-record layout."""
+    if isinstance(value, str) and value.isprintable() and " " not in value:
+        return value
+    return msgspec.json.encode(value).decode()
 
 
 # ----------------------------------------------------------------- eligibility
@@ -242,7 +250,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- rebuild
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    with _open(args) as svc:
+    with _open(args, catch_up=False) as svc:
         bar = ProgressBar("rebuilding read models")
         try:
             position = rebuild_views(svc, bar)

@@ -16,13 +16,13 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-RecordId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,128}$")]
+RecordId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,128}\Z")]
 BranchCode = Annotated[str, Meta(min_length=1, max_length=64)]
 Year = Annotated[int, Meta(ge=2000, le=2100)]
 Count = Annotated[int, Meta(ge=0)]
 Stars = list[str]
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 class Record(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
@@ -189,6 +189,8 @@ def decode_record(raw: bytes | str) -> AnyRecord:
     except msgspec.DecodeError as exc:
         raise RecordError("-", f"structural: not a JSON object ({exc})") from None
     _check_values(record)
+    if isinstance(record, MetricReportedRecord) and record.value == 0:
+        record = msgspec.structs.replace(record, value=0.0)  # -0.0 is 0 by value
     return record
 
 
@@ -248,6 +250,6 @@ def _guess_id(raw: bytes | str) -> str:
         return "-"
     if isinstance(obj, dict):
         rid = obj.get("id")
-        if isinstance(rid, str) and ID_PATTERN.match(rid):
+        if isinstance(rid, str) and ID_PATTERN.fullmatch(rid):
             return rid
     return "-"

@@ -116,7 +116,8 @@ class LedgerProjection:
         rows.write(w)
         self._write_branches(w, facts, dirty, in_force)
         for year in sorted(adopted):
-            self._reevaluate_year(w, year, in_force, done=set(dirty))
+            judged = {code for code, years in dirty.items() if year in years}
+            self._reevaluate_year(w, year, in_force, done=judged)
         for code in dirty:
             self._cache[code] = facts[code]
             self._cache.move_to_end(code)

@@ -152,8 +152,6 @@ def awards(svc: FiveStar, year: int) -> list[dict[str, Any]]:
                 "on": row["on_date"],
                 "stale": stale,
                 "now_failing": failing if stale else [],
-                "record": row["record_id"],
-                "rulebook": now.rulebook,
             }
         )
     return out

@@ -202,3 +202,68 @@ def chain(code: str, year: int, stars: list[str], final: str) -> list[dict[str, 
         return out + [rec("rating.awarded", code, f"{y1}-02-20", year=year, stars=stars, by="city")]
     out.append(rec("rating.recommended", code, f"{y1}-02-20", year=year, stars=stars, by="city"))
     return out + [rec("rating.awarded", code, f"{y1}-03-15", year=year, stars=stars, by="province")]
+
+
+# --------------------------------------------------------------- ledger comparison helpers
+def registered_codes(path: Any) -> list[str]:
+    """Branch codes of the ``branch.registered`` lines of a JSON Lines file, in file order."""
+    import json
+
+    codes: list[str] = []
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if (
+                isinstance(obj, dict)
+                and obj.get("type") == "branch.registered"
+                and obj.get("branch") not in codes
+            ):
+                codes.append(obj["branch"])
+    return codes
+
+
+def record_sequence(service: Any, codes: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """For each branch: ``(id, type, other record fields)`` of its history, in ledger order.
+
+    Positions and recording times are left out, so two stores fed the same records compare
+    equal; a branch with no records maps to ``[]``."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for code in codes:
+        try:
+            entries = service.history(code)
+        except LookupError:  # projections.service.UnknownBranch
+            out[code] = []
+            continue
+        rows = []
+        for e in entries:
+            record = dict(e.record)
+            rows.append((record.pop("id", None), record.pop("type"), sorted(record.items())))
+        out[code] = rows
+    return out
+
+
+def five_star_village_years(code: str, years: list[int] | range) -> list[dict[str, Any]]:
+    """``five_star_village_year`` for several years at once, with ``per_capita_income`` rising
+    every year (the single-year builder reports Y-1 as 10,000 and Y as 12,000, so calling it
+    for consecutive years would overwrite one year's figure with the next call's Y-1)."""
+    years = sorted(years)
+    out = []
+    for y in years:
+        out += [
+            r for r in five_star_village_year(code, y) if r.get("metric") != "per_capita_income"
+        ]
+    out += [
+        rec(
+            "metric.reported",
+            code,
+            f"{y}-12-20",
+            year=y,
+            metric="per_capita_income",
+            value=10000 + 1000 * (y - years[0] + 1),
+        )
+        for y in range(years[0] - 1, years[-1] + 1)
+    ]
+    return out
