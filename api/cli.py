@@ -84,7 +84,7 @@ class ProgressBar:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fivestar",
-        description="Ledger and rating engine of Puyang's Five Star branch programme (五星支部创建)",
+        description="Ledger and rating engine of Puyang's Five Star programme (五星支部创建)",
     )
     parser.add_argument(
         "--db", help="SQLite file (default ./fivestar.db) or postgresql:// URL; env FIVESTAR_DB"

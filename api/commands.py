@@ -92,7 +92,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         record.pop("branch", None)
         fields = " ".join(f"{k}={_plain(v)}" for k, v in record.items())
         print(
-            f"{e.position:>8}  {e.recorded_at:%Y-%m-%d %H:%M:%S.%f}  {e.recorder:<16} {rid:<12} {kind:<26} {fields}"
+            f"{e.position:>8}  {e.recorded_at:%Y-%m-%d %H:%M:%S.%f}  {e.recorder:<16} "
+            f"{rid:<12} {kind:<26} {fields}"
         )
     return 0
 
@@ -165,7 +166,8 @@ def cmd_awards(args: argparse.Namespace) -> int:
             else ""
         )
         print(
-            f"{a['branch']:<10} {a['year']} {a['level']}星 by {LEVEL_ZH.get(a['by'], a['by'])} on {a['on']}{flag}"
+            f"{a['branch']:<10} {a['year']} {a['level']}星 "
+            f"by {LEVEL_ZH.get(a['by'], a['by'])} on {a['on']}{flag}"
         )
     print(f"{len(rows)} awards for {args.year}, {sum(a['stale'] for a in rows)} stale")
     return 0
@@ -183,7 +185,8 @@ def cmd_rewards(args: argparse.Namespace) -> int:
         funds = "—" if w["funds_yuan"] is None else f"{w['funds_yuan']:,.0f}元"
         rise = "—" if w["pay_rise_pct"] is None else f"+{w['pay_rise_pct']}%"
         print(
-            f"{w['branch']:<10} {w['county']:<10} {w['level']}星 {LEVEL_ZH.get(w['authority'], '')} "
+            f"{w['branch']:<10} {w['county']:<10} {w['level']}星 "
+            f"{LEVEL_ZH.get(w['authority'], '')} "
             f"{w['on']} 工作经费 {funds:<12} 两委报酬 {rise:<5} 书记 {sec.get('person', '—')} "
             f"{' '.join(w['secretary_benefits'])}"
         )
@@ -234,7 +237,8 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         emit_json(report)
         return 0
     print(
-        f"{report['year']}: {report['from']} -> {report['to']}, {report['branches_evaluated']} branches"
+        f"{report['year']}: {report['from']} -> {report['to']}, "
+        f"{report['branches_evaluated']} branches"
     )
     for c in report["changes"]:
         parts = [f"+{s}" for s in c["gained"]] + [f"-{s}" for s in c["lost"]]
@@ -283,7 +287,8 @@ def cmd_rulebooks(args: argparse.Namespace) -> int:
         print(f"{b['id']:<24} from {b['applies_from']}  {b['title']}")
     for a in adoptions:
         print(
-            f"  adopted {a['rulebook']} for {a['year']} by {a['recorder']} at {a['recorded_at']}: {a['reason']}"
+            f"  adopted {a['rulebook']} for {a['year']} by {a['recorder']} "
+            f"at {a['recorded_at']}: {a['reason']}"
         )
     return 0
 

@@ -238,8 +238,17 @@ def _explain(exc: msgspec.ValidationError) -> str:
     text = str(exc)
     if " - at `$." in text:
         message, _, path = text.rpartition(" - at `$.")
-        return f"{path.rstrip('`')}: {message}"
+        return f"{path.rstrip('`')}: {_plainer(message)}"
     return text
+
+
+def _plainer(message: str) -> str:
+    """msgspec's wording where a person would not follow it."""
+    if "matching regex" in message:
+        return "must be 1-128 letters, digits, '.', '_' or '-'"
+    if "RFC3339 encoded date" in message:
+        return "not a real date of the form YYYY-MM-DD"
+    return message
 
 
 def _guess_id(raw: bytes | str) -> str:

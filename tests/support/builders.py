@@ -194,14 +194,15 @@ def chain(code: str, year: int, stars: list[str], final: str) -> list[dict[str, 
         rec("rating.recommended", code, f"{y1}-01-10", year=year, stars=stars, by="township"),
     ]
     if final == "county":
-        return out + [
-            rec("rating.awarded", code, f"{y1}-01-25", year=year, stars=stars, by="county")
+        return [
+            *out,
+            rec("rating.awarded", code, f"{y1}-01-25", year=year, stars=stars, by="county"),
         ]
     out.append(rec("rating.recommended", code, f"{y1}-01-25", year=year, stars=stars, by="county"))
     if final == "city":
-        return out + [rec("rating.awarded", code, f"{y1}-02-20", year=year, stars=stars, by="city")]
+        return [*out, rec("rating.awarded", code, f"{y1}-02-20", year=year, stars=stars, by="city")]
     out.append(rec("rating.recommended", code, f"{y1}-02-20", year=year, stars=stars, by="city"))
-    return out + [rec("rating.awarded", code, f"{y1}-03-15", year=year, stars=stars, by="province")]
+    return [*out, rec("rating.awarded", code, f"{y1}-03-15", year=year, stars=stars, by="province")]
 
 
 # --------------------------------------------------------------- ledger comparison helpers

@@ -1,0 +1,91 @@
+"""The shared example ledger (../shared/examples): refusals as expected, on both stores, and
+SQLite and PostgreSQL end up holding the same records in the same order."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from projections.service import FiveStar
+from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER, _drop_database, _fresh_database
+from tests.support.builders import record_sequence, registered_codes
+
+REFUSAL_LINE = re.compile(r"^line (\d+): (\S+): (.+)$")
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, Any]:
+    return json.loads(EXAMPLE_EXPECTED.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database beside the test's SQLite file."""
+    if postgres_server is None:
+        pytest.skip("no PostgreSQL (set FIVESTAR_TEST_PG, or run `make test`)")
+    url, name = _fresh_database(postgres_server)
+    try:
+        yield url
+    finally:
+        _drop_database(postgres_server, name)
+
+
+def nonblank_lines() -> int:
+    return sum(1 for raw in EXAMPLE_LEDGER.read_bytes().splitlines() if raw.strip())
+
+
+def test_the_example_ledger_refuses_exactly_the_expected_records(
+    cli: Callable[..., Any], service: FiveStar, expected: dict[str, Any]
+) -> None:
+    result = cli("import", str(EXAMPLE_LEDGER))
+    assert result.code == 1
+    out = result.out.splitlines()
+    refusals = [REFUSAL_LINE.match(line) for line in out if line.startswith("line ")]
+    assert all(refusals), [line for line in out if line.startswith("line ")]
+    got = Counter(m[2] for m in refusals if m)
+    # ``-`` stands for each line without a valid id: compare as multisets
+    assert got == Counter(expected["refused"]), {
+        "missing": sorted((Counter(expected["refused"]) - got).elements()),
+        "extra": sorted((got - Counter(expected["refused"])).elements()),
+    }
+    # refusal lines come in file order, one per line
+    numbers = [int(m[1]) for m in refusals if m]
+    assert numbers == sorted(set(numbers))
+    # the workflow refusals are the ones the expected file says; the others are not
+    workflow = set(expected["refused_by_workflow"])
+    for m in refusals:
+        assert m is not None
+        assert m[3].startswith("workflow:") == (m[2] in workflow), m[0]
+    # the summary adds up: every non-blank line applied, duplicate or refused
+    assert re.search(rf"\b{len(expected['refused'])} refused\b", out[-1]), out[-1]
+    counts = {k: int(v) for v, k in re.findall(r"(\d+) (applied|duplicate|refused)", out[-1])}
+    assert sum(counts.values()) == nonblank_lines()
+    codes = registered_codes(EXAMPLE_LEDGER)
+    stored = sum(len(rows) for rows in record_sequence(service, codes).values())
+    assert stored == counts["applied"]
+
+
+def test_sqlite_and_postgresql_hold_the_same_record_sequence(
+    sqlite_db: str, postgres_url: str
+) -> None:
+    codes = registered_codes(EXAMPLE_LEDGER)
+    assert len(codes) == 25
+    sequences, refusals = [], []
+    for db in (sqlite_db, postgres_url):
+        with FiveStar(db) as svc:
+            report = svc.import_file(EXAMPLE_LEDGER, "test:example")
+            refusals.append(report.refused)
+            sequences.append(record_sequence(svc, codes))
+            for code in codes:
+                positions = [e.position for e in svc.history(code)]
+                assert positions == sorted(set(positions))
+    sqlite_sequence, postgres_sequence = sequences
+    assert all(sqlite_sequence[code] for code in codes)
+    for code in codes:
+        assert sqlite_sequence[code] == postgres_sequence[code], code
+    assert refusals[0] == refusals[1]
