@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
+
+from msgspec import Struct
 
 from domain import records as r
 from domain.evaluation import evaluate
@@ -60,6 +62,7 @@ class Branch:
     secretaries: list[r.SecretaryAppointedRecord] = field(default_factory=list)
     ratings: dict[int, YearRatings] = field(default_factory=dict)
     modified_on: datetime | None = None
+    snapshot_version: int = 0
 
     # ------------------------------------------------------------------ folding
     def mutate(self, event: BranchEvent) -> None:
@@ -349,9 +352,35 @@ def digest(record: r.Record) -> bytes:
     return hashlib.blake2b(r.encode_record(record), digest_size=12).digest()
 
 
-def project_branch(branch: Branch | None, events: Iterable[BranchEvent]) -> Branch | None:
-    """The library's projector function for ``repository.get`` (immutable-event style)."""
+class BranchSnapshot(Struct, frozen=True, kw_only=True):
+    """The whole state of a branch at a version, so a reload replays only what came after."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    state: Branch
+
+    @classmethod
+    def take(cls, branch: Branch) -> BranchSnapshot:
+        branch.snapshot_version = branch.version
+        return cls(
+            originator_id=branch.id,
+            originator_version=branch.version,
+            timestamp=branch.modified_on or datetime.now(UTC),
+            state=branch,
+        )
+
+
+def project_branch(
+    branch: Branch | None, events: Iterable[BranchEvent | BranchSnapshot]
+) -> Branch | None:
+    """The library's projector function for ``repository.get`` (immutable-event style):
+    a snapshot, if any, comes first, then the events after it."""
     for event in events:
+        if isinstance(event, BranchSnapshot):
+            branch = event.state
+            branch.snapshot_version = event.originator_version
+            continue
         if branch is None:
             branch = Branch(id=event.originator_id, code=event.record.branch)
         branch.mutate(event)

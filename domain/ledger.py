@@ -20,7 +20,14 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain import records as r
-from domain.branch import DUPLICATE, Branch, Refused, empty_branch, project_branch
+from domain.branch import (
+    DUPLICATE,
+    Branch,
+    BranchSnapshot,
+    Refused,
+    empty_branch,
+    project_branch,
+)
 from domain.events import (
     BranchEvent,
     LedgerEvent,
@@ -32,7 +39,8 @@ from domain.mapper import MAPPER_ENV
 from domain.rulebook import BASE_RULEBOOK, Rulebook, RulebookError, load_rulebook
 
 APPLIED, REFUSED = "applied", "refused"
-BRANCH_CACHE_SIZE = 3000
+BRANCH_CACHE_SIZE = 2000  # branches kept in memory between batches
+SNAPSHOT_AFTER = 40  # events since the last snapshot that make an evicted branch worth one
 
 
 @dataclass(slots=True)
@@ -77,6 +85,7 @@ def project_rating_year(
 
 class Ledger(Application):  # type: ignore[type-arg]
     name = "fivestar"
+    is_snapshotting_enabled = True
     env: ClassVar[dict[str, str]] = {**MAPPER_ENV, "COMPRESSOR_TOPIC": ""}
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -90,7 +99,8 @@ class Ledger(Application):  # type: ignore[type-arg]
 
     # --------------------------------------------------------------- branches
     def branch(self, code: str) -> Branch:
-        """The branch's current state (empty when it has no stream yet)."""
+        """The branch's current state (empty when it has no stream yet). The cache is trimmed
+        only between batches, so a branch decided in a batch stays in memory until then."""
         cached = self._branches.get(code)
         if cached is not None:
             self._branches.move_to_end(code)
@@ -100,9 +110,18 @@ class Ledger(Application):  # type: ignore[type-arg]
         except AggregateNotFoundError:
             branch = empty_branch(code)
         self._branches[code] = branch
-        if len(self._branches) > BRANCH_CACHE_SIZE:
-            self._branches.popitem(last=False)
         return branch
+
+    def _trim_cache(self) -> None:
+        """Evict the least recently used branches; snapshot those that grew since their
+        last snapshot, so that reloading them later replays a few events, not all."""
+        snapshots = []
+        while len(self._branches) > BRANCH_CACHE_SIZE:
+            _, branch = self._branches.popitem(last=False)
+            if branch.version - branch.snapshot_version >= SNAPSHOT_AFTER:
+                snapshots.append(BranchSnapshot.take(branch))
+        if snapshots and self.snapshots is not None:
+            self.snapshots.put(snapshots)
 
     def rating_year(self, year: int) -> RatingYear:
         try:
@@ -170,6 +189,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             for code in touched:  # their in-memory state ran ahead of the store
                 self._branches.pop(code, None)
             raise
+        self._trim_cache()
         if events:
             self._last_timestamp = events[-1].timestamp
             assert positions is not None and len(positions) == len(events)

@@ -1,0 +1,46 @@
+"""Branches evicted from the ledger's cache are snapshotted and reload to the same state."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import domain.ledger as ledger_module
+import projections.service as service_module
+from domain.events import branch_stream_id
+from projections import queries
+from projections.service import FiveStar
+from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER
+
+
+def test_a_tiny_cache_with_snapshots_gives_the_same_answers(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger_module, "BRANCH_CACHE_SIZE", 3)
+    monkeypatch.setattr(ledger_module, "SNAPSHOT_AFTER", 10)
+    monkeypatch.setattr(service_module, "CHUNK", 40)
+    expected = json.loads(EXAMPLE_EXPECTED.read_text(encoding="utf-8"))
+    with FiveStar(db) as svc:
+        report = svc.import_file(EXAMPLE_LEDGER, "test")
+        assert sorted(rid for _, rid, _ in report.refused) == sorted(expected["refused"])
+        for year, wanted in expected["eligibility"].items():
+            got = {e.branch: e.eligible for e in queries.eligibility(svc, int(year))}
+            assert got == {b: w["eligible"] for b, w in wanted.items()}
+        snapshots = list(svc.ledger.snapshots.get(branch_stream_id("V0000"), desc=True, limit=1))
+        assert snapshots, "V0000 was evicted with more than 10 new events: it has a snapshot"
+
+
+def test_a_branch_reloaded_from_its_snapshot_equals_the_one_replayed(db: str) -> None:
+    with FiveStar(db) as svc:
+        svc.import_file(EXAMPLE_LEDGER, "test")
+        replayed = svc.ledger.branch("V0001")
+        svc.ledger._branches.clear()
+        svc.ledger.snapshots.put([ledger_module.BranchSnapshot.take(replayed)])
+        svc.ledger._branches.clear()
+        reloaded = svc.ledger.branch("V0001")
+        assert reloaded.version == replayed.version
+        assert reloaded.digests == replayed.digests
+        assert reloaded.facts == replayed.facts
+        assert reloaded.ratings == replayed.ratings
+        assert reloaded.snapshot_version == replayed.version
