@@ -1,5 +1,5 @@
 # fivestar developer tasks. See README.md.
-.PHONY: venv test demo lint
+.PHONY: venv run test demo lint
 
 PYTHON ?= python3
 VENV := .venv
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 test: venv
 	bash scripts/run_tests.sh
+
+# The main job: a demo ledger on the embedded SQLite store, served over HTTP.
+run: venv
+	bash scripts/run_demo.sh
 
 demo: venv
 	$(VENV)/bin/fivestar demo

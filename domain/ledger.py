@@ -112,6 +112,17 @@ class Ledger(Application):  # type: ignore[type-arg]
         self._branches[code] = branch
         return branch
 
+    def forget_stale(self, codes: Iterable[str]) -> None:
+        """Drop the cached state of each branch the store holds newer events for (another
+        process wrote them), and the cached last recording time: one indexed look-up each."""
+        for code in set(codes):
+            cached = self._branches.get(code)
+            if cached is not None and self.recorder.select_events(
+                cached.id, gt=cached.version, limit=1
+            ):
+                self._branches.pop(code, None)
+        self._last_timestamp = None
+
     def _trim_cache(self) -> None:
         """Evict the least recently used branches; snapshot those that grew since their
         last snapshot, so that reloading them later replays a few events, not all."""

@@ -19,7 +19,7 @@ from msgspec import Meta, Struct
 RecordId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,128}\Z")]
 BranchCode = Annotated[str, Meta(min_length=1, max_length=64)]
 Year = Annotated[int, Meta(ge=2000, le=2100)]
-Count = Annotated[int, Meta(ge=0)]
+Count = Annotated[int, Meta(ge=0, le=2**53)]
 Stars = list[str]
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -213,7 +213,11 @@ def record_to_dict(record: Record) -> dict[str, object]:
 
 
 def _check_values(record: AnyRecord) -> None:
-    """Range checks msgspec's type constraints cannot express on a shared field."""
+    """Checks msgspec's type constraints cannot express on a shared field."""
+    for name in record.__struct_fields__:
+        value = getattr(record, name)
+        if isinstance(value, str) and "\x00" in value:
+            raise RecordError(record.id, f"structural: {name}: contains a NUL character")
     if isinstance(record, MetricReportedRecord):
         value = record.value
         if value != value or value in (float("inf"), float("-inf")):

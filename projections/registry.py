@@ -76,7 +76,9 @@ def branch_codes(
 ) -> set[str]:
     """Codes of the registered branches matching the filters (all when none is given)."""
     where, params = _where(code, county, township, None)
-    return {row["code"] for row in svc.views.query(f"SELECT code FROM {{p}}branches{where}", params)}
+    return {
+        row["code"] for row in svc.views.query(f"SELECT code FROM {{p}}branches{where}", params)
+    }
 
 
 def places(svc: FiveStar) -> dict[str, tuple[str, str]]:

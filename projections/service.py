@@ -177,17 +177,8 @@ class FiveStar:
             return self.ledger.submit(batch, recorder)
 
     def forget_stale(self, codes: Iterable[str]) -> None:
-        """Drop the cached state of each branch the store holds newer events for, and the
-        cached last recording time (one indexed look-up per branch)."""
         with self.write_lock:
-            cache = self.ledger._branches
-            for code in set(codes):
-                cached = cache.get(code)
-                if cached is not None and self.ledger.recorder.select_events(
-                    cached.id, gt=cached.version, limit=1
-                ):
-                    cache.pop(code, None)
-            self.ledger._last_timestamp = None
+            self.ledger.forget_stale(codes)
 
     def registration(self, code: str) -> r.BranchRegisteredRecord | None:
         """The branch's registration as the ledger holds it now (None: not registered)."""

@@ -1,0 +1,178 @@
+"""``fivestar serve`` as a real process, talked to with httpx over TCP.
+
+Against PostgreSQL (the ``db`` fixture's postgres parameter) and SQLite, with two uvicorn
+workers, so that writes race across processes as well as threads: sixteen concurrent
+writers on one branch lose and duplicate nothing, retries with the same ids are
+duplicates, and a read can wait for the position a write answered with.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITERS, PER_WRITER = 16, 8
+
+
+def fivestar(db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "--db", db, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, db: str, workers: int) -> None:
+        self.db = db
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("FIVESTAR_DB", None)
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "--db", db, "serve", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(workers)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.output()}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-4000:]
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+        finally:
+            self.log.close()
+
+
+def issue(db: str, role: str, name: str, *scope: str) -> str:
+    result = fivestar(db, "token", "issue", "--role", role, "--name", name, *scope)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def server(db: str) -> Iterator[tuple[Server, dict[str, str]]]:
+    tokens = {
+        "admin": issue(db, "admin", "adm"),
+        "recorder": issue(db, "recorder", "clerk", "--county", "清丰县"),
+        "auditor": issue(db, "auditor", "audit"),
+    }
+    srv = Server(db, workers=2)
+    try:
+        srv.wait_ready()
+        yield srv, tokens
+    finally:
+        code = srv.stop()
+        assert code == 0, srv.output() if not srv.log.closed else code
+
+
+def post(client: httpx.Client, body: Any, attempts: int = 20) -> httpx.Response:
+    """POST /records, retrying a 503 (the store asked for a retry) with the same ids."""
+    for _ in range(attempts):
+        response = client.post("/records", json=body)
+        if response.status_code != 503:
+            return response
+        time.sleep(float(response.headers.get("retry-after", "0.2")) / 5)
+    return response
+
+
+def meeting(writer: int, n: int) -> dict[str, Any]:
+    return {"id": f"w{writer:02d}-{n:02d}", "type": "meeting.held", "branch": "V1",
+            "on": f"2024-{n % 12 + 1:02d}-0{writer % 9 + 1}", "kind": "theme_day"}  # fmt: skip
+
+
+def test_serve_end_to_end(server: tuple[Server, dict[str, str]]) -> None:
+    srv, tokens = server
+    auth = {name: {"Authorization": f"Bearer {tok}"} for name, tok in tokens.items()}
+    with httpx.Client(base_url=srv.url, headers=auth["admin"], timeout=30) as admin:
+        registered = post(admin, {"id": "reg-V1", "type": "branch.registered", "branch": "V1",
+                                  "on": "2021-12-01", "name": "一村", "kind": "village",
+                                  "county": "清丰县", "township": "柳格镇", "households": 300,
+                                  "population": 1000})  # fmt: skip
+        assert registered.status_code == 201, registered.text
+        assert httpx.get(f"{srv.url}/branches", timeout=5).status_code == 401
+
+        def write(writer: int) -> list[dict[str, Any]]:
+            with httpx.Client(base_url=srv.url, headers=auth["recorder"], timeout=60) as client:
+                results = []
+                for n in range(PER_WRITER):
+                    response = post(client, meeting(writer, n))
+                    assert response.status_code == 201, response.text
+                    results.append(response.json())
+                # a client that retries everything it sent gets duplicates
+                again = post(client, [meeting(writer, n) for n in range(PER_WRITER)])
+                assert again.status_code == 200, again.text
+                assert {r["status"] for r in again.json()} == {"duplicate"}
+                return results
+
+        with ThreadPoolExecutor(WRITERS) as pool:
+            results = [r for batch in pool.map(write, range(WRITERS)) for r in batch]
+        positions = [r["position"] for r in results]
+        assert len(set(positions)) == WRITERS * PER_WRITER
+
+        with httpx.Client(base_url=srv.url, headers=auth["auditor"], timeout=30) as auditor:
+            history = auditor.get("/branches/V1/history")
+            assert history.status_code == 200
+            ids = [e["record"]["id"] for e in history.json()]
+            assert len(ids) == 1 + WRITERS * PER_WRITER == len(set(ids))
+            assert {e["recorder"] for e in history.json()} == {"api:adm", "api:clerk"}
+            # a read waits for the last write's position, then sees it
+            eligibility = auditor.get(
+                "/branches/V1/eligibility/2024", params={"min_position": max(positions)}
+            )
+            assert eligibility.status_code == 200, eligibility.text
+            health = auditor.get("/health").json()
+            assert health["ok"] and health["head"] >= max(positions)
+            assert health["projector"] == "external"  # the one projector is the parent's
+            deadline = time.monotonic() + 10
+            while auditor.get("/health").json()["lag"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert auditor.get("/health").json()["lag"] == 0
+            page = auditor.get("/branches").json()
+            assert page["total"] == 1 and page["items"][0]["code"] == "V1"
+
+        # tokens revoked from the command line stop working at once
+        assert fivestar(srv.db, "token", "revoke", "clerk").returncode == 0
+        with httpx.Client(base_url=srv.url, headers=auth["recorder"], timeout=30) as clerk:
+            assert clerk.post("/records", json=meeting(99, 1)).status_code == 401
+        listed = fivestar(srv.db, "token", "list")
+        assert "clerk" in listed.stdout and tokens["admin"] not in listed.stdout
