@@ -210,12 +210,12 @@ class Branch:
             prior = ratings.award
             raise Refused(
                 f"workflow: a second award for {record.year}: {self.code} was already "
-                f"awarded {len(prior.stars)} stars by {prior.by} ({prior.id}); one award a year"
+                f"awarded {_stars(len(prior.stars))} by {prior.by} ({prior.id}); one award a year"
             )
         if count not in AWARD_AUTHORITY[record.by]:
             right = next(a for a, counts in AWARD_AUTHORITY.items() if count in counts)
             raise Refused(
-                f"workflow: by: award by {record.by}: {count} stars need the {right} "
+                f"workflow: by: award by {record.by}: {_stars(count)} need the {right} "
                 f"({record.by} decides {AWARD_AUTHORITY_TEXT[record.by]})"
             )
         below = AWARD_NEEDS[record.by]
@@ -259,12 +259,12 @@ def _check_recommendation(record: r.RatingRecommendedRecord, ratings: YearRating
     if record.by == "county" and count < 4:
         raise Refused(
             f"workflow: stars: a county recommendation goes to the city for four stars or "
-            f"more; {count} stars are the county's own decision (rules.md §6.3)"
+            f"more; {_stars(count)} are the county's own decision (rules.md §6.3)"
         )
     if record.by == "city" and count < 5:
         raise Refused(
             f"workflow: stars: a city recommendation goes to the province for five stars "
-            f"only; {count} stars are the city's or county's decision (rules.md §6.4)"
+            f"only; {_stars(count)} are the city's or county's decision (rules.md §6.4)"
         )
     if record.by == "township":
         _check_covered(record, ratings.declared, "the declaration")
@@ -287,6 +287,10 @@ def _check_covered(
             f"workflow: stars: {what} is not covered by {basis_name} for {record.year} "
             f"({basis.id}): {', '.join(missing)} not in it"
         )
+
+
+def _stars(count: int) -> str:
+    return f"{count} star" if count == 1 else f"{count} stars"
 
 
 def _describe(record: r.RatingRecord) -> str:
@@ -352,7 +356,7 @@ def digest(record: r.Record) -> bytes:
     return hashlib.blake2b(r.encode_record(record), digest_size=12).digest()
 
 
-class BranchSnapshot(Struct, frozen=True, kw_only=True):
+class BranchSnapshot(Struct, gc=False, frozen=True, kw_only=True):
     """The whole state of a branch at a version, so a reload replays only what came after."""
 
     originator_id: UUID

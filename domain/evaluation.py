@@ -30,7 +30,7 @@ from domain.rulebook import (
 )
 
 
-class CriterionResult(Struct, kw_only=True):
+class CriterionResult(Struct, gc=False, kw_only=True):
     star: str
     criterion: str
     met: bool
@@ -38,12 +38,12 @@ class CriterionResult(Struct, kw_only=True):
     evidence: list[str]
 
 
-class ExclusionResult(Struct, kw_only=True):
+class ExclusionResult(Struct, gc=False, kw_only=True):
     detail: str
     evidence: list[str]
 
 
-class Eligibility(Struct, kw_only=True):
+class Eligibility(Struct, gc=False, kw_only=True):
     branch: str
     year: int
     kind: str

@@ -15,7 +15,7 @@ from msgspec import Struct
 from domain import records as r
 
 
-class LedgerEvent(Struct, frozen=True, kw_only=True):
+class LedgerEvent(Struct, gc=False, frozen=True, kw_only=True):
     originator_id: UUID
     originator_version: int
     timestamp: datetime

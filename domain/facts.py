@@ -35,35 +35,35 @@ from domain.records import (
 )
 
 
-class Incident(Struct, kw_only=True):
+class Incident(Struct, gc=False, kw_only=True):
     id: str
     category: str
     on: date
     retracted_by: str | None = None
 
 
-class Reported(Struct, kw_only=True):
+class Reported(Struct, gc=False, kw_only=True):
     id: str
     value: float
 
 
-class Attestation(Struct, kw_only=True):
+class Attestation(Struct, gc=False, kw_only=True):
     id: str
     met: bool
     by: str
 
 
-class Designation(Struct, kw_only=True):
+class Designation(Struct, gc=False, kw_only=True):
     id: str
     held: bool
 
 
-class Plan(Struct, kw_only=True):
+class Plan(Struct, gc=False, kw_only=True):
     id: str
     target: int
 
 
-class Honour(Struct, kw_only=True):
+class Honour(Struct, gc=False, kw_only=True):
     id: str
     on: date
     kind: str
@@ -71,13 +71,13 @@ class Honour(Struct, kw_only=True):
     recipient: str
 
 
-class Meeting(Struct, kw_only=True):
+class Meeting(Struct, gc=False, kw_only=True):
     id: str
     kind: str
     month: int
 
 
-class Spell(Struct, kw_only=True):
+class Spell(Struct, gc=False, kw_only=True):
     """A weak-and-lax spell [designated_on, lifted_on): not weak on the lift's date."""
 
     designated_id: str
@@ -94,7 +94,7 @@ class Spell(Struct, kw_only=True):
         )
 
 
-class BranchFacts(Struct, kw_only=True):
+class BranchFacts(Struct, gc=False, kw_only=True):
     code: str
     kind: str
     county: str = ""
@@ -124,7 +124,7 @@ class BranchFacts(Struct, kw_only=True):
         return years
 
 
-class YearFacts(Struct, kw_only=True):
+class YearFacts(Struct, gc=False, kw_only=True):
     """Everything the evaluation of one branch-year needs, and nothing else."""
 
     branch: str

@@ -25,7 +25,9 @@ Stars = list[str]
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
-class Record(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
+class Record(
+    Struct, gc=False, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"
+):
     """Fields every record has; ``(branch, id)`` is the idempotency key."""
 
     id: RecordId
