@@ -4,9 +4,13 @@ SQLite and PostgreSQL end up holding the same records in the same order."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,3 +93,20 @@ def test_sqlite_and_postgresql_hold_the_same_record_sequence(
     for code in codes:
         assert sqlite_sequence[code] == postgres_sequence[code], code
     assert refusals[0] == refusals[1]
+
+
+def test_the_shared_checker_agrees_in_full(db: str) -> None:
+    """`python ../shared/tools/check_example.py` — refusals, eligibility, awards with stale
+    flags and priority — on this store (a fresh SQLite file or PostgreSQL database)."""
+    checker = EXAMPLE_LEDGER.parent.parent / "tools" / "check_example.py"
+    fivestar = Path(sys.executable).with_name("fivestar")
+    result = subprocess.run(
+        [sys.executable, str(checker), "--db", db],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FIVESTAR": str(fivestar)},
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("agree")
