@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.ledger import Ledger
+from domain.mapper import decode_event
 from projections.eligibility import LedgerProjection
 from projections.views import ViewStore
 
@@ -45,22 +46,20 @@ class ProjectionRunner:
         position = self.views.position()
         top = stop or self.ledger.recorder.max_notification_id() or 0
         while position < top:
-            notes = self.ledger.recorder.select_notifications(
-                start=position, limit=self.batch_size, stop=top, inclusive_of_start=False
-            )
-            if not notes:
+            rows = self.ledger.recorder.select_states(position, top, self.batch_size)  # type: ignore[attr-defined]
+            if not rows:
                 break
-            batch = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
+            batch = [(pos, decode_event(topic, state)) for pos, topic, state in rows]
             try:
                 with self.views.writing() as w:
                     self.projection.process(w, batch)
-                self.projection.committed(notes[-1].id)
+                self.projection.committed(rows[-1][0])
             except Exception as exc:
-                first, last = notes[0].id, notes[-1].id
+                first, last = rows[0][0], rows[-1][0]
                 raise ProjectionError(
                     f"projection stopped in positions {first}..{last}: {exc}"
                 ) from exc
-            position = notes[-1].id
+            position = rows[-1][0]
             if progress:
                 progress(position, top)
         return position

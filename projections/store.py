@@ -126,6 +126,17 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
             )
             return [(row[0], row[1], row[2]) for row in c.fetchall()]
 
+    def select_states(self, after: int, stop: int, limit: int) -> list[tuple[int, str, bytes]]:
+        """(position, topic, state) of the log after ``after`` up to ``stop``: what the
+        projection needs, without building a ``Notification`` per row."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, topic, state FROM {self.events_table_name} "
+                "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+                (after, stop, limit),
+            )
+            return [(row[0], row[1], row[2]) for row in c.fetchall()]
+
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A stream's events with their ledger positions, in stream order."""
         with self.datastore.transaction(commit=False) as c:
@@ -164,6 +175,11 @@ class PostgresLedgerRecorder(PostgresProcessRecorder):
             "SELECT line, record_id, reason FROM {schema}.import_refusals "
             "WHERE run = %s ORDER BY line"
         ).format(schema=schema)
+        self._select_states = SQL(
+            "SELECT notification_id, topic, state FROM {schema}.{table} "
+            "WHERE notification_id > %s AND notification_id <= %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
         self._select_stream = SQL(
             "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
             "WHERE originator_id = %s ORDER BY originator_version"
@@ -183,6 +199,14 @@ class PostgresLedgerRecorder(PostgresProcessRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_refusals, (run,))
             return [(row["line"], row["record_id"], row["reason"]) for row in curs.fetchall()]
+
+    def select_states(self, after: int, stop: int, limit: int) -> list[tuple[int, str, bytes]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_states, (after, stop, limit))
+            return [
+                (row["notification_id"], row["topic"], bytes(row["state"]))
+                for row in curs.fetchall()
+            ]
 
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         with self.datastore.transaction(commit=False) as curs:
