@@ -190,6 +190,9 @@ def decode_record(raw: bytes | str) -> AnyRecord:
         raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
     except msgspec.DecodeError as exc:
         raise RecordError("-", f"structural: not a JSON object ({exc})") from None
+    raw_bytes = raw.encode() if isinstance(raw, str) else raw
+    if b"\\u0000" in raw_bytes:  # JSON can only carry a NUL as an escape
+        _refuse_nul(record)
     _check_values(record)
     if isinstance(record, MetricReportedRecord) and record.value == 0:
         record = msgspec.structs.replace(record, value=0.0)  # -0.0 is 0 by value
@@ -214,12 +217,16 @@ def record_to_dict(record: Record) -> dict[str, object]:
     return out
 
 
-def _check_values(record: AnyRecord) -> None:
-    """Checks msgspec's type constraints cannot express on a shared field."""
+def _refuse_nul(record: AnyRecord) -> None:
+    """Text with NUL cannot be stored in PostgreSQL's text columns of the read models."""
     for name in record.__struct_fields__:
         value = getattr(record, name)
         if isinstance(value, str) and "\x00" in value:
             raise RecordError(record.id, f"structural: {name}: contains a NUL character")
+
+
+def _check_values(record: AnyRecord) -> None:
+    """Checks msgspec's type constraints cannot express on a shared field."""
     if isinstance(record, MetricReportedRecord):
         value = record.value
         if value != value or value in (float("inf"), float("-inf")):
