@@ -96,25 +96,16 @@ class LedgerProjection:
         facts = self._load_facts(w, batch)
         dirty: dict[str, set[int]] = defaultdict(set)
         adopted: set[int] = set()
-        rows = _Rows()
+        rows = Rows()
         for position, event in batch:
             if isinstance(event, RulebookAdopted):
-                rows.adoptions.append(
-                    (
-                        position,
-                        event.year,
-                        event.rulebook,
-                        event.reason,
-                        event.recorder,
-                        event.timestamp.isoformat(),
-                    )
-                )
+                rows.adoption(position, event)
                 in_force[event.year] = event.rulebook
                 adopted.add(event.year)
             elif isinstance(event, BranchEvent):
-                self._branch_event(rows, position, event, facts, dirty)
+                self.branch_event(rows, position, event, facts, dirty)
         rows.write(w)
-        self._write_branches(w, facts, dirty, in_force)
+        self.write_branches(w, facts, dirty, in_force)
         for year in sorted(adopted):
             judged = {code for code, years in dirty.items() if year in years}
             self._reevaluate_year(w, year, in_force, done=judged)
@@ -126,9 +117,9 @@ class LedgerProjection:
         if batch:
             w.track(batch[-1][0])
 
-    def _branch_event(
+    def branch_event(
         self,
-        rows: _Rows,
+        rows: Rows,
         position: int,
         event: BranchEvent,
         facts: dict[str, BranchFacts],
@@ -205,7 +196,7 @@ class LedgerProjection:
                 facts[row["code"]] = decode_branch_facts(bytes(row["facts"]))
         return facts
 
-    def _write_branches(
+    def write_branches(
         self,
         w: ViewWriter,
         facts: dict[str, BranchFacts],
@@ -245,7 +236,7 @@ class LedgerProjection:
         w.upsert("eligibility", out)
 
 
-class _Rows:
+class Rows:
     """Rows of a batch, written with one statement per table."""
 
     def __init__(self) -> None:
@@ -253,6 +244,18 @@ class _Rows:
         self.secretaries: list[tuple[object, ...]] = []
         self.awards: list[tuple[object, ...]] = []
         self.adoptions: list[tuple[object, ...]] = []
+
+    def adoption(self, position: int, event: RulebookAdopted) -> None:
+        self.adoptions.append(
+            (
+                position,
+                event.year,
+                event.rulebook,
+                event.reason,
+                event.recorder,
+                event.timestamp.isoformat(),
+            )
+        )
 
     def write(self, w: ViewWriter) -> None:
         w.upsert("branches", self.branches)

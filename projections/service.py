@@ -22,6 +22,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from domain import records as r
 from domain.events import BranchEvent, LedgerEvent, RulebookAdopted, branch_stream_id
 from domain.ledger import REFUSED, Ledger, Outcome
+from projections.rebuild import rebuild
 from projections.runner import Progress, ProjectionRunner
 from projections.store import is_postgres, ledger_env, resolve_db, views_sqlite_path
 from projections.views import LIVE, REBUILD, PostgresViewStore, SQLiteViewStore, ViewStore
@@ -305,6 +306,6 @@ def _chunks(
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:
     """Rebuild every read model into fresh tables, then swap them in (resumable)."""
     fresh = open_views(service.db, service.ledger, REBUILD)
-    position = ProjectionRunner(service.ledger, fresh).catch_up(progress)
+    position = rebuild(service.ledger, fresh, progress)
     service.views.swap_in(fresh)
     return position

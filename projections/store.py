@@ -137,6 +137,21 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
             )
             return [(row[0], row[1], row[2]) for row in c.fetchall()]
 
+    def select_by_stream(
+        self, after: tuple[str, int], stop: int, limit: int
+    ) -> list[tuple[str, int, int, str, bytes]]:
+        """(stream, position, topic, state) of events up to ``stop``, stream by stream in
+        stream order, after the (stream, version) ``after`` (keyset pages)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, originator_version, rowid, topic, state "
+                f"FROM {self.events_table_name} "
+                "WHERE (originator_id, originator_version) > (?, ?) AND rowid <= ? "
+                "ORDER BY originator_id, originator_version LIMIT ?",
+                (*after, stop, limit),
+            )
+            return [(row[0], row[1], row[2], row[3], row[4]) for row in c.fetchall()]
+
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A stream's events with their ledger positions, in stream order."""
         with self.datastore.transaction(commit=False) as c:
@@ -180,6 +195,12 @@ class PostgresLedgerRecorder(PostgresProcessRecorder):
             "WHERE notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(schema=schema, table=Identifier(self.events_table_name))
+        self._select_by_stream = SQL(
+            "SELECT originator_id::text AS stream, originator_version, notification_id, "
+            "topic, state FROM {schema}.{table} "
+            "WHERE (originator_id, originator_version) > (%s::uuid, %s) "
+            "AND notification_id <= %s ORDER BY originator_id, originator_version LIMIT %s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
         self._select_stream = SQL(
             "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
             "WHERE originator_id = %s ORDER BY originator_version"
@@ -205,6 +226,23 @@ class PostgresLedgerRecorder(PostgresProcessRecorder):
             curs.execute(self._select_states, (after, stop, limit))
             return [
                 (row["notification_id"], row["topic"], bytes(row["state"]))
+                for row in curs.fetchall()
+            ]
+
+    def select_by_stream(
+        self, after: tuple[str, int], stop: int, limit: int
+    ) -> list[tuple[str, int, int, str, bytes]]:
+        stream = after[0] or "00000000-0000-0000-0000-000000000000"
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_by_stream, (stream, after[1], stop, limit))
+            return [
+                (
+                    row["stream"],
+                    row["originator_version"],
+                    row["notification_id"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
                 for row in curs.fetchall()
             ]
 

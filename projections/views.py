@@ -42,6 +42,7 @@ TABLES: dict[str, tuple[str, str]] = {
         "position BIGINT, recorded_at TEXT",
         "year, code",
     ),
+    "stream_progress": ("base BIGINT, last_stream TEXT", "base"),
     "adoptions": (
         "position BIGINT, year INTEGER, rulebook TEXT, reason TEXT, recorder TEXT, "
         "recorded_at TEXT",
@@ -93,6 +94,12 @@ class ViewStore:
     def reading(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=False) as c:
             yield c
+
+    def stream_progress(self) -> tuple[int, str] | None:
+        """Where a stream-by-stream rebuild stands: (log position it rebuilds up to, last
+        stream done), or None when none is under way."""
+        rows = self.query("SELECT base, last_stream FROM {p}stream_progress")
+        return (rows[0]["base"], rows[0]["last_stream"]) if rows else None
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.reading() as c:
@@ -156,6 +163,11 @@ class ViewWriter:
             f"ON CONFLICT ({key}) DO UPDATE SET {updates}",
             rows,
         )
+
+    def set_stream_progress(self, base: int, last_stream: str | None) -> None:
+        self.execute("DELETE FROM {p}stream_progress")
+        if last_stream is not None:
+            self.execute("INSERT INTO {p}stream_progress VALUES (?, ?)", (base, last_stream))
 
     def track(self, position: int) -> None:
         self.store._insert_tracking(  # type: ignore[attr-defined]
