@@ -203,16 +203,8 @@ class LedgerProjection:
         dirty: dict[str, set[int]],
         in_force: dict[int, str],
     ) -> None:
-        year_rows, eligibility_rows = [], []
-        for code, years in dirty.items():
-            branch = facts[code]
-            for year in sorted(years):
-                sliced = year_slice(branch, year)
-                year_rows.append((year, code, encode_facts(sliced)))
-                eligibility_rows.append(eligibility_row(branch, evaluate_under(sliced, in_force)))
-        w.upsert("branch_facts", [(code, encode_facts(facts[code])) for code in dirty])
-        w.upsert("year_facts", year_rows)
-        w.upsert("eligibility", eligibility_rows)
+        for table, rows in branch_rows(facts, dirty, in_force).items():
+            w.upsert(table, rows)
 
     def _reevaluate_year(
         self, w: ViewWriter, year: int, in_force: dict[int, str], done: set[str]
@@ -234,6 +226,24 @@ class LedgerProjection:
             )
             out.append(eligibility_row(place, result))
         w.upsert("eligibility", out)
+
+
+def branch_rows(
+    facts: dict[str, BranchFacts], dirty: dict[str, set[int]], in_force: dict[int, str]
+) -> dict[str, list[tuple[object, ...]]]:
+    """The facts of each dirty branch, and the facts and judgement of each dirty year."""
+    year_rows, eligibility_rows = [], []
+    for code, years in dirty.items():
+        branch = facts[code]
+        for year in sorted(years):
+            sliced = year_slice(branch, year)
+            year_rows.append((year, code, encode_facts(sliced)))
+            eligibility_rows.append(eligibility_row(branch, evaluate_under(sliced, in_force)))
+    return {
+        "branch_facts": [(code, encode_facts(facts[code])) for code in dirty],
+        "year_facts": year_rows,
+        "eligibility": eligibility_rows,
+    }
 
 
 class Rows:

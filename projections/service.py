@@ -16,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
 
 from domain import records as r
 from domain.events import BranchEvent, LedgerEvent, RulebookAdopted, branch_stream_id
 from domain.ledger import REFUSED, Ledger, Outcome
 from projections.rebuild import rebuild
 from projections.runner import Progress, ProjectionRunner
-from projections.store import is_postgres, ledger_env, resolve_db, views_sqlite_path
-from projections.views import LIVE, REBUILD, PostgresViewStore, SQLiteViewStore, ViewStore
+from projections.store import ledger_env, resolve_db
+from projections.views import REBUILD, open_views
 
 CHUNK = 5000
 COMPLETE = 2**62  # tracking position that marks an import run as finished
@@ -58,20 +56,6 @@ class HistoryEntry:
     recorded_at: datetime
     recorder: str
     record: dict[str, Any]
-
-
-def open_views(db: str, ledger: Ledger, prefix: str = LIVE) -> ViewStore:
-    """The read-model store beside the ledger (sibling SQLite file, or the same database)."""
-    store: ViewStore
-    if is_postgres(db):
-        datastore = ledger.factory.datastore  # type: ignore[attr-defined]
-        assert isinstance(datastore, PostgresDatastore)
-        store = PostgresViewStore(datastore, prefix)
-    else:
-        store = SQLiteViewStore(SQLiteDatastore(views_sqlite_path(db), lock_timeout=30), prefix)
-    store.create_table()  # type: ignore[attr-defined]
-    store.create_views()
-    return store
 
 
 class FiveStar:
@@ -306,6 +290,6 @@ def _chunks(
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:
     """Rebuild every read model into fresh tables, then swap them in (resumable)."""
     fresh = open_views(service.db, service.ledger, REBUILD)
-    position = rebuild(service.ledger, fresh, progress)
+    position = rebuild(service.db, service.ledger, fresh, progress)
     service.views.swap_in(fresh)
     return position

@@ -138,17 +138,19 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
             return [(row[0], row[1], row[2]) for row in c.fetchall()]
 
     def select_by_stream(
-        self, after: tuple[str, int], stop: int, limit: int
+        self, after: tuple[str, int], stop: int, limit: int, until: str | None = None
     ) -> list[tuple[str, int, int, str, bytes]]:
-        """(stream, position, topic, state) of events up to ``stop``, stream by stream in
-        stream order, after the (stream, version) ``after`` (keyset pages)."""
+        """(stream, version, position, topic, state) of events up to ``stop``, stream by
+        stream in stream order, after the (stream, version) ``after`` (keyset pages), of the
+        streams whose id sorts below ``until`` (a prefix of hex digits)."""
+        below = "AND originator_id < ? " if until else ""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT originator_id, originator_version, rowid, topic, state "
                 f"FROM {self.events_table_name} "
-                "WHERE (originator_id, originator_version) > (?, ?) AND rowid <= ? "
+                f"WHERE (originator_id, originator_version) > (?, ?) AND rowid <= ? {below}"
                 "ORDER BY originator_id, originator_version LIMIT ?",
-                (*after, stop, limit),
+                (*after, stop, *([until] if until else []), limit),
             )
             return [(row[0], row[1], row[2], row[3], row[4]) for row in c.fetchall()]
 
@@ -199,7 +201,8 @@ class PostgresLedgerRecorder(PostgresProcessRecorder):
             "SELECT originator_id::text AS stream, originator_version, notification_id, "
             "topic, state FROM {schema}.{table} "
             "WHERE (originator_id, originator_version) > (%s::uuid, %s) "
-            "AND notification_id <= %s ORDER BY originator_id, originator_version LIMIT %s"
+            "AND notification_id <= %s AND originator_id < %s::uuid "
+            "ORDER BY originator_id, originator_version LIMIT %s"
         ).format(schema=schema, table=Identifier(self.events_table_name))
         self._select_stream = SQL(
             "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
@@ -230,11 +233,12 @@ class PostgresLedgerRecorder(PostgresProcessRecorder):
             ]
 
     def select_by_stream(
-        self, after: tuple[str, int], stop: int, limit: int
+        self, after: tuple[str, int], stop: int, limit: int, until: str | None = None
     ) -> list[tuple[str, int, int, str, bytes]]:
-        stream = after[0] or "00000000-0000-0000-0000-000000000000"
+        upper = _uuid_bound(until) if until else "ffffffff-ffff-ffff-ffff-ffffffffffff"
+        params = (_uuid_bound(after[0]), after[1], stop, upper, limit)
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._select_by_stream, (stream, after[1], stop, limit))
+            curs.execute(self._select_by_stream, params)
             return [
                 (
                     row["stream"],
@@ -259,3 +263,11 @@ class PostgresLedgerRecorder(PostgresProcessRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+
+def _uuid_bound(prefix: str) -> str:
+    """A full UUID from a stream id or a prefix of hex digits (``"8"`` -> ``80000000-…``)."""
+    if len(prefix) == 36:
+        return prefix
+    digits = (prefix + "0" * 32)[:32]
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

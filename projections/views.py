@@ -18,6 +18,9 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
+from domain.ledger import Ledger
+from projections.store import is_postgres, views_sqlite_path
+
 TABLES: dict[str, tuple[str, str]] = {
     # name: (columns, primary key)
     "branches": (
@@ -42,7 +45,7 @@ TABLES: dict[str, tuple[str, str]] = {
         "position BIGINT, recorded_at TEXT",
         "year, code",
     ),
-    "stream_progress": ("base BIGINT, last_stream TEXT", "base"),
+    "stream_progress": ("part INTEGER, base BIGINT, last_stream TEXT, finished INTEGER", "part"),
     "adoptions": (
         "position BIGINT, year INTEGER, rulebook TEXT, reason TEXT, recorder TEXT, "
         "recorded_at TEXT",
@@ -95,11 +98,11 @@ class ViewStore:
         with self.datastore.transaction(commit=False) as c:
             yield c
 
-    def stream_progress(self) -> tuple[int, str] | None:
-        """Where a stream-by-stream rebuild stands: (log position it rebuilds up to, last
-        stream done), or None when none is under way."""
-        rows = self.query("SELECT base, last_stream FROM {p}stream_progress")
-        return (rows[0]["base"], rows[0]["last_stream"]) if rows else None
+    def stream_progress(self) -> dict[int, tuple[int, str, bool]]:
+        """Where a stream-by-stream rebuild stands, per part of the stream key space: (log
+        position it rebuilds up to, last stream done, finished); empty when none is."""
+        rows = self.query("SELECT part, base, last_stream, finished FROM {p}stream_progress")
+        return {r["part"]: (r["base"], r["last_stream"], bool(r["finished"])) for r in rows}
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.reading() as c:
@@ -164,10 +167,11 @@ class ViewWriter:
             rows,
         )
 
-    def set_stream_progress(self, base: int, last_stream: str | None) -> None:
+    def set_stream_progress(self, part: int, base: int, last_stream: str, finished: bool) -> None:
+        self.upsert("stream_progress", [(part, base, last_stream, int(finished))])
+
+    def clear_stream_progress(self) -> None:
         self.execute("DELETE FROM {p}stream_progress")
-        if last_stream is not None:
-            self.execute("INSERT INTO {p}stream_progress VALUES (?, ?)", (base, last_stream))
 
     def track(self, position: int) -> None:
         self.store._insert_tracking(  # type: ignore[attr-defined]
@@ -194,3 +198,19 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
     @property
     def tracking_table(self) -> str:
         return f"{self.datastore.schema}.{self.tracking_table_name}"
+
+
+def open_views(db: str, ledger: Ledger, prefix: str = LIVE, *, create: bool = True) -> ViewStore:
+    """The read-model store beside the ledger (sibling SQLite file, or the same database);
+    ``create=False`` where the tables are known to exist (concurrent DDL races on PostgreSQL)."""
+    store: ViewStore
+    if is_postgres(db):
+        datastore = ledger.factory.datastore  # type: ignore[attr-defined]
+        assert isinstance(datastore, PostgresDatastore)
+        store = PostgresViewStore(datastore, prefix)
+    else:
+        store = SQLiteViewStore(SQLiteDatastore(views_sqlite_path(db), lock_timeout=30), prefix)
+    if create:
+        store.create_table()  # type: ignore[attr-defined]
+        store.create_views()
+    return store

@@ -389,6 +389,7 @@ def test_interrupted_rebuild_resumes(db, cli, write_ledger, monkeypatch):
     first, second = _rebuild_ledger()
     load(cli, write_ledger, first)
     monkeypatch.setattr(rebuild_module, "GROUP", 1)
+    monkeypatch.setattr(rebuild_module, "WORKERS", 1)  # in this process, to count and crash
     written = crash_on_write(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         cli("rebuild")
@@ -398,39 +399,40 @@ def test_interrupted_rebuild_resumes(db, cli, write_ledger, monkeypatch):
 
     monkeypatch.undo()
     monkeypatch.setattr(rebuild_module, "GROUP", 1)
+    monkeypatch.setattr(rebuild_module, "WORKERS", 1)
     resumed = count_writes(monkeypatch)
     res = cli("rebuild")
     assert res.code == 0, res.err
     assert written[0][0] not in {code for batch in resumed for code in batch}
-    assert len([b for b in resumed if b]) >= 2  # the other two streams, then the catch-up
+    assert len(resumed) == 2  # the two streams not done; the catch-up does the rest
     assert snapshot(cli) == incremental
 
 
 def crash_on_write(monkeypatch: pytest.MonkeyPatch, n: int) -> list[list[str]]:
-    """Make ``LedgerProjection.write_branches`` raise on its ``n``-th call (in the
-    transaction, so that group is rolled back)."""
-    original = LedgerProjection.write_branches
+    """Make the rebuild's judging of a group of streams raise on its ``n``-th call (before
+    the group's transaction, so that group is not committed)."""
+    original = rebuild_module.branch_rows
     calls: list[list[str]] = []
 
-    def write_branches(self: LedgerProjection, w: Any, facts: Any, dirty: Any, rules: Any):
+    def branch_rows(facts: Any, dirty: Any, rules: Any) -> Any:
         calls.append(sorted(dirty))
         if len(calls) == n:
-            raise SimulatedCrash(f"crash while writing {calls[-1]}")
-        original(self, w, facts, dirty, rules)
+            raise SimulatedCrash(f"crash while judging {calls[-1]}")
+        return original(facts, dirty, rules)
 
-    monkeypatch.setattr(LedgerProjection, "write_branches", write_branches)
+    monkeypatch.setattr(rebuild_module, "branch_rows", branch_rows)
     return calls
 
 
 def count_writes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    original = LedgerProjection.write_branches
+    original = rebuild_module.branch_rows
     calls: list[list[str]] = []
 
-    def write_branches(self: LedgerProjection, w: Any, facts: Any, dirty: Any, rules: Any):
+    def branch_rows(facts: Any, dirty: Any, rules: Any) -> Any:
         calls.append(sorted(dirty))
-        original(self, w, facts, dirty, rules)
+        return original(facts, dirty, rules)
 
-    monkeypatch.setattr(LedgerProjection, "write_branches", write_branches)
+    monkeypatch.setattr(rebuild_module, "branch_rows", branch_rows)
     return calls
 
 
@@ -470,3 +472,16 @@ def test_readable_table_uses_chinese_star_names(cli, write_ledger):
     detail = cli("eligibility", "--year", "2024", "--branch", "V2").out
     assert re.search(r"✗ 生态宜居星 sanitary_toilet_ratio: 0\.78 < 0\.80 \[r-0042\]", detail)
     assert "✓ 产业兴旺星 collective_income: 250000 >= 200000" in detail
+
+
+def test_a_rebuild_in_two_processes_equals_one_in_this_process(db, cli, write_ledger, monkeypatch):
+    first, second = _rebuild_ledger()
+    load(cli, write_ledger, [*first, *second])
+    incremental = snapshot(cli)
+    monkeypatch.setattr(rebuild_module, "GROUP", 2)
+    monkeypatch.setattr(rebuild_module, "WORKERS", 2)
+    assert cli("rebuild").code == 0
+    assert snapshot(cli) == incremental
+    monkeypatch.setattr(rebuild_module, "WORKERS", 1)
+    assert cli("rebuild").code == 0
+    assert snapshot(cli) == incremental
