@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
 
 from domain.ledger import Ledger
 
@@ -43,7 +43,7 @@ class TokenStore:
 
     def __init__(self, datastore: Any) -> None:
         self.datastore = datastore
-        self.postgres = isinstance(datastore, PostgresDatastore)
+        self.postgres = not isinstance(datastore, SQLiteDatastore)
         schema = getattr(datastore, "schema", "") if self.postgres else ""
         self.table = f"{schema}.api_tokens" if schema else "api_tokens"
 

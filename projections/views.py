@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.ledger import Ledger
@@ -185,29 +184,14 @@ class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
         self.prefix = prefix
 
 
-class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
-    blob = "BYTEA"
-
-    def __init__(self, datastore: PostgresDatastore, prefix: str = LIVE) -> None:
-        super().__init__(datastore, tracking_table_name="fivestar_views_tracking")
-        self.prefix = prefix
-
-    def sql(self, statement: str) -> str:
-        return statement.replace("?", "%s")
-
-    @property
-    def tracking_table(self) -> str:
-        return f"{self.datastore.schema}.{self.tracking_table_name}"
-
-
 def open_views(db: str, ledger: Ledger, prefix: str = LIVE, *, create: bool = True) -> ViewStore:
     """The read-model store beside the ledger (sibling SQLite file, or the same database);
     ``create=False`` where the tables are known to exist (concurrent DDL races on PostgreSQL)."""
     store: ViewStore
     if is_postgres(db):
-        datastore = ledger.factory.datastore  # type: ignore[attr-defined]
-        assert isinstance(datastore, PostgresDatastore)
-        store = PostgresViewStore(datastore, prefix)
+        from projections.pg import PostgresViewStore  # only when a URL asks for PostgreSQL
+
+        store = PostgresViewStore(ledger.factory.datastore, prefix)  # type: ignore[attr-defined]
     else:
         store = SQLiteViewStore(SQLiteDatastore(views_sqlite_path(db), lock_timeout=30), prefix)
     if create:
