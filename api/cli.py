@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--no-projector",
+        action="store_true",
+        help="serve only; a `fivestar project` process elsewhere keeps the read models",
+    )
+
+    p = sub.add_parser("project", help="keep the read models caught up (a projector process)")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
 
     p = sub.add_parser("token", help="issue or revoke API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)

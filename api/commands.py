@@ -324,6 +324,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    """Run the one projector of a deployment whose API hosts serve with --no-projector."""
+    import logging
+    import time
+
+    from projections.worker import Projector
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    with _open(args, catch_up=False) as svc:
+        projector = Projector(svc, interval=args.interval)
+        projector.start()
+        note(f"projector following {svc.db}; Ctrl-C stops it")
+        try:
+            while True:
+                time.sleep(60)
+                note(f"projector: lag {svc.runner.lag()} events, error {projector.error}")
+        finally:
+            projector.stop()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.server import serve
 

@@ -32,8 +32,10 @@ def serve(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"fivestar: cannot open the store {db}: {exc}", file=sys.stderr)
         return 2
-    projector = app.SERVING_PROJECTOR = app.Projector(svc)
-    projector.start()
+    projector = app.Projector(svc)
+    if not getattr(args, "no_projector", False):
+        app.SERVING_PROJECTOR = projector
+        projector.start()
     try:
         uvicorn.run(
             "api.app:app_from_environment",

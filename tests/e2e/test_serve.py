@@ -41,7 +41,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: str, workers: int) -> None:
+    def __init__(self, db: str, workers: int, extra: tuple[str, ...] = ()) -> None:
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -50,7 +50,7 @@ class Server:
         self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "--db", db, "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(workers)],
+             "--port", str(self.port), "--workers", str(workers), *extra],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -176,3 +176,35 @@ def test_serve_end_to_end(server: tuple[Server, dict[str, str]]) -> None:
             assert clerk.post("/records", json=meeting(99, 1)).status_code == 401
         listed = fivestar(srv.db, "token", "list")
         assert "clerk" in listed.stdout and tokens["admin"] not in listed.stdout
+
+
+def test_an_api_without_projector_is_kept_caught_up_by_a_projector_process(db: str) -> None:
+    """`serve --no-projector` leaves the read models to `fivestar project` (ADR 0010)."""
+    admin = issue(db, "admin", "adm")
+    srv = Server(db, workers=1, extra=("--no-projector",))
+    projector = None
+    try:
+        srv.wait_ready()
+        headers = {"Authorization": f"Bearer {admin}"}
+        with httpx.Client(base_url=srv.url, headers=headers, timeout=10) as client:
+            record = {"id": "reg-1", "type": "branch.registered", "branch": "V9",
+                      "on": "2021-12-01", "name": "九村", "kind": "village", "county": "范县",
+                      "township": "陈庄镇", "households": 300, "population": 1100}  # fmt: skip
+            assert post(client, record).status_code == 201
+            health = client.get("/health").json()
+            assert health["projector"] == "external"
+            assert health["lag"] >= 1  # nobody projects yet
+            projector = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "--db", db, "project", "--interval", "0.1"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while client.get("/health").json()["lag"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert client.get("/health").json()["lag"] == 0
+            assert client.get("/branches/V9").json()["county"] == "范县"
+    finally:
+        if projector is not None:
+            projector.send_signal(signal.SIGINT)
+            projector.wait(timeout=20)
+        assert srv.stop() == 0
