@@ -22,7 +22,6 @@ from domain.ledger import APPLIED, REFUSED, Outcome
 from projections.service import FiveStar
 
 MAX_RECORDS = 1000
-INT64 = 2**63
 RETRIES = 8
 MAX_DEPTH = 8  # a record is an object holding at most a list of strings
 
@@ -35,27 +34,18 @@ class _Refusal:
 
 
 def _bad_value(value: Any) -> str | None:
-    """Values the ledger could store but a read model could not: NUL in text (PostgreSQL),
-    integers beyond 64 bits (both stores); and nesting no record has (iterative: a deep
-    value must not exhaust the stack)."""
+    """Nesting no record has (checked iteratively: a deep value must not exhaust the stack).
+    Everything else a record may hold is judged by ``domain.records`` like an imported line."""
     stack: list[tuple[Any, str, int]] = [(value, "$", 0)]
     while stack:
         item, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             return f"{path}: nested deeper than any record field"
-        if isinstance(item, str):
-            if "\x00" in item:
-                return f"{path}: text contains a NUL character"
-        elif isinstance(item, bool):
-            continue
-        elif isinstance(item, int):
-            if not -INT64 <= item < INT64:
-                return f"{path}: integer {item} is out of range"
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if "\x00" in key:
-                    return f"{path}: a field name contains a NUL character"
-                stack.append((child, key if path == "$" else f"{path}.{key}", depth + 1))
+        if isinstance(item, dict):
+            stack.extend(
+                (child, key if path == "$" else f"{path}.{key}", depth + 1)
+                for key, child in item.items()
+            )
         elif isinstance(item, list):
             stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
     return None
@@ -71,7 +61,7 @@ def _decode(obj: Any) -> r.AnyRecord | _Refusal:
         except (ValueError, TypeError, OverflowError) as exc:  # unencodable values
             bad = f"$: {exc}"
     rid = obj.get("id") if isinstance(obj, dict) else None
-    rid = rid if isinstance(rid, str) and r.ID_PATTERN.match(rid) else "-"
+    rid = rid if isinstance(rid, str) and r.ID_PATTERN.fullmatch(rid) else "-"
     return _Refusal(rid, f"structural: {bad}")
 
 
