@@ -19,6 +19,7 @@ from domain.evaluation import Eligibility, evaluate
 from domain.facts import BranchFacts, YearFacts, decode_branch_facts, decode_year_facts, year_slice
 from domain.rulebook import BASE_RULEBOOK, load_rulebook, rulebook_dir
 from projections.eligibility import adoptions_in_force, replay
+from projections.registry import branch_filter
 from projections.service import FiveStar
 
 _eligibility = msgspec.json.Decoder(Eligibility)
@@ -67,15 +68,9 @@ def _wanted(f: BranchFacts, branch: str | None, county: str | None, township: st
     )
 
 
-def _filters(
-    branch: str | None, county: str | None, township: str | None, alias: str = "b"
-) -> tuple[str, list[Any]]:
-    where, params = [], []
-    for column, value in (("code", branch), ("county", county), ("township", township)):
-        if value is not None:
-            where.append(f"{alias}.{column} = ?")
-            params.append(value)
-    return ("".join(f" AND {w}" for w in where), params)
+def _filters(branch: str | None, county: str | None, township: str | None) -> tuple[str, list[Any]]:
+    clauses, params = branch_filter(branch, county, township, alias="b")
+    return "".join(f" AND {c}" for c in clauses), params
 
 
 def stored_eligibility(

@@ -24,17 +24,33 @@ FIELDS = (
 _COLUMNS = ", ".join(FIELDS)
 
 
+def branch_filter(
+    code: str | None = None,
+    county: str | None = None,
+    township: str | None = None,
+    kind: str | None = None,
+    alias: str = "",
+) -> tuple[list[str], list[Any]]:
+    """Conditions on the ``branches`` table (``alias.`` before each column if given) and
+    their parameters; the registry and the eligibility queries filter branches alike."""
+    prefix = f"{alias}." if alias else ""
+    clauses, params = [], []
+    for column, value in (
+        ("code", code),
+        ("county", county),
+        ("township", township),
+        ("kind", kind),
+    ):
+        if value is not None:
+            clauses.append(f"{prefix}{column} = ?")
+            params.append(value)
+    return clauses, params
+
+
 def _where(
     code: str | None, county: str | None, township: str | None, kind: str | None
 ) -> tuple[str, list[Any]]:
-    clauses, params = [], []
-    for column, value in (("code", code), ("county", county), ("township", township)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if kind is not None:
-        clauses.append("kind = ?")
-        params.append(kind)
+    clauses, params = branch_filter(code, county, township, kind)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
