@@ -2,8 +2,9 @@
 
 One pass over a batch of events updates every read model and the tracking position in one
 transaction, so a crash between two batches loses nothing and counts nothing twice. The
-facts are folded with ``domain.facts.apply`` and judged with ``domain.evaluation.evaluate``,
-the very functions the Branch aggregate uses to check an award.
+facts are folded with ``domain.model.facts.apply`` and judged with
+``domain.model.evaluation.evaluate``, the very functions the Branch aggregate uses to check
+an award.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from domain import records as r
-from domain.evaluation import Eligibility, evaluate
-from domain.events import BranchEvent, LedgerEvent, RulebookAdopted
-from domain.facts import (
+from domain.model import records as r
+from domain.model.evaluation import Eligibility, evaluate
+from domain.model.events import BranchEvent, LedgerEvent, RulebookAdopted
+from domain.model.facts import (
     BranchFacts,
     YearFacts,
     affected_years,
@@ -28,7 +29,7 @@ from domain.facts import (
     new_facts,
     year_slice,
 )
-from domain.rulebook import BASE_RULEBOOK, load_rulebook
+from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
 from projections.views import ViewWriter
 
 Positioned = tuple[int, LedgerEvent]

@@ -2,7 +2,7 @@
 (psycopg and the library's PostgreSQL module cost every SQLite command a tenth of a second).
 
 ``PostgresLedgerRecorder`` adds to the library's process recorder what the SQLite one in
-``projections.store`` adds to its own: the import refusal log in the batch's transaction, the
+``domain.application.store`` adds to its own: the import refusal log in the batch's transaction, the
 projection's (position, topic, state) reads and the rebuild's reads by stream.
 ``PostgresViewStore`` is the read-model store on the library's tracking recorder.
 """

@@ -15,12 +15,18 @@ from typing import Any
 
 import msgspec
 
-from domain.evaluation import Eligibility, evaluate
-from domain.facts import BranchFacts, YearFacts, decode_branch_facts, decode_year_facts, year_slice
-from domain.rulebook import BASE_RULEBOOK, load_rulebook, rulebook_dir
+from domain.application.service import FiveStar
+from domain.model.evaluation import Eligibility, evaluate
+from domain.model.facts import (
+    BranchFacts,
+    YearFacts,
+    decode_branch_facts,
+    decode_year_facts,
+    year_slice,
+)
+from domain.model.rulebook import BASE_RULEBOOK, load_rulebook, rulebook_dir
 from projections.eligibility import adoptions_in_force, replay
 from projections.registry import branch_filter
-from projections.service import FiveStar
 
 _eligibility = msgspec.json.Decoder(Eligibility)
 

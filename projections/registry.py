@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.service import FiveStar
+from domain.application.service import FiveStar
 
 FIELDS = (
     "code",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.ledger import Ledger
-from domain.mapper import decode_event
+from domain.application.ledger import Ledger
+from domain.application.mapper import decode_event
 from projections.eligibility import LedgerProjection
 from projections.views import ViewStore
 

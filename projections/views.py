@@ -17,8 +17,8 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from domain.ledger import Ledger
-from projections.store import is_postgres, views_sqlite_path
+from domain.application.ledger import Ledger
+from domain.application.store import is_postgres, views_sqlite_path
 
 TABLES: dict[str, tuple[str, str]] = {
     # name: (columns, primary key)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from domain.application.service import FiveStar
 from projections.runner import ProjectionError
-from projections.service import FiveStar
 
 log = logging.getLogger("fivestar.projector")
 

@@ -333,7 +333,7 @@ def fivestar_bin() -> list[str]:
     ):
         if candidate.exists():
             return [str(candidate)]
-    return [sys.executable, "-m", "api.cli"]
+    return [sys.executable, "-m", "api.cli.main"]
 
 
 def run_fivestar(
@@ -354,7 +354,7 @@ def run_fivestar(
     else:
         argv = ["fivestar", "--db", db, *args]
         code = (
-            f"import cProfile, sys; sys.argv = {argv!r}; from api.cli import main; "
+            f"import cProfile, sys; sys.argv = {argv!r}; from api.cli.main import main; "
             f"cProfile.run('main()', {str(profile)!r})"
         )
         cmd = [sys.executable, "-c", code]

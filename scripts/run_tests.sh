@@ -20,7 +20,7 @@ fi
 
 # shellcheck disable=SC2086  # PYTEST_ARGS is deliberately word-split
 set +e
-.venv/bin/python -m pytest -q ${PYTEST_ARGS:-} "$@"
+.venv/bin/python -m pytest -q -n 2 ${PYTEST_ARGS:-} "$@"
 rc=$?
 set -e
 

@@ -18,8 +18,8 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 import pytest
 
-from api.cli import main
-from projections.service import FiveStar
+from api.cli.main import main
+from domain.application.service import FiveStar
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLE_LEDGER = SHARED / "examples" / "ledger-small.jsonl"

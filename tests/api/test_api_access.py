@@ -11,7 +11,7 @@ from tests.support.builders import rec, village
 
 _ids = itertools.count(1)
 
-# The role table, written out independently of api.auth.
+# The role table, written out independently of api.http.auth.
 FACTS = {
     "incident.recorded", "incident.retracted", "meeting.held", "member.developed", "plan.set",
     "branch.secretary_appointed", "metric.reported",

@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from litestar.testing import TestClient
 
-from api import schemas as s
-from api.app import create_app
-from api.auth import hash_token
+from api.http import schemas as s
+from api.http.app import create_app
+from api.http.auth import hash_token
 from tests.api.test_api_access import ALL_KINDS, sample
 from tests.api.test_api_harness import BRANCHES
 

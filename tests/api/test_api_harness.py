@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
-from api.auth import hash_token, new_token
-from projections.service import FiveStar
+from api.http.app import create_app
+from api.http.auth import hash_token, new_token
+from domain.application.service import FiveStar
 from tests.support.builders import community, village
 
 _names = itertools.count(1)

@@ -153,8 +153,8 @@ def test_health_reports_lag_and_store(api: Api) -> None:
 def test_min_position_times_out_with_503_when_nothing_projects(sqlite_db: str) -> None:
     from litestar.testing import TestClient
 
-    from api.app import create_app
-    from api.auth import hash_token
+    from api.http.app import create_app
+    from api.http.auth import hash_token
 
     app = create_app(sqlite_db, project=False, wait_seconds=0.2)
     app.state.tokens.issue("adm", hash_token("secret"), "admin")

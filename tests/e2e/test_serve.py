@@ -29,7 +29,7 @@ WRITERS, PER_WRITER = 16, 8
 
 def fivestar(db: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "--db", db, *args],
+        [sys.executable, "-m", "api.cli.main", "--db", db, *args],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
@@ -49,7 +49,7 @@ class Server:
         env.pop("FIVESTAR_DB", None)
         self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "--db", db, "serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "api.cli.main", "--db", db, "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(workers), *extra],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -195,7 +195,7 @@ def test_an_api_without_projector_is_kept_caught_up_by_a_projector_process(db: s
             assert health["projector"] == "external"
             assert health["lag"] >= 1  # nobody projects yet
             projector = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "--db", db, "project", "--interval", "0.1"],
+                [sys.executable, "-m", "api.cli.main", "--db", db, "project", "--interval", "0.1"],
                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             deadline = time.monotonic() + 30

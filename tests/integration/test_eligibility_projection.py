@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-import projections.rebuild as rebuild_module
+import domain.application.rebuild as rebuild_module
+from domain.application.service import FiveStar
 from projections.eligibility import LedgerProjection
 from projections.runner import ProjectionRunner
-from projections.service import FiveStar
 from tests.support.builders import (
     ALL_COMMUNITY,
     ALL_VILLAGE,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from projections.service import FiveStar
+from domain.application.service import FiveStar
 from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER, _drop_database, _fresh_database
 from tests.support.builders import record_sequence, registered_codes
 

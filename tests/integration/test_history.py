@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-import domain.ledger
-from projections.service import FiveStar
+import domain.application.ledger
+from domain.application.service import FiveStar
 from tests.support.builders import community, rec, village
 
 WriteLedger = Callable[..., Path]
@@ -131,7 +131,7 @@ def test_recording_times_strictly_increase_through_the_whole_ledger(
         def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
             return cls.now_value
 
-    monkeypatch.setattr(domain.ledger, "datetime", Clock)
+    monkeypatch.setattr(domain.application.ledger, "datetime", Clock)
     first = [village("V1"), community("C1")]
     first += [rec("meeting.held", c, "2024-01-05", kind="theme_day") for c in ("V1", "C1") * 5]
     assert cli("import", str(write_ledger(first))).code == 0

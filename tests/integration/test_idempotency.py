@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from projections.service import FiveStar, HistoryEntry
+from domain.application.service import FiveStar, HistoryEntry
 from tests.support.builders import (
     ALL_VILLAGE,
     chain,

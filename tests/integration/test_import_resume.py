@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-import projections.service
-from api.cli import main
-from domain.ledger import Ledger
+import domain.application.service
+from api.cli.main import main
+from domain.application.ledger import Ledger
+from domain.application.service import FiveStar
+from domain.application.store import is_postgres, ledger_env
 from projections import queries
-from projections.service import FiveStar
-from projections.store import is_postgres, ledger_env
 from tests.conftest import _drop_database, _fresh_database
 from tests.support.builders import record_sequence, registered_codes
 
@@ -137,7 +137,7 @@ def test_an_import_killed_mid_way_resumes_to_the_uninterrupted_result(
     assert reference.returncode in (0, 1), reference.stderr
     want = sequence(other_db, codes)
     total = sum(len(rows) for rows in want.values())
-    assert total > 3 * projections.service.CHUNK
+    assert total > 3 * domain.application.service.CHUNK
 
     killed, left = import_and_kill(db, path)
     partial = sequence(db, codes)
@@ -161,7 +161,7 @@ def test_an_import_killed_mid_way_resumes_to_the_uninterrupted_result(
 # ------------------------------------------------------------ (b) in-process interruptions
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(projections.service, "CHUNK", 50)
+    monkeypatch.setattr(domain.application.service, "CHUNK", 50)
     return 50
 
 

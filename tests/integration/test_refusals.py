@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from projections.service import FiveStar, UnknownBranch
+from domain.application.service import FiveStar, UnknownBranch
 from tests.support.builders import ALL_COMMUNITY, ALL_VILLAGE, community, rec, village
 
 REFUSAL_LINE = re.compile(r"^line (\d+): (\S+): (.+)$")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.rulebook import rulebook_dir
+from domain.model.rulebook import rulebook_dir
 from tests.support.builders import (
     ALL_VILLAGE,
     chain,

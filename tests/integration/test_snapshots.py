@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-import domain.ledger as ledger_module
-import projections.service as service_module
-from domain.events import branch_stream_id
+import domain.application.ledger as ledger_module
+import domain.application.service as service_module
+from domain.application.service import FiveStar
+from domain.model.events import branch_stream_id
 from projections import queries
-from projections.service import FiveStar
 from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER
 
 

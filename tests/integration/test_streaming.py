@@ -11,7 +11,7 @@ import sys
 import tracemalloc
 from pathlib import Path
 
-from projections.service import FiveStar
+from domain.application.service import FiveStar
 
 FIVESTAR = Path(sys.executable).parent / "fivestar"
 BRANCHES = 20

@@ -235,7 +235,7 @@ def record_sequence(service: Any, codes: list[str]) -> dict[str, list[tuple[Any,
     for code in codes:
         try:
             entries = service.history(code)
-        except LookupError:  # projections.service.UnknownBranch
+        except LookupError:  # domain.application.service.UnknownBranch
             out[code] = []
             continue
         rows = []

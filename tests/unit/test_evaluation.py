@@ -1,4 +1,4 @@
-"""domain.evaluation.evaluate on facts folded from records (rules.md §3-5), no store involved.
+"""domain.model.evaluation.evaluate on facts folded from records (rules.md §3-5), no store involved.
 
 Every criterion of every star of both kinds is checked both ways, with its ``detail`` and
 ``evidence``, under ``puyang-2022`` and ``puyang-2024-revision``.
@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from domain.evaluation import CriterionResult, Eligibility, evaluate
-from domain.facts import apply, new_facts, year_slice
-from domain.records import BranchRegisteredRecord, decode_record
-from domain.rulebook import load_rulebook
+from domain.model.evaluation import CriterionResult, Eligibility, evaluate
+from domain.model.facts import apply, new_facts, year_slice
+from domain.model.records import BranchRegisteredRecord, decode_record
+from domain.model.rulebook import load_rulebook
 from tests.support.builders import (
     ALL_COMMUNITY,
     ALL_VILLAGE,

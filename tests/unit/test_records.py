@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from domain import records as r
-from domain.records import RecordError, decode_record, encode_record, record_from_object
+from domain.model import records as r
+from domain.model.records import RecordError, decode_record, encode_record, record_from_object
 
 # One valid line of every record type (interchange.md, "Record types").
 VALID: dict[str, dict[str, Any]] = {
@@ -270,10 +270,19 @@ def test_a_retraction_ref_obeys_the_id_rules() -> None:
 
 @pytest.mark.parametrize(
     ("branch", "ok"),
-    [("V", True), ("B" * 64, True), ("村" * 64, True), ("", False), ("B" * 65, False)],
-    ids=["one", "64-ascii", "64-cjk", "empty", "65"],
+    [
+        ("V", True),
+        ("B" * 64, True),
+        ("V-1.a_b", True),
+        ("村" * 3, False),
+        ("V/1", False),
+        ("V\n1", False),
+        ("", False),
+        ("B" * 65, False),
+    ],
+    ids=["one", "64-ascii", "id-charset", "cjk", "slash", "control", "empty", "65"],
 )
-def test_branch_is_1_to_64_characters(branch: str, ok: bool) -> None:
+def test_branch_is_1_to_64_record_id_characters(branch: str, ok: bool) -> None:
     if ok:
         assert decode_record(line("meeting.held", branch=branch)).branch == branch
     else:

@@ -1,0 +1,79 @@
+"""``fivestar token issue|revoke|list``: API tokens in the ledger database (ADR 0008).
+
+Imports no Litestar: the store is ``domain.application.tokens``, the roles ``api.http.auth``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from api.http.auth import ROLES, hash_token, new_token
+from domain.application.ledger import Ledger
+from domain.application.store import ledger_env, resolve_db
+from domain.application.tokens import TokenError, TokenStore
+
+NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+
+
+def _fail(message: str) -> int:
+    print(f"fivestar: {message}", file=sys.stderr)
+    return 2
+
+
+def token_command(args: argparse.Namespace) -> int:
+    db = resolve_db(args.db)
+    try:
+        ledger = Ledger(env=ledger_env(db))
+    except Exception as exc:
+        return _fail(f"cannot open the store {db}: {exc}")
+    try:
+        store = TokenStore.for_ledger(ledger)
+        if args.token_command == "issue":
+            return _issue(store, args)
+        if args.token_command == "revoke":
+            token = store.revoke(args.name)
+            print(f"revoked {token.name} ({token.role}) at {token.revoked_at}")
+            return 0
+        return _list(store)
+    except TokenError as exc:
+        return _fail(str(exc))
+    finally:
+        ledger.close()
+
+
+def _issue(store: TokenStore, args: argparse.Namespace) -> int:
+    if args.role not in ROLES:
+        return _fail(f"unknown role {args.role!r} (roles: {', '.join(ROLES)})")
+    for label in ("county", "township", "branch"):
+        value = getattr(args, label)
+        if value is not None and (not value or any(ord(ch) < 32 for ch in value)):
+            return _fail(f"--{label}: empty or with control characters")
+    token = new_token()
+    name = args.name or f"{args.role}-{new_token()[:8].replace('_', 'x').replace('-', 'x')}"
+    if not NAME.match(name):
+        return _fail(f"--name {name!r}: use 1-64 letters, digits, '.', '_', '@', '-'")
+    stored = store.issue(
+        name, hash_token(token), args.role, args.county, args.township, args.branch
+    )
+    scope = _scope(stored.county, stored.township, stored.branch)
+    print(f"issued token {stored.name}: role {stored.role}, {scope}", file=sys.stderr)
+    print("the token is shown once; keep it secret (only its SHA-256 is stored):", file=sys.stderr)
+    print(token, flush=True)
+    return 0
+
+
+def _list(store: TokenStore) -> int:
+    for t in store.list():
+        state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
+        scope = _scope(t.county, t.township, t.branch)
+        print(f"{t.name:<24} {t.role:<9} {scope:<40} issued {t.issued_at}  {state}")
+    return 0
+
+
+def _scope(county: str | None, township: str | None, branch: str | None) -> str:
+    parts = [
+        f"{k}={v}" for k, v in (("county", county), ("township", township), ("branch", branch)) if v
+    ]
+    return " ".join(parts) or "province-wide"

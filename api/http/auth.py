@@ -1,0 +1,228 @@
+"""Who may do what: token hashing, the role table, jurisdictions and the request guard.
+
+This module imports no Litestar at import time (``fivestar token`` uses it): the guard
+raises ``Unauthorized``/``Forbidden``, which the app maps to RFC 9457 problem details.
+See ADR 0008 for the table and its reasons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from domain.model import records as r
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
+
+    from domain.application.tokens import StoredToken, TokenStore
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+# ------------------------------------------------------------------ role table
+FACTS = frozenset(
+    {
+        "incident.recorded",
+        "incident.retracted",
+        "meeting.held",
+        "member.developed",
+        "plan.set",
+        "branch.secretary_appointed",
+        "metric.reported",
+    }
+)
+RECORDER_WRITES = FACTS | {"rating.declared"}
+TOWNSHIP_WRITES = RECORDER_WRITES | {
+    "criterion.attested",
+    "designation.granted",
+    "designation.revoked",
+    "rating.recommended:township",
+}
+COUNTY_WRITES = TOWNSHIP_WRITES | {
+    "honor.granted",
+    "weakness.designated",
+    "weakness.lifted",
+    "rating.recommended:county",
+    "rating.awarded:county",
+}
+CITY_WRITES = frozenset({"honor.granted", "rating.recommended:city", "rating.awarded:city"})
+PROVINCE_WRITES = frozenset({"honor.granted", "rating.awarded:province"})
+
+
+@dataclass(frozen=True)
+class Role:
+    writes: frozenset[str]
+    reads_everything: bool = False  # ignore the token's jurisdiction when reading
+    history: bool = True  # may read audit trails
+    recompute: bool = False  # may ask what another rulebook would change
+    admin: bool = False  # adopts rulebooks, manages tokens
+
+
+ROLES: dict[str, Role] = {
+    "recorder": Role(RECORDER_WRITES),
+    "township": Role(TOWNSHIP_WRITES),
+    "county": Role(COUNTY_WRITES),
+    "city": Role(CITY_WRITES),
+    "province": Role(PROVINCE_WRITES, reads_everything=True, recompute=True),
+    "auditor": Role(frozenset(), reads_everything=True, recompute=True),
+    "service": Role(frozenset(), history=False),
+    "admin": Role(
+        frozenset({"branch.registered"}), reads_everything=True, recompute=True, admin=True
+    ),
+}
+
+
+def write_kind(record: r.Record) -> str:
+    """What a role must be allowed to write this record: its type, with the deciding level
+    for recommendations and awards (``rating.awarded:city``)."""
+    kind = r.type_of(record)
+    if isinstance(record, r.RatingRecommendedRecord | r.RatingAwardedRecord):
+        return f"{kind}:{record.by}"
+    return kind
+
+
+# ---------------------------------------------------------------- jurisdiction
+@dataclass(frozen=True)
+class Scope:
+    """A jurisdiction: every part it names must match (nothing named: the whole province)."""
+
+    county: str | None = None
+    township: str | None = None
+    branch: str | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.county is None and self.township is None and self.branch is None
+
+    def covers(self, county: str, township: str, code: str) -> bool:
+        return (
+            (self.county is None or self.county == county)
+            and (self.township is None or self.township == township)
+            and (self.branch is None or self.branch == code)
+        )
+
+    def narrow(
+        self, county: str | None = None, township: str | None = None, branch: str | None = None
+    ) -> Scope | None:
+        """The part of this scope that also matches the filters; None when nothing can."""
+        merged = {}
+        for name, asked in (("county", county), ("township", township), ("branch", branch)):
+            own = getattr(self, name)
+            if own is not None and asked is not None and own != asked:
+                return None
+            merged[name] = own if own is not None else asked
+        return Scope(**merged)
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in vars(self).items() if v is not None]
+        return ", ".join(parts) or "province-wide"
+
+
+EVERYWHERE = Scope()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The holder of a valid token."""
+
+    name: str
+    role: str
+    scope: Scope
+
+    @classmethod
+    def from_token(cls, token: StoredToken) -> Principal:
+        return cls(token.name, token.role, Scope(token.county, token.township, token.branch))
+
+    @property
+    def rights(self) -> Role:
+        return ROLES[self.role]
+
+    @property
+    def recorder(self) -> str:
+        """What the ledger records as the recorder of this token's events."""
+        return f"api:{self.name}"
+
+    @property
+    def read_scope(self) -> Scope:
+        return EVERYWHERE if self.rights.reads_everything else self.scope
+
+    def refuse_write(self, record: r.Record) -> str | None:
+        """Why this token may not write the record's kind (None: it may)."""
+        kind = write_kind(record)
+        if kind not in self.rights.writes:
+            return f"access: role {self.role} may not record {kind}"
+        return None
+
+    def refuse_place(self, code: str, county: str, township: str) -> str | None:
+        if self.scope.covers(county, township, code):
+            return None
+        return (
+            f"access: branch {code} ({county}, {township}) is outside the jurisdiction of "
+            f"token {self.name} ({self.scope.describe()})"
+        )
+
+
+# ------------------------------------------------------------------ exceptions
+class Unauthorized(Exception):
+    """No token, or one that is unknown or revoked: 401."""
+
+
+class Forbidden(Exception):
+    """A valid token that may not do this: 403."""
+
+
+# ----------------------------------------------------------------------- guard
+PERMISSION = "permission"  # a handler's opt key: read | history | write | recompute | admin
+
+
+def bearer_token(header: str | None) -> str:
+    if not header:
+        raise Unauthorized("this endpoint needs 'Authorization: Bearer <token>'")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    return token
+
+
+def authorize(principal: Principal, permission: str) -> None:
+    rights = principal.rights
+    allowed = {
+        "read": True,
+        "history": rights.history,
+        "write": True,  # each record is checked against the role on its own
+        "recompute": rights.recompute,
+        "admin": rights.admin,
+    }.get(permission, False)
+    if not allowed:
+        raise Forbidden(f"role {principal.role} may not use this endpoint ({permission})")
+
+
+def authenticate(tokens: TokenStore, header: str | None) -> Principal:
+    """The principal holding the bearer token in ``header``, or ``Unauthorized``."""
+    stored = tokens.find(hash_token(bearer_token(header)))
+    if stored is None or stored.role not in ROLES:
+        raise Unauthorized("unknown or revoked token")
+    return Principal.from_token(stored)
+
+
+async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Authenticate the bearer token (off the event loop) and check the handler's
+    permission; the principal is left in ``connection.state.principal``."""
+    from anyio import to_thread
+
+    tokens: TokenStore = connection.app.state.tokens
+    header = connection.headers.get("authorization")
+    principal = await to_thread.run_sync(authenticate, tokens, header)
+    authorize(principal, handler.opt.get(PERMISSION, "read"))
+    connection.state.principal = principal

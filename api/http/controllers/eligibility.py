@@ -1,0 +1,58 @@
+"""``GET /eligibility``: the eligibility objects of interchange.md for a year."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from api.http.auth import PERMISSION, Principal, guard
+from api.http.controllers.common import READ_PROBLEMS, Text, Year, problems
+from api.http.schemas import Eligibility
+from domain.application.service import FiveStar
+from projections import queries
+
+Star = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z_]+$",
+        description="only branches eligible for this star",
+    ),
+]
+
+
+class EligibilityController(Controller):
+    path = "/eligibility"
+    tags = ["eligibility"]  # noqa: RUF012
+    guards = [guard]  # noqa: RUF012
+
+    @get(
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Eligibility of every branch in the token's jurisdiction for a year",
+        description="One object per registered branch, sorted by code (interchange.md).",
+        responses=problems(*READ_PROBLEMS),
+    )
+    def eligibility(
+        self,
+        year: Year,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        county: Text = None,
+        township: Text = None,
+        star: Star = None,
+    ) -> list[Eligibility]:
+        scope = principal.read_scope.narrow(county, township)
+        if scope is None:
+            return []
+        results = queries.eligibility(
+            svc, year, branch=scope.branch, county=scope.county, township=scope.township
+        )
+        if star is not None:
+            results = [e for e in results if star in e.eligible]
+        return results

@@ -1,0 +1,221 @@
+"""``POST /records``: one record (a JSON object) or up to 1,000 (an array), each applied on
+its own exactly as an imported line, after the token's role and jurisdiction allow it."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import msgspec
+from eventsourcing.persistence import IntegrityError, OperationalError
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import RawBody
+
+from api.http.auth import PERMISSION, Principal, guard
+from api.http.controllers.common import problem, problems
+from api.http.schemas import RecordResult
+from domain.application.ledger import APPLIED, REFUSED, Outcome
+from domain.application.service import FiveStar
+from domain.model import records as r
+
+MAX_RECORDS = 1000
+RETRIES = 8
+MAX_DEPTH = 8  # a record is an object holding at most a list of strings
+
+
+class _Refusal:
+    """A record refused before the ledger sees it (structure, role, jurisdiction)."""
+
+    def __init__(self, rid: str, reason: str, *, forbidden: bool = False, unknown: bool = False):
+        self.id, self.reason, self.forbidden, self.unknown = rid, reason, forbidden, unknown
+
+
+def _bad_value(value: Any) -> str | None:
+    """Nesting no record has (checked iteratively: a deep value must not exhaust the stack).
+    Everything else a record may hold is judged by ``domain.model.records`` like an imported
+    line."""
+    stack: list[tuple[Any, str, int]] = [(value, "$", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"{path}: nested deeper than any record field"
+        if isinstance(item, dict):
+            stack.extend(
+                (child, key if path == "$" else f"{path}.{key}", depth + 1)
+                for key, child in item.items()
+            )
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+    return None
+
+
+def _decode(obj: Any) -> r.AnyRecord | _Refusal:
+    bad = _bad_value(obj)
+    if bad is None:
+        try:
+            return r.record_from_object(obj)
+        except r.RecordError as exc:
+            return _Refusal(exc.record_id, exc.reason)
+        except (ValueError, TypeError, OverflowError) as exc:  # unencodable values
+            bad = f"$: {exc}"
+    rid = obj.get("id") if isinstance(obj, dict) else None
+    rid = rid if isinstance(rid, str) and r.ID_PATTERN.fullmatch(rid) else "-"
+    return _Refusal(rid, f"structural: {bad}")
+
+
+def _admit(
+    svc: FiveStar,
+    principal: Principal,
+    records: list[r.AnyRecord | _Refusal],
+) -> list[r.AnyRecord | _Refusal]:
+    """Refuse records outside the token's role or jurisdiction (the ledger never sees them)."""
+    places: dict[str, tuple[str, str] | None] = {}
+    out: list[r.AnyRecord | _Refusal] = []
+    for record in records:
+        if isinstance(record, _Refusal):
+            out.append(record)
+            continue
+        why = principal.refuse_write(record)
+        if why:
+            out.append(_Refusal(record.id, why, forbidden=True))
+            continue
+        code = record.branch
+        if isinstance(record, r.BranchRegisteredRecord):
+            place: tuple[str, str] | None = (record.county, record.township)
+        elif principal.scope.everything:
+            out.append(record)  # a province-wide token: the ledger alone decides
+            continue
+        else:
+            if code not in places:
+                registration = svc.registration(code)
+                places[code] = (
+                    (registration.county, registration.township) if registration else None
+                )
+            place = places[code]
+            if place is None:
+                out.append(
+                    _Refusal(record.id, f"ledger: branch: {code} is not registered", unknown=True)
+                )
+                continue
+        why = principal.refuse_place(code, *place)
+        if why:
+            out.append(_Refusal(record.id, why, forbidden=True))
+            continue
+        if isinstance(record, r.BranchRegisteredRecord):
+            places.setdefault(code, place)
+        out.append(record)
+    return out
+
+
+def _submit(svc: FiveStar, records: list[r.AnyRecord], recorder: str) -> list[Outcome]:
+    """The ledger's decisions. A write that lost a race with another process (the ledger's
+    own retries used up, or SQLite busy) changed nothing, so it is tried again, from fresh
+    state, a few times before the client is told to retry (503)."""
+    for attempt in range(RETRIES):
+        try:
+            return svc.submit(records, recorder, refresh=True)
+        except (IntegrityError, OperationalError):
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _single_status(
+    result: RecordResult, refusal: _Refusal | None, clash: bool, unknown: bool
+) -> int:
+    if result.status == APPLIED:
+        return 201
+    if result.status != REFUSED:
+        return 200
+    if refusal is not None and refusal.forbidden:
+        return 403
+    if clash:
+        return 409
+    if unknown or (refusal is not None and refusal.unknown):
+        return 404
+    return 422
+
+
+class RecordsController(Controller):
+    path = "/records"
+    tags = ["records"]  # noqa: RUF012
+    guards = [guard]  # noqa: RUF012
+
+    @post(
+        sync_to_thread=True,
+        status_code=200,
+        opt={PERMISSION: "write"},
+        summary="Submit one record or up to 1,000",
+        description=(
+            "A JSON object (one record) or an array of up to 1,000, in the shapes of "
+            "interchange.md. Each record is applied on its own, as in `fivestar import`. "
+            "An array answers 200 when every record was applied or a duplicate, else 207, "
+            "with one result per record in order. A single object answers 201 applied, "
+            "200 duplicate, or a problem: 422 refused by a rule, 409 id reused with other "
+            "content, 404 unknown branch, 403 outside the token's role or jurisdiction."
+        ),
+        responses={
+            201: ResponseSpec(
+                data_container=RecordResult, description="the single record was applied"
+            ),
+            207: ResponseSpec(
+                data_container=list[RecordResult],
+                description="an array with at least one refused record",
+            ),
+            **problems(400, 401, 403, 404, 409, 413, 422, 503),
+        },
+    )
+    def submit(
+        self,
+        request: Request[Any, Any, Any],
+        body: RawBody,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+    ) -> Response[list[RecordResult] | RecordResult]:
+        try:
+            parsed = msgspec.json.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+            raise problem(400, f"the body is not valid JSON in UTF-8: {exc}") from None
+        except RecursionError:
+            raise problem(400, "the body is nested too deeply to be records") from None
+        if isinstance(parsed, dict):
+            items, single = [parsed], True
+        elif isinstance(parsed, list):
+            items, single = parsed, False
+        else:
+            raise problem(400, "the body must be a JSON object (one record) or an array of them")
+        if len(items) > MAX_RECORDS:
+            raise problem(413, f"{len(items)} records in one request; at most {MAX_RECORDS}")
+
+        admitted = _admit(svc, principal, [_decode(obj) for obj in items])
+        to_ledger = [rec for rec in admitted if not isinstance(rec, _Refusal)]
+        outcomes = iter(_submit(svc, to_ledger, principal.recorder) if to_ledger else [])
+        results: list[RecordResult] = []
+        flags: list[tuple[_Refusal | None, bool, bool]] = []
+        for rec in admitted:
+            if isinstance(rec, _Refusal):
+                results.append(RecordResult(id=rec.id, status=REFUSED, reason=rec.reason))
+                flags.append((rec, False, False))
+                continue
+            o = next(outcomes)
+            results.append(
+                RecordResult(id=o.id, status=o.status, reason=o.reason or None, position=o.position)
+            )  # type: ignore[arg-type]
+            flags.append((None, o.clash, o.unknown_branch))
+        if any(res.status == APPLIED for res in results):
+            projector = request.app.state.projector
+            if projector is not None:
+                projector.wake()
+
+        if not single:
+            every_ok = all(res.status != REFUSED for res in results)
+            return Response(results, status_code=200 if every_ok else 207)
+        result = results[0]
+        status = _single_status(result, *flags[0])
+        if status >= 400:
+            raise problem(status, result.reason or "refused", id=result.id, reason=result.reason)
+        return Response(result, status_code=status)

@@ -1,0 +1,104 @@
+"""Rulebooks: which there are and which is in force for which year; recomputation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from api.http.auth import PERMISSION, Principal, guard
+from api.http.controllers.common import READ_PROBLEMS, problem, problems
+from api.http.schemas import (
+    Adopted,
+    Adoption,
+    RecomputeReport,
+    RecomputeRequest,
+    Rulebook,
+    Rulebooks,
+)
+from domain.application.service import FiveStar
+from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
+from projections import queries
+
+
+class RulebooksController(Controller):
+    tags = ["rulebooks"]  # noqa: RUF012
+    guards = [guard]  # noqa: RUF012
+
+    @get(
+        "/rulebooks",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Rulebooks available, and the adoptions recorded in the ledger",
+        responses=problems(*READ_PROBLEMS),
+    )
+    def rulebooks(
+        self, svc: NamedDependency[FiveStar], read_at: NamedDependency[int | None]
+    ) -> Rulebooks:
+        books = []
+        for book_id in available_rulebooks():
+            try:
+                book = load_rulebook(book_id)
+            except RulebookError:
+                continue  # a broken file is reported by the CLI, not served
+            books.append(Rulebook(id=book.id, title=book.title, applies_from=book.applies_from))
+        rows = svc.views.query(
+            "SELECT position, year, rulebook, reason, recorder, recorded_at "
+            "FROM {p}adoptions ORDER BY position"
+        )
+        adoptions = [
+            Adoption(**{name: row[name] for name in Adoption.__struct_fields__}) for row in rows
+        ]
+        return Rulebooks(rulebooks=books, adoptions=adoptions)
+
+    @post(
+        "/recompute",
+        sync_to_thread=True,
+        status_code=200,
+        opt={PERMISSION: "recompute"},
+        summary="What changes for a year under another rulebook; optionally adopt it",
+        description=(
+            "A dry run changes nothing. With `adopt: true` (admin tokens only) and a `reason`, "
+            "the ledger records that the rulebook is in force for the year from now on; "
+            "`adopted.position` is a ledger position to wait for with `min_position`."
+        ),
+        responses=problems(400, 401, 403, 422, 503),
+    )
+    def recompute(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[RecomputeRequest],
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+    ) -> RecomputeReport:
+        if data.adopt and not principal.rights.admin:
+            raise problem(403, f"role {principal.role} may not adopt a rulebook (admin only)")
+        if data.adopt and not data.reason.strip():
+            raise problem(422, "an adoption needs a reason (who adopts is recorded, and why)")
+        try:
+            load_rulebook(data.rulebook)
+            report: dict[str, Any] = queries.recompute(svc, data.year, data.rulebook)
+            adopted = None
+            if data.adopt:
+                with svc.write_lock:
+                    event = svc.ledger.adopt(
+                        data.year, data.rulebook, data.reason, principal.recorder
+                    )
+                    position = svc.ledger.recorder.max_notification_id()
+                adopted = Adopted(
+                    recorded_at=event.timestamp,
+                    recorder=event.recorder,
+                    reason=event.reason,
+                    position=position,
+                )
+                projector = request.app.state.projector
+                if projector is not None:
+                    projector.wake()
+        except RulebookError as exc:
+            raise problem(422, f"rulebook: {exc}") from None
+        out = msgspec.convert({**report, "adopted": None}, RecomputeReport)
+        out.adopted = adopted
+        return out

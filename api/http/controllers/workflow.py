@@ -1,0 +1,95 @@
+"""The workflow read models: awards, rewards and the three-year priority list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import NamedDependency
+
+from api.http.auth import PERMISSION, Principal, guard
+from api.http.controllers.common import READ_PROBLEMS, Text, Year, problems
+from api.http.schemas import Award, Priority, Reward
+from domain.application.service import FiveStar
+from projections import queries, registry
+
+
+def _in_scope(
+    svc: FiveStar,
+    principal: Principal,
+    rows: list[dict[str, Any]],
+    county: str | None,
+    township: str | None,
+) -> list[dict[str, Any]]:
+    scope = principal.read_scope.narrow(county, township)
+    if scope is None:
+        return []
+    if scope.everything:
+        return rows
+    codes = registry.branch_codes(
+        svc, code=scope.branch, county=scope.county, township=scope.township
+    )
+    return [row for row in rows if row["branch"] in codes]
+
+
+class WorkflowController(Controller):
+    tags = ["workflow"]  # noqa: RUF012
+    guards = [guard]  # noqa: RUF012
+
+    @get(
+        "/awards",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Awards of a rating year, flagged stale where the evidence changed",
+        responses=problems(*READ_PROBLEMS),
+    )
+    def awards(
+        self,
+        year: Year,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        county: Text = None,
+        township: Text = None,
+    ) -> list[Award]:
+        rows = _in_scope(svc, principal, queries.awards(svc, year), county, township)
+        return msgspec.convert(rows, list[Award])
+
+    @get(
+        "/rewards",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Rewards for awards of three stars or more (rules.md §7)",
+        responses=problems(*READ_PROBLEMS),
+    )
+    def rewards(
+        self,
+        year: Year,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        county: Text = None,
+        township: Text = None,
+    ) -> list[Reward]:
+        rows = _in_scope(svc, principal, queries.rewards(svc, year), county, township)
+        return msgspec.convert(rows, list[Reward])
+
+    @get(
+        "/priority",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Three-consecutive-year priority list ending in the year",
+        responses=problems(*READ_PROBLEMS),
+    )
+    def priority(
+        self,
+        year: Year,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        county: Text = None,
+        township: Text = None,
+    ) -> list[Priority]:
+        rows = _in_scope(svc, principal, queries.priority(svc, year), county, township)
+        return msgspec.convert(rows, list[Priority])

@@ -1,0 +1,52 @@
+"""``fivestar serve``: uvicorn web workers, and ONE projector in the serving process (ADR 0007).
+
+The projector is a thread of the process that runs ``serve``: with one worker that is the
+web server's own process; with ``--workers N`` it is uvicorn's supervisor, whose workers are
+started with ``project=False``. Either way exactly one projector follows the ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from domain.application.store import resolve_db
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.http import app
+    from domain.application.service import FiveStar
+    from domain.application.tokens import TokenStore
+
+    db = resolve_db(args.db)
+    os.environ["FIVESTAR_DB"] = db  # the web workers' factory reads it
+    workers = max(1, int(args.workers or 1))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    try:
+        svc = FiveStar(db)  # creates the tables once, before any worker starts
+        TokenStore.for_ledger(svc.ledger)
+    except Exception as exc:
+        print(f"fivestar: cannot open the store {db}: {exc}", file=sys.stderr)
+        return 2
+    projector = app.Projector(svc)
+    if not getattr(args, "no_projector", False):
+        app.SERVING_PROJECTOR = projector
+        projector.start()
+    try:
+        uvicorn.run(
+            "api.http.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        projector.stop()
+        svc.close()
+    return 0

@@ -1,0 +1,395 @@
+"""The Branch aggregate: one event stream per branch, and the rules a new record must pass.
+
+``Branch.decide`` takes a decoded record and either returns the event that records it,
+returns ``DUPLICATE`` (same ``(branch, id)`` and content: a no-op), or raises ``Refused``
+naming the field and the rule. The order of the checks is interchange.md's: the id is looked
+up before any rule; then the kind's vocabulary; then the ledger; then the rating workflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from msgspec import Struct
+
+from domain.model import records as r
+from domain.model.evaluation import evaluate
+from domain.model.events import EVENT_FOR_RECORD, BranchEvent, branch_stream_id
+from domain.model.facts import BranchFacts, Spell, apply, new_facts, year_slice
+from domain.model.rulebook import Rulebook
+from domain.model.vocabulary import vocabulary
+
+DUPLICATE = "duplicate"
+
+# Who decides how many stars (rules.md §6) and whose recommendation must cover an award.
+AWARD_AUTHORITY = {"county": range(1, 4), "city": range(4, 5), "province": range(5, 6)}
+AWARD_AUTHORITY_TEXT = {"county": "up to 3", "city": "exactly 4", "province": "exactly 5"}
+LEVEL_BELOW = {"township": "declaration", "county": "township", "city": "county"}
+AWARD_NEEDS = {"county": "township", "city": "county", "province": "city"}
+
+
+class Refused(Exception):
+    """A record the ledger will not accept; ``reason`` names the field and the rule."""
+
+    def __init__(self, reason: str, *, clash: bool = False, unknown_branch: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.clash = clash
+        self.unknown_branch = unknown_branch
+
+
+@dataclass
+class YearRatings:
+    declared: r.RatingDeclaredRecord | None = None
+    recommended: dict[str, r.RatingRecommendedRecord] = field(default_factory=dict)
+    award: r.RatingAwardedRecord | None = None
+
+
+@dataclass
+class Branch:
+    """State of one branch, folded from its events by ``project_branch``."""
+
+    id: UUID
+    code: str
+    version: int = 0
+    registration: r.BranchRegisteredRecord | None = None
+    digests: dict[str, bytes] = field(default_factory=dict)
+    facts: BranchFacts | None = None
+    secretaries: list[r.SecretaryAppointedRecord] = field(default_factory=list)
+    ratings: dict[int, YearRatings] = field(default_factory=dict)
+    modified_on: datetime | None = None
+    snapshot_version: int = 0
+
+    # ------------------------------------------------------------------ folding
+    def mutate(self, event: BranchEvent) -> None:
+        record = event.record
+        self.version = event.originator_version
+        self.modified_on = event.timestamp
+        self.digests[record.id] = digest(record)
+        if isinstance(record, r.BranchRegisteredRecord):
+            self.registration = record
+            self.facts = new_facts(record)
+            return
+        assert self.facts is not None
+        apply(self.facts, record)
+        rtype = type(record)
+        if rtype is r.SecretaryAppointedRecord:
+            self.secretaries.append(record)  # type: ignore[arg-type]
+        elif rtype is r.RatingDeclaredRecord:
+            self._year(record.year).declared = record  # type: ignore[union-attr, assignment]
+        elif rtype is r.RatingRecommendedRecord:
+            self._year(record.year).recommended[record.by] = record  # type: ignore[union-attr, index, assignment]
+        elif rtype is r.RatingAwardedRecord:
+            self._year(record.year).award = record  # type: ignore[union-attr, assignment]
+
+    def _year(self, year: int) -> YearRatings:
+        return self.ratings.setdefault(year, YearRatings())
+
+    @property
+    def kind(self) -> str:
+        assert self.registration is not None
+        return self.registration.kind
+
+    # ----------------------------------------------------------------- deciding
+    def decide(
+        self,
+        record: r.AnyRecord,
+        *,
+        timestamp: datetime,
+        recorder: str,
+        rulebook_for: Callable[[int], Rulebook],
+    ) -> BranchEvent | str:
+        """The event recording ``record``, ``DUPLICATE``, or ``Refused``."""
+        known = self.digests.get(record.id)
+        if known is not None:
+            if known == digest(record):
+                return DUPLICATE
+            raise Refused(
+                f"ledger: id {record.id} is already in the ledger of {self.code} "
+                "with other content (a correction needs a new id)",
+                clash=True,
+            )
+        if isinstance(record, r.BranchRegisteredRecord):
+            if self.registration is not None:
+                raise Refused(
+                    f"ledger: branch {self.code} is already registered "
+                    f"({self.registration.id}); a second registration is refused"
+                )
+        elif self.registration is None:
+            raise Refused(f"ledger: branch: {record.branch} is not registered", unknown_branch=True)
+        else:
+            check_vocabulary(record, self.kind)
+            if type(record) in _LEDGER_CHECKED:
+                self._check_ledger(record)
+            elif type(record) in _RATING_TYPES:
+                self._check_workflow(record, rulebook_for)  # type: ignore[arg-type]
+        return EVENT_FOR_RECORD[type(record)](
+            originator_id=self.id,
+            originator_version=self.version + 1,
+            timestamp=timestamp,
+            recorder=recorder,
+            record=record,
+        )
+
+    def _check_ledger(self, record: r.AnyRecord) -> None:
+        assert self.facts is not None
+        if isinstance(record, r.IncidentRetractedRecord):
+            incident = self.facts.incidents.get(record.ref)
+            if incident is None:
+                raise Refused(
+                    f"ledger: ref: {record.ref} is not an incident recorded for {self.code}"
+                )
+            if incident.retracted_by is not None:
+                raise Refused(
+                    f"ledger: ref: incident {record.ref} is already retracted "
+                    f"({incident.retracted_by})"
+                )
+        elif isinstance(record, r.WeaknessDesignatedRecord):
+            spell = self.facts.open_spell()
+            if spell is not None:
+                raise Refused(
+                    "ledger: weakness.designated while a weak-and-lax spell is open "
+                    f"(designated {spell.designated_on}, {spell.designated_id})"
+                )
+        elif isinstance(record, r.WeaknessLiftedRecord):
+            spell = self.facts.open_spell()
+            if spell is None:
+                raise Refused("ledger: weakness.lifted with no weak-and-lax spell open")
+            if record.on < spell.designated_on:
+                raise Refused(
+                    f"ledger: on: lift dated {record.on} is before the open spell's "
+                    f"designation ({spell.designated_on}, {spell.designated_id})"
+                )
+
+    # ----------------------------------------------------------------- workflow
+    def _check_workflow(
+        self,
+        record: r.RatingDeclaredRecord | r.RatingRecommendedRecord | r.RatingAwardedRecord,
+        rulebook_for: Callable[[int], Rulebook],
+    ) -> None:
+        assert self.facts is not None
+        year = record.year
+        what = _describe(record)
+        if isinstance(record, r.RatingDeclaredRecord) and not (
+            date(year, 1, 1) <= record.on <= date(year, 12, 31)
+        ):
+            raise Refused(
+                f"workflow: on: a declaration for {year} is due within {year} "
+                f"(by {year}-12-31, rules.md §6.1); it is dated {record.on}"
+            )
+        self._check_not_weak(year, record.on, what)
+        ratings = self.ratings.get(year, YearRatings())
+        if isinstance(record, r.RatingRecommendedRecord):
+            _check_recommendation(record, ratings)
+        elif isinstance(record, r.RatingAwardedRecord):
+            self._check_award(record, ratings, rulebook_for(year))
+
+    def _check_not_weak(self, year: int, on: date, what: str) -> None:
+        assert self.facts is not None
+        for spell in self.facts.spells:
+            if spell.overlaps_year(year):
+                raise Refused(
+                    f"workflow: {what}: {self.code} is excluded for {year}: "
+                    f"{_spell_text(spell)} (rules.md §5, 软弱涣散党组织不参与星级评定)"
+                )
+            if spell.covers(on):
+                raise Refused(
+                    f"workflow: {what}: {self.code} is weak and lax on {on}: "
+                    f"{_spell_text(spell)} (rules.md §5)"
+                )
+
+    def _check_award(
+        self, record: r.RatingAwardedRecord, ratings: YearRatings, rulebook: Rulebook
+    ) -> None:
+        count = len(record.stars)
+        if ratings.award is not None:
+            prior = ratings.award
+            raise Refused(
+                f"workflow: a second award for {record.year}: {self.code} was already "
+                f"awarded {_stars(len(prior.stars))} by {prior.by} ({prior.id}); one award a year"
+            )
+        if count not in AWARD_AUTHORITY[record.by]:
+            right = next(a for a, counts in AWARD_AUTHORITY.items() if count in counts)
+            raise Refused(
+                f"workflow: by: award by {record.by}: {_stars(count)} need the {right} "
+                f"({record.by} decides {AWARD_AUTHORITY_TEXT[record.by]})"
+            )
+        below = AWARD_NEEDS[record.by]
+        _check_covered(record, ratings.recommended.get(below), f"the {below}'s recommendation")
+        result = evaluate(year_slice(self.facts, record.year), rulebook)  # type: ignore[arg-type]
+        for star in record.stars:
+            if star in result.eligible:
+                continue
+            failing = [c for c in result.criteria if c.star == star and not c.met]
+            reasons = "; ".join(
+                f"{c.criterion} {c.detail}" + (f" ({', '.join(c.evidence)})" if c.evidence else "")
+                for c in failing
+            )
+            raise Refused(
+                f"workflow: not eligible for {star}: {reasons} "
+                f"(rulebook {rulebook.id}, on the records known now)"
+            )
+
+    def secretary_on(self, day: date) -> r.SecretaryAppointedRecord | None:
+        return secretary_on(self.secretaries, day)
+
+
+def secretary_on(
+    appointments: Iterable[r.SecretaryAppointedRecord], day: date
+) -> r.SecretaryAppointedRecord | None:
+    """The secretary in office on ``day``: the latest appointment dated on or before it."""
+    best = None
+    for a in appointments:  # ledger order: a later record with the same date wins
+        if a.on <= day and (best is None or a.on >= best.on):
+            best = a
+    return best
+
+
+_LEDGER_CHECKED = frozenset(
+    {r.IncidentRetractedRecord, r.WeaknessDesignatedRecord, r.WeaknessLiftedRecord}
+)
+
+
+def _check_recommendation(record: r.RatingRecommendedRecord, ratings: YearRatings) -> None:
+    count = len(record.stars)
+    if record.by == "county" and count < 4:
+        raise Refused(
+            f"workflow: stars: a county recommendation goes to the city for four stars or "
+            f"more; {_stars(count)} are the county's own decision (rules.md §6.3)"
+        )
+    if record.by == "city" and count < 5:
+        raise Refused(
+            f"workflow: stars: a city recommendation goes to the province for five stars "
+            f"only; {_stars(count)} are the city's or county's decision (rules.md §6.4)"
+        )
+    if record.by == "township":
+        _check_covered(record, ratings.declared, "the declaration")
+    else:
+        below = "township" if record.by == "county" else "county"
+        _check_covered(record, ratings.recommended.get(below), f"the {below}'s recommendation")
+
+
+def _check_covered(
+    record: r.RatingRecommendedRecord | r.RatingAwardedRecord,
+    basis: r.RatingDeclaredRecord | r.RatingRecommendedRecord | None,
+    basis_name: str,
+) -> None:
+    what = _describe(record)
+    if basis is None:
+        raise Refused(f"workflow: {what}: no {basis_name[4:]} for {record.year} to cover it")
+    missing = [s for s in record.stars if s not in basis.stars]
+    if missing:
+        raise Refused(
+            f"workflow: stars: {what} is not covered by {basis_name} for {record.year} "
+            f"({basis.id}): {', '.join(missing)} not in it"
+        )
+
+
+def _stars(count: int) -> str:
+    return f"{count} star" if count == 1 else f"{count} stars"
+
+
+def _describe(record: r.RatingRecord) -> str:
+    if isinstance(record, r.RatingDeclaredRecord):
+        return f"declaration for {record.year}"
+    if isinstance(record, r.RatingRecommendedRecord):
+        return f"recommendation by {record.by}"
+    return f"award by {record.by}"
+
+
+def _spell_text(spell: Spell) -> str:
+    text = f"designated {spell.designated_on} ({spell.designated_id})"
+    if spell.lifted_on is not None:
+        text += f", lifted {spell.lifted_on} ({spell.lifted_id})"
+    return text
+
+
+_VOCABULARY_FIELDS: dict[type, tuple[str, str]] = {
+    r.IncidentRecordedRecord: ("category", "categories"),
+    r.CriterionAttestedRecord: ("criterion", "criteria"),
+    r.MetricReportedRecord: ("metric", "metrics"),
+    r.DesignationGrantedRecord: ("designation", "designations"),
+    r.DesignationRevokedRecord: ("designation", "designations"),
+}
+_RATING_TYPES = frozenset(
+    {r.RatingDeclaredRecord, r.RatingRecommendedRecord, r.RatingAwardedRecord}
+)
+
+
+def check_vocabulary(record: r.AnyRecord, kind: str) -> None:
+    """Structural checks that need the branch's kind (interchange.md)."""
+    rtype = type(record)
+    checked = _VOCABULARY_FIELDS.get(rtype)
+    if checked is not None:
+        name, attribute = checked
+        value = getattr(record, name)
+        allowed = getattr(vocabulary(kind), attribute)
+        if value not in allowed:
+            none_at_all = f" ({kind}s have no {name}s)" if not allowed else ""
+            raise Refused(f"structural: {name}: {value!r} is not rated for a {kind}{none_at_all}")
+    elif rtype in _RATING_TYPES:
+        check_stars(record.stars, kind)  # type: ignore[union-attr]
+
+
+def check_stars(stars: list[str], kind: str) -> None:
+    all_stars = vocabulary(kind).stars
+    if not stars:
+        raise Refused("structural: stars: the star list is empty")
+    unknown = [s for s in stars if s not in all_stars]
+    if unknown:
+        raise Refused(f"structural: stars: {', '.join(unknown)} is not a star of a {kind}")
+    if len(set(stars)) != len(stars):
+        raise Refused("structural: stars: a star is repeated")
+    if "branch_strong" in stars and len(stars) != len(all_stars):
+        raise Refused(
+            "structural: stars: branch_strong only with all five stars "
+            "(支部过硬星 needs the other four, rules.md §4)"
+        )
+
+
+def digest(record: r.Record) -> bytes:
+    """Content identity of a record: decoded, defaults filled in, numbers by value."""
+    return hashlib.blake2b(r.encode_record(record), digest_size=12).digest()
+
+
+class BranchSnapshot(Struct, gc=False, frozen=True, kw_only=True):
+    """The whole state of a branch at a version, so a reload replays only what came after."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    state: Branch
+
+    @classmethod
+    def take(cls, branch: Branch) -> BranchSnapshot:
+        branch.snapshot_version = branch.version
+        return cls(
+            originator_id=branch.id,
+            originator_version=branch.version,
+            timestamp=branch.modified_on or datetime.now(UTC),
+            state=branch,
+        )
+
+
+def project_branch(
+    branch: Branch | None, events: Iterable[BranchEvent | BranchSnapshot]
+) -> Branch | None:
+    """The library's projector function for ``repository.get`` (immutable-event style):
+    a snapshot, if any, comes first, then the events after it."""
+    for event in events:
+        if isinstance(event, BranchSnapshot):
+            branch = event.state
+            branch.snapshot_version = event.originator_version
+            continue
+        if branch is None:
+            branch = Branch(id=event.originator_id, code=event.record.branch)
+        branch.mutate(event)
+    return branch
+
+
+def empty_branch(code: str) -> Branch:
+    return Branch(id=branch_stream_id(code), code=code)

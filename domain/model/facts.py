@@ -1,0 +1,298 @@
+"""The facts a rulebook judges, folded from a branch's records in ledger order.
+
+One fold (``apply``) serves the Branch aggregate (to check an award), the eligibility
+projection (to build its read model) and the as-of replay, so what counts as "the latest
+value" or "a retracted incident" is decided in one place. ``year_slice`` cuts out what the
+evaluation of one rating year needs; the projection stores those slices so that another
+rulebook can be evaluated without replaying the event store.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+from msgspec import Struct, field
+
+from domain.model.records import (
+    BranchRegisteredRecord,
+    CriterionAttestedRecord,
+    DesignationGrantedRecord,
+    DesignationRevokedRecord,
+    HonorGrantedRecord,
+    IncidentRecordedRecord,
+    IncidentRetractedRecord,
+    MeetingHeldRecord,
+    MemberDevelopedRecord,
+    MetricReportedRecord,
+    PlanSetRecord,
+    RatingAwardedRecord,
+    RatingDeclaredRecord,
+    RatingRecommendedRecord,
+    Record,
+    WeaknessDesignatedRecord,
+    WeaknessLiftedRecord,
+)
+
+
+class Incident(Struct, gc=False, kw_only=True):
+    id: str
+    category: str
+    on: date
+    retracted_by: str | None = None
+
+
+class Reported(Struct, gc=False, kw_only=True):
+    id: str
+    value: float
+
+
+class Attestation(Struct, gc=False, kw_only=True):
+    id: str
+    met: bool
+    by: str
+
+
+class Designation(Struct, gc=False, kw_only=True):
+    id: str
+    held: bool
+
+
+class Plan(Struct, gc=False, kw_only=True):
+    id: str
+    target: int
+
+
+class Honour(Struct, gc=False, kw_only=True):
+    id: str
+    on: date
+    kind: str
+    level: str
+    recipient: str
+
+
+class Meeting(Struct, gc=False, kw_only=True):
+    id: str
+    kind: str
+    month: int
+
+
+class Spell(Struct, gc=False, kw_only=True):
+    """A weak-and-lax spell [designated_on, lifted_on): not weak on the lift's date."""
+
+    designated_id: str
+    designated_on: date
+    lifted_id: str | None = None
+    lifted_on: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.designated_on <= day and (self.lifted_on is None or day < self.lifted_on)
+
+    def overlaps_year(self, year: int) -> bool:
+        return self.designated_on <= date(year, 12, 31) and (
+            self.lifted_on is None or self.lifted_on > date(year, 1, 1)
+        )
+
+
+class BranchFacts(Struct, gc=False, kw_only=True):
+    code: str
+    kind: str
+    county: str = ""
+    township: str = ""
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    metrics: dict[int, dict[str, Reported]] = field(default_factory=dict)
+    attestations: dict[int, dict[str, Attestation]] = field(default_factory=dict)
+    designations: dict[int, dict[str, Designation]] = field(default_factory=dict)
+    plans: dict[int, Plan] = field(default_factory=dict)
+    members: dict[int, list[str]] = field(default_factory=dict)
+    honours: list[Honour] = field(default_factory=list)
+    meetings: dict[int, list[Meeting]] = field(default_factory=dict)
+    spells: list[Spell] = field(default_factory=list)
+    rated_years: set[int] = field(default_factory=set)
+
+    def open_spell(self) -> Spell | None:
+        return self.spells[-1] if self.spells and self.spells[-1].lifted_on is None else None
+
+    def years(self) -> set[int]:
+        """Rating years for which this branch has facts of their own (a stored row each);
+        other years are judged on demand from the branch's facts."""
+        years = {i.on.year for i in self.incidents.values()} | self.rated_years
+        for bucket in (self.metrics, self.attestations, self.designations, self.plans):
+            years.update(bucket)
+        years.update(self.members)
+        years.update(self.meetings)
+        return years
+
+
+class YearFacts(Struct, gc=False, kw_only=True):
+    """Everything the evaluation of one branch-year needs, and nothing else."""
+
+    branch: str
+    year: int
+    kind: str
+    incidents: list[Incident] = field(default_factory=list)
+    metrics: dict[str, Reported] = field(default_factory=dict)
+    previous_metrics: dict[str, Reported] = field(default_factory=dict)
+    attestations: dict[str, Attestation] = field(default_factory=dict)
+    designations: dict[str, Designation] = field(default_factory=dict)
+    plan: Plan | None = None
+    members: list[str] = field(default_factory=list)
+    honours: list[Honour] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+    spells: list[Spell] = field(default_factory=list)
+
+
+def new_facts(registration: BranchRegisteredRecord) -> BranchFacts:
+    return BranchFacts(
+        code=registration.branch,
+        kind=registration.kind,
+        county=registration.county,
+        township=registration.township,
+    )
+
+
+def apply(facts: BranchFacts, record: Record) -> None:
+    """Fold one accepted record into the facts (later in ledger order wins)."""
+    handler = _HANDLERS.get(type(record))
+    if handler is not None:
+        handler(facts, record)
+
+
+def _incident(f: BranchFacts, r: IncidentRecordedRecord) -> None:
+    f.incidents[r.id] = Incident(id=r.id, category=r.category, on=r.on)
+
+
+def _retraction(f: BranchFacts, r: IncidentRetractedRecord) -> None:
+    f.incidents[r.ref].retracted_by = r.id
+
+
+def _metric(f: BranchFacts, r: MetricReportedRecord) -> None:
+    f.metrics.setdefault(r.year, {})[r.metric] = Reported(id=r.id, value=r.value)
+
+
+def _attestation(f: BranchFacts, r: CriterionAttestedRecord) -> None:
+    f.attestations.setdefault(r.year, {})[r.criterion] = Attestation(id=r.id, met=r.met, by=r.by)
+
+
+def _granted(f: BranchFacts, r: DesignationGrantedRecord) -> None:
+    f.designations.setdefault(r.year, {})[r.designation] = Designation(id=r.id, held=True)
+
+
+def _revoked(f: BranchFacts, r: DesignationRevokedRecord) -> None:
+    f.designations.setdefault(r.year, {})[r.designation] = Designation(id=r.id, held=False)
+
+
+def _plan(f: BranchFacts, r: PlanSetRecord) -> None:
+    f.plans[r.year] = Plan(id=r.id, target=r.target)
+
+
+def _member(f: BranchFacts, r: MemberDevelopedRecord) -> None:
+    f.members.setdefault(r.on.year, []).append(r.id)
+
+
+def _honour(f: BranchFacts, r: HonorGrantedRecord) -> None:
+    f.honours.append(Honour(id=r.id, on=r.on, kind=r.kind, level=r.level, recipient=r.recipient))
+
+
+def _meeting(f: BranchFacts, r: MeetingHeldRecord) -> None:
+    f.meetings.setdefault(r.on.year, []).append(Meeting(id=r.id, kind=r.kind, month=r.on.month))
+
+
+def _rated(
+    f: BranchFacts, r: RatingDeclaredRecord | RatingRecommendedRecord | RatingAwardedRecord
+) -> None:
+    f.rated_years.add(r.year)
+
+
+def _designated(f: BranchFacts, r: WeaknessDesignatedRecord) -> None:
+    f.spells.append(Spell(designated_id=r.id, designated_on=r.on))
+
+
+def _lifted(f: BranchFacts, r: WeaknessLiftedRecord) -> None:
+    spell = f.open_spell()
+    if spell is not None:
+        spell.lifted_id = r.id
+        spell.lifted_on = r.on
+
+
+_HANDLERS = {
+    IncidentRecordedRecord: _incident,
+    IncidentRetractedRecord: _retraction,
+    MetricReportedRecord: _metric,
+    CriterionAttestedRecord: _attestation,
+    DesignationGrantedRecord: _granted,
+    DesignationRevokedRecord: _revoked,
+    PlanSetRecord: _plan,
+    MemberDevelopedRecord: _member,
+    HonorGrantedRecord: _honour,
+    MeetingHeldRecord: _meeting,
+    WeaknessDesignatedRecord: _designated,
+    WeaknessLiftedRecord: _lifted,
+    RatingDeclaredRecord: _rated,
+    RatingRecommendedRecord: _rated,
+    RatingAwardedRecord: _rated,
+}
+
+
+def affected_years(facts: BranchFacts, record: Record) -> set[int]:
+    """Stored rating years whose evaluation may change once ``record`` is folded in: its own
+    year, plus later years it reaches (growth, the honour window, a weak spell) that have
+    facts of their own."""
+    kind = type(record)
+    if kind is MetricReportedRecord:
+        year = record.year  # type: ignore[attr-defined]
+        return {year} | ({year + 1} & facts.years())
+    if kind is HonorGrantedRecord:
+        year = record.on.year
+        return {year} | ({year + 1, year + 2} & facts.years())
+    if kind in _OWN_DATE_YEAR:
+        return {record.on.year}
+    if kind is IncidentRetractedRecord:
+        incident = facts.incidents.get(record.ref)  # type: ignore[attr-defined]
+        return {incident.on.year} if incident else set()
+    if kind is WeaknessDesignatedRecord or kind is WeaknessLiftedRecord:
+        return {y for y in facts.years() if y >= record.on.year - 1}
+    year = getattr(record, "year", None)
+    return {year} if isinstance(year, int) else set()
+
+
+_OWN_DATE_YEAR = frozenset({IncidentRecordedRecord, MemberDevelopedRecord, MeetingHeldRecord})
+
+
+def year_slice(facts: BranchFacts, year: int) -> YearFacts:
+    """The part of the branch's facts that the evaluation of ``year`` reads."""
+    end = date(year, 12, 31)
+    return YearFacts(
+        branch=facts.code,
+        year=year,
+        kind=facts.kind,
+        incidents=[
+            i for i in facts.incidents.values() if i.on.year == year and i.retracted_by is None
+        ],
+        metrics=dict(facts.metrics.get(year, {})),
+        previous_metrics=dict(facts.metrics.get(year - 1, {})),
+        attestations=dict(facts.attestations.get(year, {})),
+        designations=dict(facts.designations.get(year, {})),
+        plan=facts.plans.get(year),
+        members=list(facts.members.get(year, [])),
+        honours=[h for h in facts.honours if h.on <= end],
+        meetings=list(facts.meetings.get(year, [])),
+        spells=[s for s in facts.spells if s.designated_on <= end],
+    )
+
+
+_facts_encoder = msgspec.msgpack.Encoder()
+_branch_decoder = msgspec.msgpack.Decoder(BranchFacts)
+_year_decoder = msgspec.msgpack.Decoder(YearFacts)
+
+
+def encode_facts(facts: BranchFacts | YearFacts) -> bytes:
+    return _facts_encoder.encode(facts)
+
+
+def decode_branch_facts(data: bytes) -> BranchFacts:
+    return _branch_decoder.decode(data)
+
+
+def decode_year_facts(data: bytes) -> YearFacts:
+    return _year_decoder.decode(data)

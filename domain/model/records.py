@@ -1,0 +1,286 @@
+"""The interchange record shapes (interchange.md v1) as msgspec Structs.
+
+Decoding a line into one of these checks everything that needs neither the branch's kind nor
+the ledger: field names and types, the id's character set, real dates, years in 2000-2100,
+non-negative counts. What depends on the kind (stars, categories, metrics ...) is checked by
+``domain.model.vocabulary``; what depends on the ledger by ``domain.model.branch``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+RecordId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,128}\Z")]
+# Branch codes use the record-id character set: a code is also a path segment of the API.
+BranchCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,64}\Z")]
+# Free text has limits (interchange.md): names, persons, units, titles and ``by`` ...
+Name = Annotated[str, Meta(max_length=200)]
+# ... and notes, reasons, summaries and outcomes.
+Text = Annotated[str, Meta(max_length=2000)]
+Year = Annotated[int, Meta(ge=2000, le=2100)]
+Count = Annotated[int, Meta(ge=0, le=2**53)]
+Stars = list[str]
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+class Record(
+    Struct, gc=False, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"
+):
+    """Fields every record has; ``(branch, id)`` is the idempotency key."""
+
+    id: RecordId
+    branch: BranchCode
+    on: date
+
+
+class BranchRegisteredRecord(Record, frozen=True, tag="branch.registered"):
+    name: Name
+    kind: Literal["village", "community"]
+    county: Name
+    township: Name
+    households: Count
+    population: Count
+
+
+class SecretaryAppointedRecord(Record, frozen=True, tag="branch.secretary_appointed"):
+    person: Name
+    civil_servant: bool
+
+
+class IncidentRecordedRecord(Record, frozen=True, tag="incident.recorded"):
+    category: Name
+    note: Text = ""
+
+
+class IncidentRetractedRecord(Record, frozen=True, tag="incident.retracted"):
+    ref: RecordId
+    reason: Text
+
+
+MeetingKind = Literal[
+    "branch_committee",
+    "party_congress",
+    "party_group",
+    "party_lesson",
+    "theme_day",
+    "org_life",
+    "two_committee_briefing",
+]
+
+
+class MeetingHeldRecord(Record, frozen=True, tag="meeting.held"):
+    kind: MeetingKind
+
+
+class MemberDevelopedRecord(Record, frozen=True, tag="member.developed"):
+    person: Name
+    wealth_leader: bool = False
+
+
+class PlanSetRecord(Record, frozen=True, tag="plan.set"):
+    year: Year
+    target: Count
+
+
+class HonorGrantedRecord(Record, frozen=True, tag="honor.granted"):
+    kind: Literal["two_excellent_one_advanced", "other"]
+    level: Literal["township", "county", "city", "province", "national"]
+    recipient: Literal["branch", "secretary"]
+    title: Name
+
+
+class MetricReportedRecord(Record, frozen=True, tag="metric.reported"):
+    year: Year
+    metric: Name
+    value: float
+
+
+class CriterionAttestedRecord(Record, frozen=True, tag="criterion.attested"):
+    year: Year
+    criterion: Name
+    met: bool
+    by: Name
+
+
+class DesignationGrantedRecord(Record, frozen=True, tag="designation.granted"):
+    year: Year
+    designation: Name
+
+
+class DesignationRevokedRecord(Record, frozen=True, tag="designation.revoked"):
+    year: Year
+    designation: Name
+
+
+class WeaknessDesignatedRecord(Record, frozen=True, tag="weakness.designated"):
+    reason: Text = ""
+
+
+class WeaknessLiftedRecord(Record, frozen=True, tag="weakness.lifted"):
+    reason: Text = ""
+
+
+class RatingDeclaredRecord(Record, frozen=True, tag="rating.declared"):
+    year: Year
+    stars: Stars
+
+
+class RatingRecommendedRecord(Record, frozen=True, tag="rating.recommended"):
+    year: Year
+    stars: Stars
+    by: Literal["township", "county", "city"]
+
+
+class RatingAwardedRecord(Record, frozen=True, tag="rating.awarded"):
+    year: Year
+    stars: Stars
+    by: Literal["county", "city", "province"]
+
+
+AnyRecord = (
+    BranchRegisteredRecord
+    | SecretaryAppointedRecord
+    | IncidentRecordedRecord
+    | IncidentRetractedRecord
+    | MeetingHeldRecord
+    | MemberDevelopedRecord
+    | PlanSetRecord
+    | HonorGrantedRecord
+    | MetricReportedRecord
+    | CriterionAttestedRecord
+    | DesignationGrantedRecord
+    | DesignationRevokedRecord
+    | WeaknessDesignatedRecord
+    | WeaknessLiftedRecord
+    | RatingDeclaredRecord
+    | RatingRecommendedRecord
+    | RatingAwardedRecord
+)
+RatingRecord = RatingDeclaredRecord | RatingRecommendedRecord | RatingAwardedRecord
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.__struct_config__.tag: cls  # type: ignore[misc]
+    for cls in AnyRecord.__args__  # type: ignore[attr-defined]
+}
+
+_decoder = msgspec.json.Decoder(AnyRecord)
+_encoder = msgspec.json.Encoder()
+
+
+class RecordError(ValueError):
+    """A record refused before it reaches the ledger; ``record_id`` is ``-`` when unknown."""
+
+    def __init__(self, record_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.record_id = record_id
+        self.reason = reason
+
+
+def type_of(record: Record) -> str:
+    """The record's ``type`` tag (``incident.recorded`` ...)."""
+    return record.__struct_config__.tag  # type: ignore[return-value]
+
+
+def decode_record(raw: bytes | str) -> AnyRecord:
+    """Decode one JSON object into a record, or raise ``RecordError`` naming the field."""
+    try:
+        record = _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise RecordError("-", f"structural: not a JSON object ({exc})") from None
+    raw_bytes = raw.encode() if isinstance(raw, str) else raw
+    if b"\\u0000" in raw_bytes:  # JSON can only carry a NUL as an escape
+        _refuse_nul(record)
+    _check_values(record)
+    if isinstance(record, MetricReportedRecord) and record.value == 0:
+        record = msgspec.structs.replace(record, value=0.0)  # -0.0 is 0 by value
+    return record
+
+
+def record_from_object(obj: object) -> AnyRecord:
+    """Validate an already-parsed JSON value (HTTP bodies) exactly like an imported line."""
+    return decode_record(msgspec.json.encode(obj))
+
+
+def encode_record(record: Record) -> bytes:
+    """Canonical JSON of a record: defaults filled in, numbers normalised by their type."""
+    return _encoder.encode(record)
+
+
+def record_to_dict(record: Record) -> dict[str, object]:
+    """The record as interchange JSON with ``type`` first after ``id``."""
+    data = msgspec.to_builtins(record)
+    out: dict[str, object] = {"id": data.pop("id"), "type": data.pop("type")}
+    out.update(data)
+    return out
+
+
+def _refuse_nul(record: AnyRecord) -> None:
+    """Text with NUL cannot be stored in PostgreSQL's text columns of the read models."""
+    for name in record.__struct_fields__:
+        value = getattr(record, name)
+        if isinstance(value, str) and "\x00" in value:
+            raise RecordError(record.id, f"structural: {name}: contains a NUL character")
+
+
+def _check_values(record: AnyRecord) -> None:
+    """Checks msgspec's type constraints cannot express on a shared field."""
+    if isinstance(record, MetricReportedRecord):
+        value = record.value
+        if value != value or value in (float("inf"), float("-inf")):
+            raise RecordError(record.id, "structural: value: not a finite number")
+        if record.metric in RATIO_METRICS and not 0 <= value <= 1:
+            raise RecordError(
+                record.id, f"structural: value: {record.metric} is a ratio, {value} is outside 0..1"
+            )
+        if record.metric == "per_capita_income" and value < 0:
+            raise RecordError(
+                record.id, f"structural: value: per_capita_income cannot be negative ({value})"
+            )
+
+
+RATIO_METRICS = frozenset(
+    {"sanitary_toilet_ratio", "medical_insurance_rate", "pension_insurance_rate"}
+)
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    """msgspec says ``... - at `$.year` ``; lead with the field so the reason names it."""
+    text = str(exc)
+    if " - at `$." in text:
+        message, _, path = text.rpartition(" - at `$.")
+        return f"{path.rstrip('`')}: {_plainer(message)}"
+    return text
+
+
+def _plainer(message: str) -> str:
+    """msgspec's wording where a person would not follow it."""
+    if "matching regex" in message and "64}" in message:
+        return "must be 1-64 letters, digits, '.', '_' or '-'"
+    if "matching regex" in message:
+        return "must be 1-128 letters, digits, '.', '_' or '-'"
+    if "length <=" in message:
+        return message.replace("Expected `str` of length", "text longer than allowed: must be")
+    if "RFC3339 encoded date" in message:
+        return "not a real date of the form YYYY-MM-DD"
+    return message
+
+
+def _guess_id(raw: bytes | str) -> str:
+    """The line's id when it has a valid one, for the refusal message."""
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return "-"
+    if isinstance(obj, dict):
+        rid = obj.get("id")
+        if isinstance(rid, str) and ID_PATTERN.fullmatch(rid):
+            return rid
+    return "-"

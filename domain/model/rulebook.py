@@ -1,0 +1,190 @@
+"""Versioned rulebooks: the criteria of rules.md §3-5 as data files, validated with pydantic.
+
+A rulebook is data, not code, so that officials can read it beside the seed and a new version
+of the criteria is a new file. ``rulebooks/*.toml`` at the project root (or the folder named by
+``FIVESTAR_RULEBOOKS``) holds them; ``puyang-2022`` is the seed's standard.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+BASE_RULEBOOK = "puyang-2022"
+KINDS = ("village", "community")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Criterion(_Strict):
+    id: str
+    wording: str
+
+
+class NoIncident(_Criterion):
+    kind: Literal["no_incident"]
+    categories: list[str] = Field(min_length=1)
+
+
+class Figure(_Criterion):
+    kind: Literal["figure"]
+    metric: str
+    at_least: float
+
+
+class Growth(_Criterion):
+    kind: Literal["growth"]
+    metric: str
+
+
+class Attested(_Criterion):
+    kind: Literal["attested"]
+
+
+class Designated(_Criterion):
+    kind: Literal["designated"]
+
+
+class EitherOr(_Criterion):
+    kind: Literal["either_or"]
+    designation: str
+    attestation: str
+
+
+class DevelopmentPlan(_Criterion):
+    kind: Literal["development_plan"]
+
+
+class HonourWindow(_Criterion):
+    kind: Literal["honour_window"]
+    years: int = Field(ge=1, le=10)
+    honour_kinds: list[str] = Field(min_length=1)
+    levels: list[str] = Field(min_length=1)
+
+
+class OtherStars(_Criterion):
+    kind: Literal["other_stars"]
+
+
+class OrgLifeQuota(_Criterion):
+    kind: Literal["org_life_quota"]
+    at_least: dict[str, int]
+    every_month: list[str] = []
+
+
+Criterion = Annotated[
+    NoIncident
+    | Figure
+    | Growth
+    | Attested
+    | Designated
+    | EitherOr
+    | DevelopmentPlan
+    | HonourWindow
+    | OtherStars
+    | OrgLifeQuota,
+    Field(discriminator="kind"),
+]
+
+
+class Star(_Strict):
+    id: str
+    name: str
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _criterion_ids_unique(self) -> Star:
+        ids = [c.id for c in self.criteria]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"star {self.id}: criterion ids repeat: {ids}")
+        return self
+
+
+class KindRules(_Strict):
+    stars: list[Star] = Field(min_length=5, max_length=5)
+
+    @model_validator(mode="after")
+    def _one_star_needs_the_others(self) -> KindRules:
+        ids = [s.id for s in self.stars]
+        if len(set(ids)) != 5:
+            raise ValueError(f"star ids repeat: {ids}")
+        return self
+
+
+class Exclusion(_Strict):
+    kind: Literal["weak_and_lax"]
+    wording: str
+
+
+class Rulebook(_Strict):
+    id: str
+    title: str
+    applies_from: int = Field(ge=2000, le=2100)
+    exclusion: Exclusion
+    kinds: dict[Literal["village", "community"], KindRules]
+
+    @model_validator(mode="after")
+    def _both_kinds(self) -> Rulebook:
+        missing = [k for k in KINDS if k not in self.kinds]
+        if missing:
+            raise ValueError(f"kinds: missing {missing}")
+        return self
+
+    def stars(self, kind: str) -> list[Star]:
+        """The kind's stars in canonical order (the file's order)."""
+        return self.kinds[kind].stars  # type: ignore[index]
+
+    def star_ids(self, kind: str) -> list[str]:
+        return [s.id for s in self.stars(kind)]
+
+
+class RulebookError(ValueError):
+    """A rulebook file that cannot be used: names the file, the key and what is wrong."""
+
+
+def rulebook_dir() -> Path:
+    override = os.environ.get("FIVESTAR_RULEBOOKS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent.parent / "rulebooks"
+
+
+def load_rulebook_file(path: Path) -> Rulebook:
+    """Parse and validate one rulebook file; every problem names the file and the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RulebookError(f"{path}: {exc}") from None
+    try:
+        book = Rulebook.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise RulebookError(f"{path}: {problems}") from None
+    if book.id != path.stem:
+        raise RulebookError(f"{path}: id: {book.id!r} differs from the file name {path.stem!r}")
+    return book
+
+
+def available_rulebooks() -> list[str]:
+    return sorted(p.stem for p in rulebook_dir().glob("*.toml") if p.stem != "county-rewards")
+
+
+@cache
+def load_rulebook(rulebook_id: str) -> Rulebook:
+    """The rulebook named ``rulebook_id``; unknown names list the ones there are."""
+    path = rulebook_dir() / f"{rulebook_id}.toml"
+    if not path.is_file():
+        raise RulebookError(
+            f"unknown rulebook {rulebook_id!r} (known: {', '.join(available_rulebooks())})"
+        )
+    return load_rulebook_file(path)
