@@ -1,10 +1,11 @@
-"""The ledger projection: registry, facts per branch-year, eligibility, awards, adoptions.
+"""The eligibility read model: registry, facts per branch-year, eligibility, awards, adoptions.
 
-One pass over a batch of events updates every read model and the tracking position in one
+The first entry of ``projections.READ_MODELS`` (see ``tables.py`` for the interface). One pass
+over a batch of events updates its tables, and the runner its tracking position, in one
 transaction, so a crash between two batches loses nothing and counts nothing twice. The
 facts are folded with ``domain.model.facts.apply`` and judged with
 ``domain.model.evaluation.evaluate``, the very functions the Branch aggregate uses to check
-an award.
+an award. Its queries are ``queries.py`` and ``registry.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import msgspec
 
 from domain.model import records as r
 from domain.model.evaluation import Eligibility, evaluate
-from domain.model.events import BranchEvent, LedgerEvent, RulebookAdopted
+from domain.model.events import BranchEvent, RulebookAdopted
 from domain.model.facts import (
     BranchFacts,
     YearFacts,
@@ -30,9 +31,39 @@ from domain.model.facts import (
     year_slice,
 )
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
-from projections.views import ViewWriter
+from projections.tables import Positioned, ReadModel, ViewWriter
 
-Positioned = tuple[int, LedgerEvent]
+NAME = "eligibility"
+TABLES: dict[str, tuple[str, str]] = {
+    # name: (columns, primary key)
+    "branches": (
+        "code TEXT, name TEXT, kind TEXT, county TEXT, township TEXT, households BIGINT, "
+        "population BIGINT, registered_on TEXT, position BIGINT",
+        "code",
+    ),
+    "secretaries": (
+        "code TEXT, position BIGINT, on_date TEXT, person TEXT, civil_servant INTEGER, "
+        "record_id TEXT",
+        "code, position",
+    ),
+    "branch_facts": ("code TEXT, facts {blob}", "code"),
+    "year_facts": ("year INTEGER, code TEXT, facts {blob}", "year, code"),
+    "eligibility": (
+        "year INTEGER, code TEXT, county TEXT, township TEXT, rulebook TEXT, "
+        "excluded INTEGER, eligible TEXT, result {blob}",
+        "year, code",
+    ),
+    "awards": (
+        "year INTEGER, code TEXT, record_id TEXT, stars TEXT, by_level TEXT, on_date TEXT, "
+        "position BIGINT, recorded_at TEXT",
+        "year, code",
+    ),
+    "adoptions": (
+        "position BIGINT, year INTEGER, rulebook TEXT, reason TEXT, recorder TEXT, "
+        "recorded_at TEXT",
+        "position",
+    ),
+}
 _json = msgspec.json.Encoder()
 
 
@@ -80,7 +111,7 @@ class LedgerProjection:
         self._cache_position = position
 
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
-        if self._cache_position is None or self._cache_position != w.store.position():
+        if self._cache_position is None or self._cache_position != w.store.position(NAME):
             self._cache.clear()
         self._cache_position = None  # until committed() confirms this batch
         try:
@@ -115,8 +146,6 @@ class LedgerProjection:
             self._cache.move_to_end(code)
         while len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
-        if batch:
-            w.track(batch[-1][0])
 
     def branch_event(
         self,
@@ -289,3 +318,6 @@ def replay(events: Iterable[Positioned]) -> tuple[dict[str, BranchFacts], dict[i
             elif record.branch in facts:
                 apply(facts[record.branch], record)
     return facts, adoptions_in_force(adoptions)
+
+
+READ_MODEL = ReadModel(NAME, TABLES, LedgerProjection)

@@ -1,21 +1,20 @@
-"""Read-side queries over the read models: eligibility, awards, rewards, priority, recompute.
+"""Read-side queries over the eligibility read model: eligibility, awards, rewards,
+priority, recompute.
 
-Each returns plain dicts in the shapes of interchange.md, sorted by branch code. Nothing
-here replays the event store except the explicit as-of replay of ``eligibility``.
+Each takes the view store, runs plain SELECTs and returns results in the shapes of
+interchange.md, sorted by branch code. The rules come from ``domain.model`` (evaluation,
+rewards); nothing here replays the event store (the as-of replay is
+``domain/application/reads.py``).
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
-from collections import Counter
-from datetime import date, datetime
-from functools import cache
+from collections import Counter, defaultdict
 from typing import Any
 
 import msgspec
 
-from domain.application.service import FiveStar
 from domain.model.evaluation import Eligibility, evaluate
 from domain.model.facts import (
     BranchFacts,
@@ -24,54 +23,43 @@ from domain.model.facts import (
     decode_year_facts,
     year_slice,
 )
-from domain.model.rulebook import BASE_RULEBOOK, load_rulebook, rulebook_dir
-from projections.eligibility import adoptions_in_force, replay
+from domain.model.rewards import (
+    ENTITLEMENTS,
+    Appointment,
+    load_county_rewards,
+    priority_tier,
+    reward_terms,
+    secretary_on,
+)
+from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from projections.eligibility import adoptions_in_force
 from projections.registry import branch_filter
+from projections.tables import ViewStore
 
 _eligibility = msgspec.json.Decoder(Eligibility)
 
-FIVE_STAR_FUNDS, FOUR_STAR_FUNDS = 100_000, 50_000
-ENTITLEMENTS = [
-    "leadership_selection_priority",
-    "awards_priority",
-    "deputy_recommendation_priority",
-]
 
-
-def in_force(svc: FiveStar) -> dict[int, str]:
-    rows = svc.views.query("SELECT year, rulebook FROM {p}adoptions ORDER BY position")
+def in_force(views: ViewStore) -> dict[int, str]:
+    """The rulebook in force per rating year that has an adoption."""
+    rows = views.query("SELECT year, rulebook FROM {p}adoptions ORDER BY position")
     return adoptions_in_force((row["year"], row["rulebook"]) for row in rows)
 
 
 # ---------------------------------------------------------------- eligibility
 def eligibility(
-    svc: FiveStar,
+    views: ViewStore,
     year: int,
     branch: str | None = None,
     rulebook: str | None = None,
-    as_of: datetime | None = None,
-    position: int | None = None,
     county: str | None = None,
     township: str | None = None,
 ) -> list[Eligibility]:
-    """One result per registered branch (or ``branch``), sorted by code."""
-    if as_of is not None or position is not None:
-        facts, adopted = replay(svc.events_until(as_of, position))
-        book = load_rulebook(rulebook or adopted.get(year, BASE_RULEBOOK))
-        chosen = sorted(c for c in facts if _wanted(facts[c], branch, county, township))
-        return [evaluate(year_slice(facts[c], year), book) for c in chosen]
-    if rulebook is not None and rulebook != in_force(svc).get(year, BASE_RULEBOOK):
+    """One result per registered branch (or ``branch``), sorted by code: as stored, or
+    judged from the stored facts under ``rulebook`` when that is not the one in force."""
+    if rulebook is not None and rulebook != in_force(views).get(year, BASE_RULEBOOK):
         book = load_rulebook(rulebook)
-        return [evaluate(f, book) for f in year_facts(svc, year, branch, county, township)]
-    return stored_eligibility(svc, year, branch, county, township)
-
-
-def _wanted(f: BranchFacts, branch: str | None, county: str | None, township: str | None) -> bool:
-    return (
-        (branch is None or f.code == branch)
-        and (county is None or f.county == county)
-        and (township is None or f.township == township)
-    )
+        return [evaluate(f, book) for f in year_facts(views, year, branch, county, township)]
+    return stored_eligibility(views, year, branch, county, township)
 
 
 def _filters(branch: str | None, county: str | None, township: str | None) -> tuple[str, list[Any]]:
@@ -80,34 +68,34 @@ def _filters(branch: str | None, county: str | None, township: str | None) -> tu
 
 
 def stored_eligibility(
-    svc: FiveStar, year: int, branch: str | None, county: str | None, township: str | None
+    views: ViewStore, year: int, branch: str | None, county: str | None, township: str | None
 ) -> list[Eligibility]:
     """From the eligibility read model; a branch-year with no facts at all is judged from
     the branch's stored facts (it may still be excluded, or have honours in the window)."""
     where, params = _filters(branch, county, township)
-    rows = svc.views.query(
+    rows = views.query(
         "SELECT b.code, e.result FROM {p}branches b LEFT JOIN {p}eligibility e "
         f"ON e.code = b.code AND e.year = ? WHERE 1 = 1{where} ORDER BY b.code",
         [year, *params],
     )
-    rules = in_force(svc)
+    rules = in_force(views)
     out = []
     for row in rows:
         if row["result"] is not None:
             out.append(_eligibility.decode(bytes(row["result"])))
         else:
-            sliced = year_slice(branch_facts(svc, row["code"]), year)
+            sliced = year_slice(branch_facts(views, row["code"]), year)
             out.append(evaluate(sliced, load_rulebook(rules.get(year, BASE_RULEBOOK))))
     return out
 
 
-def branch_facts(svc: FiveStar, code: str) -> BranchFacts:
-    rows = svc.views.query("SELECT facts FROM {p}branch_facts WHERE code = ?", (code,))
+def branch_facts(views: ViewStore, code: str) -> BranchFacts:
+    rows = views.query("SELECT facts FROM {p}branch_facts WHERE code = ?", (code,))
     return decode_branch_facts(bytes(rows[0]["facts"]))
 
 
 def year_facts(
-    svc: FiveStar,
+    views: ViewStore,
     year: int,
     branch: str | None = None,
     county: str | None = None,
@@ -115,7 +103,7 @@ def year_facts(
 ) -> list[YearFacts]:
     """Stored per-branch-year facts for ``year`` (sliced from branch facts where absent)."""
     where, params = _filters(branch, county, township)
-    rows = svc.views.query(
+    rows = views.query(
         "SELECT b.code, f.facts FROM {p}branches b LEFT JOIN {p}year_facts f "
         f"ON f.code = b.code AND f.year = ? WHERE 1 = 1{where} ORDER BY b.code",
         [year, *params],
@@ -123,14 +111,14 @@ def year_facts(
     return [
         decode_year_facts(bytes(row["facts"]))
         if row["facts"] is not None
-        else year_slice(branch_facts(svc, row["code"]), year)
+        else year_slice(branch_facts(views, row["code"]), year)
         for row in rows
     ]
 
 
 # --------------------------------------------------------------------- awards
-def awards(svc: FiveStar, year: int) -> list[dict[str, Any]]:
-    rows = svc.views.query(
+def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
+    rows = views.query(
         "SELECT a.*, e.result FROM {p}awards a LEFT JOIN {p}eligibility e "
         "ON e.code = a.code AND e.year = a.year WHERE a.year = ? ORDER BY a.code",
         (year,),
@@ -170,119 +158,105 @@ def _exclusion_as_criterion(result: Eligibility) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------------- rewards
-@cache
-def county_rewards() -> dict[str, dict[str, Any]]:
-    path = rulebook_dir() / "county-rewards.toml"
-    if not path.is_file():
-        return {}
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+def appointments(views: ViewStore) -> dict[str, list[Appointment]]:
+    """Every branch's secretary appointments."""
+    out: dict[str, list[Appointment]] = defaultdict(list)
+    for row in views.query(
+        "SELECT code, on_date, position, person, civil_servant FROM {p}secretaries"
+    ):
+        out[row["code"]].append(
+            Appointment(row["on_date"], row["position"], row["person"], bool(row["civil_servant"]))
+        )
+    return out
 
 
-def secretary_on(svc: FiveStar, code: str, day: str) -> dict[str, Any] | None:
-    """The secretary in office on ``day``: latest appointment dated on or before it."""
-    rows = svc.views.query(
-        "SELECT person, civil_servant FROM {p}secretaries WHERE code = ? AND on_date <= ? "
-        "ORDER BY on_date DESC, position DESC LIMIT 1",
-        (code, day),
-    )
-    if not rows:
-        return None
-    return {"person": rows[0]["person"], "civil_servant": bool(rows[0]["civil_servant"])}
+def _secretary(found: dict[str, list[Appointment]], code: str, day: str) -> dict[str, Any] | None:
+    secretary = secretary_on(found.get(code, []), day)
+    return None if secretary is None else msgspec.to_builtins(secretary)
 
 
-def rewards(svc: FiveStar, year: int) -> list[dict[str, Any]]:
+def rewards(views: ViewStore, year: int) -> list[dict[str, Any]]:
+    """Rewards of the year's awards of three stars or more (rules.md §7)."""
     out = []
-    places = _places(svc)
-    for award in awards(svc, year):
-        level = award["level"]
-        if level < 3:
-            continue
+    places = _places(views)
+    found = appointments(views)
+    counties = load_county_rewards()
+    for award in awards(views, year):
         county = places.get(award["branch"], ("", ""))[0]
-        secretary = secretary_on(svc, award["branch"], award["on"])
-        funds, rise, benefits = _reward_terms(level, county, secretary)
+        secretary = _secretary(found, award["branch"], award["on"])
+        terms = reward_terms(
+            award["level"],
+            secretary_on(found.get(award["branch"], []), award["on"]),
+            counties.get(county),
+        )
+        if terms is None:
+            continue
         out.append(
             {
                 "branch": award["branch"],
                 "year": year,
                 "on": award["on"],
-                "level": level,
+                "level": award["level"],
                 "authority": award["by"],
-                "funds_yuan": funds,
-                "pay_rise_pct": rise,
+                "funds_yuan": terms.funds_yuan,
+                "pay_rise_pct": terms.pay_rise_pct,
                 "secretary": secretary,
-                "secretary_benefits": benefits,
+                "secretary_benefits": terms.secretary_benefits,
                 "county": county,
             }
         )
     return out
 
 
-def _reward_terms(
-    level: int, county: str, secretary: dict[str, Any] | None
-) -> tuple[float | None, float | None, list[str]]:
-    """rules.md §7: not cumulative; three stars by the county's own parameters or null."""
-    civil = bool(secretary and secretary["civil_servant"])
-    if level == 5:
-        benefits = (
-            ["excellent_assessment", "priority_promotion"] if civil else ["exam_bonus_points"]
-        )
-        return FIVE_STAR_FUNDS, 20, benefits if secretary else []
-    if level == 4:
-        return FOUR_STAR_FUNDS, 10, ["excellent_assessment", "priority_promotion"] if civil else []
-    params = county_rewards().get(county)
-    if params is None:
-        return None, None, []
-    return params.get("funds_yuan"), params.get("pay_rise_pct"), list(params.get("benefits", []))
-
-
-def _places(svc: FiveStar) -> dict[str, tuple[str, str]]:
-    rows = svc.views.query("SELECT code, county, township FROM {p}branches")
+def _places(views: ViewStore) -> dict[str, tuple[str, str]]:
+    rows = views.query("SELECT code, county, township FROM {p}branches")
     return {row["code"]: (row["county"], row["township"]) for row in rows}
 
 
 # ------------------------------------------------------------------- priority
-def priority(svc: FiveStar, year: int) -> list[dict[str, Any]]:
+def priority(views: ViewStore, year: int) -> list[dict[str, Any]]:
+    """Branches awarded in each of ``year``-2 .. ``year`` at a tier of rules.md §7."""
     years = [year - 2, year - 1, year]
-    by_year = {y: {a["branch"]: a for a in awards(svc, y)} for y in years}
+    by_year = {y: {a["branch"]: a for a in awards(views, y)} for y in years}
+    found = appointments(views)
     out = []
     for code in sorted(by_year[year]):
         chain = [by_year[y].get(code) for y in years]
-        if any(a is None for a in chain):
-            continue
-        levels = [a["level"] for a in chain]  # type: ignore[index]
-        if all(level == 5 for level in levels):
-            tier = "five_star"
-        elif all(level >= 4 for level in levels):
-            tier = "four_star_or_above"
-        else:
+        tier = priority_tier([None if a is None else a["level"] for a in chain])
+        if tier is None:
             continue
         secretaries = []
         for y, award in zip(years, chain, strict=True):
-            person = secretary_on(svc, code, award["on"]) or {"person": None, "civil_servant": None}  # type: ignore[index]
+            assert award is not None  # a tier needs an award in every year
+            person = _secretary(found, code, award["on"]) or {
+                "person": None,
+                "civil_servant": None,
+            }
             secretaries.append({"year": y, **person})
         out.append(
             {
                 "branch": code,
                 "tier": tier,
                 "years": years,
-                "levels": levels,
+                "levels": [a["level"] for a in chain if a is not None],
                 "secretaries": secretaries,
                 "secretary_changed": len({s["person"] for s in secretaries}) > 1,
-                "entitlements": ENTITLEMENTS,
+                "entitlements": list(ENTITLEMENTS),
             }
         )
     return out
 
 
 # ------------------------------------------------------------------ recompute
-def recompute(svc: FiveStar, year: int, rulebook: str) -> dict[str, Any]:
+def recompute(views: ViewStore, year: int, rulebook: str) -> dict[str, Any]:
     """What changes for ``year`` if ``rulebook`` replaced the one in force (changes nothing)."""
-    current = in_force(svc).get(year, BASE_RULEBOOK)
+    current = in_force(views).get(year, BASE_RULEBOOK)
     new_book = load_rulebook(rulebook)
-    before = {e.branch: e for e in stored_eligibility(svc, year, None, None, None)}
-    places = _places(svc)
-    changes, counts = [], Counter()
-    for facts in year_facts(svc, year):
+    before = {e.branch: e for e in stored_eligibility(views, year, None, None, None)}
+    places = _places(views)
+    changes: list[dict[str, Any]] = []
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for facts in year_facts(views, year):
         old, new = before[facts.branch], evaluate(facts, new_book)
         gained = [s for s in new.eligible if s not in old.eligible]
         lost = [s for s in old.eligible if s not in new.eligible]
@@ -335,5 +309,14 @@ def _flipped(old: Eligibility, new: Eligibility, stars: set[str]) -> list[dict[s
     return out
 
 
-def parse_day(text: str) -> date:
-    return date.fromisoformat(text)
+# ------------------------------------------------------------------ adoptions
+def adoptions(views: ViewStore) -> list[dict[str, Any]]:
+    """Every rulebook adoption recorded, in ledger order."""
+    rows = views.query(
+        "SELECT position, year, rulebook, reason, recorder, recorded_at "
+        "FROM {p}adoptions ORDER BY position"
+    )
+    return [{name: row[name] for name in ADOPTION_FIELDS} for row in rows]
+
+
+ADOPTION_FIELDS = ("position", "year", "rulebook", "reason", "recorder", "recorded_at")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.application.service import FiveStar
+from projections.tables import ViewStore
 
 FIELDS = (
     "code",
@@ -59,7 +59,7 @@ def _branch(row: Any) -> dict[str, Any]:
 
 
 def list_branches(
-    svc: FiveStar,
+    views: ViewStore,
     *,
     code: str | None = None,
     county: str | None = None,
@@ -70,21 +70,21 @@ def list_branches(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of branches sorted by code, and how many match in all."""
     where, params = _where(code, county, township, kind)
-    total = svc.views.query(f"SELECT COUNT(*) AS n FROM {{p}}branches{where}", params)[0]["n"]
-    rows = svc.views.query(
+    total = views.query(f"SELECT COUNT(*) AS n FROM {{p}}branches{where}", params)[0]["n"]
+    rows = views.query(
         f"SELECT {_COLUMNS} FROM {{p}}branches{where} ORDER BY code LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     return [_branch(row) for row in rows], int(total)
 
 
-def get_branch(svc: FiveStar, code: str) -> dict[str, Any] | None:
-    rows = svc.views.query(f"SELECT {_COLUMNS} FROM {{p}}branches WHERE code = ?", (code,))
+def get_branch(views: ViewStore, code: str) -> dict[str, Any] | None:
+    rows = views.query(f"SELECT {_COLUMNS} FROM {{p}}branches WHERE code = ?", (code,))
     return _branch(rows[0]) if rows else None
 
 
 def branch_codes(
-    svc: FiveStar,
+    views: ViewStore,
     *,
     code: str | None = None,
     county: str | None = None,
@@ -92,12 +92,4 @@ def branch_codes(
 ) -> set[str]:
     """Codes of the registered branches matching the filters (all when none is given)."""
     where, params = _where(code, county, township, None)
-    return {
-        row["code"] for row in svc.views.query(f"SELECT code FROM {{p}}branches{where}", params)
-    }
-
-
-def places(svc: FiveStar) -> dict[str, tuple[str, str]]:
-    """Every branch's (county, township)."""
-    rows = svc.views.query("SELECT code, county, township FROM {p}branches")
-    return {row["code"]: (row["county"], row["township"]) for row in rows}
+    return {row["code"] for row in views.query(f"SELECT code FROM {{p}}branches{where}", params)}

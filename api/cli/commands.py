@@ -12,11 +12,10 @@ from typing import Any
 
 import msgspec
 
-from api.cli.main import ProgressBar, emit_json, note, recorder_name
+from api.cli.output import EXIT_REFUSED, ProgressBar, emit_json, note, recorder_name
 from domain.application.service import FiveStar, UnknownBranch, rebuild_views
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 from domain.model.vocabulary import star_name
-from projections import queries
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVEL_ZH = {"county": "县级", "city": "市级", "province": "省级"}
@@ -62,7 +61,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{len(report.refused)} refused; read models at position {report.position} "
         f"({report.seconds:.1f}s)"
     )
-    return 1 if report.refused else 0
+    return EXIT_REFUSED if report.refused else 0
 
 
 # --------------------------------------------------------------------- history
@@ -109,8 +108,7 @@ def _plain(value: Any) -> str:
 def cmd_eligibility(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         try:
-            results = queries.eligibility(
-                svc,
+            results = svc.eligibility(
                 args.year,
                 branch=args.branch,
                 rulebook=args.rulebook,
@@ -152,7 +150,7 @@ def _star_order(kind: str) -> list[str]:
 # ------------------------------------------------------ awards, rewards, priority
 def cmd_awards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
-        rows = queries.awards(svc, args.year)
+        rows = svc.awards(args.year)
     if args.json:
         emit_json(rows)
         return 0
@@ -175,7 +173,7 @@ def cmd_awards(args: argparse.Namespace) -> int:
 
 def cmd_rewards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
-        rows = queries.rewards(svc, args.year)
+        rows = svc.rewards(args.year)
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "county"} for row in rows])
         return 0
@@ -201,7 +199,7 @@ def cmd_rewards(args: argparse.Namespace) -> int:
 
 def cmd_priority(args: argparse.Namespace) -> int:
     with _open(args) as svc:
-        rows = queries.priority(svc, args.year)
+        rows = svc.priority(args.year)
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "levels"} for row in rows])
         return 0
@@ -221,9 +219,9 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         try:
             load_rulebook(args.rulebook)
-            report = queries.recompute(svc, args.year, args.rulebook)
+            report = svc.recompute(args.year, args.rulebook)
             if args.adopt:
-                event = svc.ledger.adopt(args.year, args.rulebook, args.reason, recorder_name())
+                event, _ = svc.adopt(args.year, args.rulebook, args.reason, recorder_name())
                 svc.catch_up()
                 report["adopted"] = {
                     "recorded_at": event.timestamp,
@@ -314,8 +312,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_import(argparse.Namespace(db=args.db, file=str(ledger)))
     for year in (2024, 2025, 2026):
         with _open(args) as svc:
-            results = queries.eligibility(svc, year)
-            awards = queries.awards(svc, year)
+            results = svc.eligibility(year)
+            awards = svc.awards(year)
         counts = defaultdict(int)
         for e in results:
             counts[len(e.eligible)] += 1
@@ -330,7 +328,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from projections.worker import Projector
+    from domain.application.projector import Projector
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     stopping = threading.Event()
@@ -349,7 +347,7 @@ def cmd_project(args: argparse.Namespace) -> int:
         note(f"projector following {svc.db}; Ctrl-C stops it")
         try:
             while not stopping.wait(60):
-                note(f"projector: lag {svc.runner.lag()} events, error {projector.error}")
+                note(f"projector: lag {svc.lag()} events, error {projector.error}")
         finally:
             projector.stop()
     return 0

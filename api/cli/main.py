@@ -8,79 +8,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import getpass
-import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
 
-import msgspec
+from api.cli.output import EXIT_USAGE, note, parse_as_of, year_arg
 
-EXIT_REFUSED, EXIT_USAGE = 1, 2
 BATCH_COMMANDS = frozenset({"import", "rebuild", "recompute", "demo"})
-
-
-def recorder_name() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli:unknown"
-
-
-def parse_as_of(text: str) -> datetime:
-    """ISO 8601; no zone means UTC; a bare date means its midnight."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def year_arg(text: str) -> int:
-    try:
-        year = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
-    if not 2000 <= year <= 2100:
-        raise argparse.ArgumentTypeError(f"year {year} outside 2000-2100")
-    return year
-
-
-def emit_json(data: Any) -> None:
-    sys.stdout.buffer.write(msgspec.json.encode(data))
-    sys.stdout.buffer.write(b"\n")
-    sys.stdout.flush()
-
-
-def note(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-class ProgressBar:
-    """A one-line bar on a terminal's stderr; silent in a pipe."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.enabled = sys.stderr.isatty()
-        self.started = datetime.now(UTC)
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        share = min(1.0, done / total)
-        elapsed = (datetime.now(UTC) - self.started).total_seconds()
-        eta = elapsed / share - elapsed if share > 0 else 0
-        bar = "#" * int(share * 30)
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {share:6.1%} eta {eta:5.0f}s")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,8 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("rebuild", help="rebuild the read models from the event log")
-    p.add_argument("--projection", choices=["all", "ledger"], default="all")
+    sub.add_parser("rebuild", help="rebuild every read model from the event log")
 
     p = sub.add_parser("rulebooks", help="rulebooks available and adopted")
     p.add_argument("--json", action="store_true")
@@ -188,10 +120,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,9 @@ from api.http.controllers.rulebooks import RulebooksController
 from api.http.controllers.system import health, ping
 from api.http.controllers.tokens import TokensController
 from api.http.controllers.workflow import WorkflowController
+from domain.application.projector import Projector
 from domain.application.service import FiveStar, UnknownBranch
-from domain.application.tokens import TokenStore
 from domain.model import records as r
-from projections.worker import Projector
 
 log = logging.getLogger("fivestar.api")
 
@@ -145,7 +144,7 @@ def create_app(
     server passes False and runs one projector for all its workers. ``wait_seconds``
     bounds how long a read waits for ``min_position``."""
     svc = FiveStar(db)
-    tokens = TokenStore.for_ledger(svc.ledger)
+    tokens = svc.token_store()
     projector = Projector(svc, poll_interval) if project else None
 
     def start() -> None:

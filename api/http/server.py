@@ -20,7 +20,6 @@ def serve(args: argparse.Namespace) -> int:
 
     from api.http import app
     from domain.application.service import FiveStar
-    from domain.application.tokens import TokenStore
 
     db = resolve_db(args.db)
     os.environ["FIVESTAR_DB"] = db  # the web workers' factory reads it
@@ -28,7 +27,7 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     try:
         svc = FiveStar(db)  # creates the tables once, before any worker starts
-        TokenStore.for_ledger(svc.ledger)
+        svc.token_store()
     except Exception as exc:
         print(f"fivestar: cannot open the store {db}: {exc}", file=sys.stderr)
         return 2

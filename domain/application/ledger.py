@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from domain.application.mapper import MAPPER_ENV
+from domain.application.mapper import MAPPER_ENV, decode_event
+from domain.application.settings import Settings
 from domain.model import records as r
 from domain.model.branch import (
     DUPLICATE,
@@ -39,8 +40,6 @@ from domain.model.events import (
 from domain.model.rulebook import BASE_RULEBOOK, Rulebook, RulebookError, load_rulebook
 
 APPLIED, REFUSED = "applied", "refused"
-BRANCH_CACHE_SIZE = 2000  # branches kept in memory between batches
-SNAPSHOT_AFTER = 40  # events since the last snapshot that make an evicted branch worth one
 
 
 @dataclass(slots=True)
@@ -88,8 +87,9 @@ class Ledger(Application):  # type: ignore[type-arg]
     is_snapshotting_enabled = True
     env: ClassVar[dict[str, str]] = {**MAPPER_ENV, "COMPRESSOR_TOPIC": ""}
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, settings: Settings | None = None) -> None:
         super().__init__(env)
+        self.settings = settings or Settings()
         self._branches: OrderedDict[str, Branch] = OrderedDict()
         self._last_timestamp: datetime | None = None
 
@@ -127,9 +127,9 @@ class Ledger(Application):  # type: ignore[type-arg]
         """Evict the least recently used branches; snapshot those that grew since their
         last snapshot, so that reloading them later replays a few events, not all."""
         snapshots = []
-        while len(self._branches) > BRANCH_CACHE_SIZE:
+        while len(self._branches) > self.settings.branch_cache_size:
             _, branch = self._branches.popitem(last=False)
-            if branch.version - branch.snapshot_version >= SNAPSHOT_AFTER:
+            if branch.version - branch.snapshot_version >= self.settings.snapshot_after:
                 snapshots.append(BranchSnapshot.take(branch))
         if snapshots and self.snapshots is not None:
             self.snapshots.put(snapshots)
@@ -271,9 +271,10 @@ class Ledger(Application):  # type: ignore[type-arg]
         """Recording times strictly increasing from record to record through the ledger."""
         last = self._last_timestamp or self._stored_last_timestamp()
         state = {"last": last}
+        clock = self.settings.clock
 
         def now() -> datetime:
-            t = datetime.now(UTC)
+            t = clock()
             previous = state["last"]
             if previous is not None and t <= previous:
                 t = previous + timedelta(microseconds=1)
@@ -291,3 +292,17 @@ class Ledger(Application):  # type: ignore[type-arg]
             return None
         event: LedgerEvent = self.mapper.to_domain_event(notes[0])
         return event.timestamp
+
+
+class LedgerLog:
+    """The ledger as the projection runner reads it (``projections.runner.EventLog``)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def read(self, after: int, stop: int, limit: int) -> list[tuple[int, LedgerEvent]]:
+        rows = self.ledger.recorder.select_states(after, stop, limit)
+        return [(position, decode_event(topic, state)) for position, topic, state in rows]

@@ -1,4 +1,5 @@
-"""Rebuilding the read models: stream by stream up to a position, then the usual catch-up.
+"""Rebuilding every registered read model: eligibility stream by stream up to a position,
+then the usual catch-up, which also fills every other read model from the start of the log.
 
 Replaying the log in ledger order rewrites every branch's facts once per batch; a rebuild
 reads the events up to the log's end *by stream* (the primary-key order), folds each branch
@@ -20,32 +21,38 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from domain.application.ledger import Ledger
+from domain.application.ledger import Ledger, LedgerLog
 from domain.application.mapper import decode_event
+from domain.application.settings import Settings
 from domain.application.store import ledger_env
 from domain.model.events import BranchEvent, RulebookAdopted
 from domain.model.facts import BranchFacts
 from projections.eligibility import (
+    NAME,
     LedgerProjection,
-    Positioned,
     Rows,
     adoptions_in_force,
     branch_rows,
 )
 from projections.runner import Progress, ProjectionRunner
+from projections.tables import Positioned
 from projections.views import REBUILD, ViewStore, open_views
 
 PAGE = 20_000
-GROUP = 500  # branches per transaction
 # Parts of the stream key space: (first character of the ids after which, below which).
 PARTS: tuple[tuple[str, str | None], ...] = (("", "8"), ("8", None))
-WORKERS = 2  # forked processes working the parts; 1 works them in this process
 
 
-def rebuild(db: str, ledger: Ledger, fresh: ViewStore, progress: Progress | None = None) -> int:
+def rebuild(
+    db: str,
+    ledger: Ledger,
+    fresh: ViewStore,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> int:
     """Fill ``fresh`` (empty, or a rebuild interrupted earlier) and return its position."""
     state = fresh.stream_progress()
-    if not state and fresh.position() == 0:
+    if not state and fresh.position(NAME) == 0:
         base = ledger.recorder.max_notification_id() or 0
         if base:
             state = _start(ledger, fresh, base)
@@ -53,11 +60,12 @@ def rebuild(db: str, ledger: Ledger, fresh: ViewStore, progress: Progress | None
         base = next(iter(state.values()))[0]
         pending = [(part, last) for part, (_, last, finished) in state.items() if not finished]
         in_force = adoptions_in_force((e.year, e.rulebook) for _, e in _adoptions(ledger, base))
-        _work(db, ledger, fresh, base, pending, in_force, progress)
+        _work(db, ledger, fresh, base, pending, in_force, settings, progress)
         with fresh.writing() as w:
             w.clear_stream_progress()
-            w.track(base)
-    return ProjectionRunner(ledger, fresh).catch_up(progress)
+            w.track(NAME, base)
+    runner = ProjectionRunner(LedgerLog(ledger), fresh, settings.projection_batch_size)
+    return runner.catch_up(progress)
 
 
 def _start(ledger: Ledger, fresh: ViewStore, base: int) -> dict[int, tuple[int, str, bool]]:
@@ -79,18 +87,22 @@ def _work(
     base: int,
     pending: list[tuple[int, str]],
     in_force: dict[int, str],
+    settings: Settings,
     progress: Progress | None,
 ) -> None:
-    if WORKERS < 2 or len(pending) < 2:
+    group = settings.rebuild_group
+    if settings.rebuild_workers < 2 or len(pending) < 2:
         done = [0]
         for part, last in pending:
-            _run_part(ledger, fresh, part, last, base, in_force, done, progress)
+            _run_part(ledger, fresh, part, last, base, in_force, group, done, progress)
         return
     context = multiprocessing.get_context("fork")
     counter = context.Value("q", 0)
     workers = [
         context.Process(
-            target=_forked_part, args=(db, part, last, base, in_force, counter), daemon=True
+            target=_forked_part,
+            args=(db, part, last, base, in_force, group, counter),
+            daemon=True,
         )
         for part, last in pending
     ]
@@ -109,13 +121,13 @@ def _work(
 
 
 def _forked_part(
-    db: str, part: int, last: str, base: int, in_force: dict[int, str], counter: Any
+    db: str, part: int, last: str, base: int, in_force: dict[int, str], group: int, counter: Any
 ) -> None:
     """A worker process: its own connections (never the parent's), one part of the streams."""
     ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
-    fresh = open_views(db, ledger, REBUILD, create=False)
+    fresh = open_views(db, ledger.factory.datastore, REBUILD, create=False)
     try:
-        _run_part(ledger, fresh, part, last, base, in_force, counter, None)
+        _run_part(ledger, fresh, part, last, base, in_force, group, counter, None)
     except BaseException as exc:
         print(f"rebuild worker for part {part} failed: {exc}", flush=True)
         os._exit(1)
@@ -128,13 +140,14 @@ def _run_part(
     last: str,
     base: int,
     in_force: dict[int, str],
+    size: int,
     done: Any,
     progress: Progress | None,
 ) -> None:
     projection = LedgerProjection()
     _, until = PARTS[part]
     after = last or PARTS[part][0]
-    for group in _groups(ledger, base, after, resume=bool(last), until=until):
+    for group in _groups(ledger, base, after, resume=bool(last), until=until, size=size):
         rows = Rows()
         facts: dict[str, BranchFacts] = {}
         dirty: dict[str, set[int]] = defaultdict(set)
@@ -167,9 +180,9 @@ def _adoptions(ledger: Ledger, base: int) -> list[tuple[int, RulebookAdopted]]:
 
 
 def _groups(
-    ledger: Ledger, base: int, after_stream: str, *, resume: bool, until: str | None
+    ledger: Ledger, base: int, after_stream: str, *, resume: bool, until: str | None, size: int
 ) -> Iterator[list[tuple[str, list[Positioned]]]]:
-    """Branch streams of a part in primary-key order, GROUP at a time, with their events."""
+    """Branch streams of a part in primary-key order, ``size`` at a time, with their events."""
     group: list[tuple[str, list[Positioned]]] = []
     current, events = None, []
     after = (after_stream, 1 << 62) if resume else (after_stream, 0)
@@ -179,7 +192,7 @@ def _groups(
             if stream != current:
                 if current is not None and events:
                     group.append((current, events))
-                    if len(group) >= GROUP:
+                    if len(group) >= size:
                         yield group
                         group = []
                 current, events = stream, []

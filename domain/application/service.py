@@ -17,15 +17,18 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from domain.application.ledger import REFUSED, Ledger, Outcome
+from domain.application.ledger import REFUSED, Ledger, LedgerLog, Outcome
+from domain.application.reads import ReadServices
 from domain.application.rebuild import rebuild
+from domain.application.settings import Settings
 from domain.application.store import ledger_env, resolve_db
+from domain.application.tokens import TokenStore
 from domain.model import records as r
 from domain.model.events import BranchEvent, LedgerEvent, RulebookAdopted, branch_stream_id
+from projections import queries
 from projections.runner import Progress, ProjectionRunner
 from projections.views import REBUILD, open_views
 
-CHUNK = 5000
 COMPLETE = 2**62  # tracking position that marks an import run as finished
 
 
@@ -58,12 +61,16 @@ class HistoryEntry:
     record: dict[str, Any]
 
 
-class FiveStar:
-    def __init__(self, db: str | None = None) -> None:
+class FiveStar(ReadServices):
+    """The application services over one store; ``settings`` default to ``Settings.from_env()``."""
+
+    def __init__(self, db: str | None = None, settings: Settings | None = None) -> None:
         self.db = resolve_db(db)
-        self.ledger = Ledger(env=ledger_env(self.db))
-        self.views = open_views(self.db, self.ledger)
-        self.runner = ProjectionRunner(self.ledger, self.views)
+        self.settings = settings or Settings.from_env()
+        self.ledger = Ledger(env=ledger_env(self.db), settings=self.settings)
+        self.views = open_views(self.db, self.ledger.factory.datastore)
+        self.log = LedgerLog(self.ledger)
+        self.runner = ProjectionRunner(self.log, self.views, self.settings.projection_batch_size)
         # One writer and one projector per process: the branch cache and the tracked
         # position are shared state; other processes are kept honest by optimistic
         # concurrency (ledger) and the tracking row (read models).
@@ -101,7 +108,8 @@ class FiveStar:
                 if on_refusal:
                     on_refusal(*refusal)
         size = path.stat().st_size or 1
-        for batch, last_line, done_bytes, final in _chunks(path, resumed_at):
+        chunks = _chunks(path, resumed_at, self.settings.import_batch_size)
+        for batch, last_line, done_bytes, final in chunks:
             tracking = Tracking(run, COMPLETE if final else last_line)
             with self.write_lock:
                 before = self.ledger.recorder.max_notification_id() or 0
@@ -196,9 +204,7 @@ class FiveStar:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        with self.views.writing() as w:
-            self.runner.projection.process(w, batch)
-        self.runner.projection.committed(batch[-1][0])
+        self.runner.apply(batch)
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Bring the read models up to the end of the log (one projector at a time)."""
@@ -222,9 +228,7 @@ class FiveStar:
                     note.id, event.timestamp, event.recorder, r.record_to_dict(event.record)
                 )
             )
-        for row in self.views.query(
-            "SELECT position, year, rulebook, reason, recorder, recorded_at FROM {p}adoptions"
-        ):
+        for row in queries.adoptions(self.views):
             at = datetime.fromisoformat(row["recorded_at"])
             if _after(row["position"], at, as_of, position):
                 continue
@@ -245,7 +249,10 @@ class FiveStar:
         start = 0
         while True:
             notes = self.ledger.recorder.select_notifications(
-                start=start, limit=CHUNK, stop=position, inclusive_of_start=False
+                start=start,
+                limit=self.settings.import_batch_size,
+                stop=position,
+                inclusive_of_start=False,
             )
             if not notes:
                 return
@@ -259,13 +266,47 @@ class FiveStar:
     def adoption_events(self) -> list[RulebookAdopted]:
         return [e for _, e in self.events_until() if isinstance(e, RulebookAdopted)]
 
+    # ---------------------------------------------------------- adopt, rebuild
+    def adopt(
+        self, year: int, rulebook: str, reason: str, recorder: str
+    ) -> tuple[RulebookAdopted, int]:
+        """Record that ``rulebook`` is in force for ``year`` from now on; the event and its
+        ledger position (to wait for with ``min_position``)."""
+        with self.write_lock:
+            event = self.ledger.adopt(year, rulebook, reason, recorder)
+            return event, self.log.head()
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Rebuild every read model into fresh tables, then swap them in (resumable)."""
+        fresh = open_views(self.db, self.ledger.factory.datastore, REBUILD)
+        position = rebuild(self.db, self.ledger, fresh, self.settings, progress)
+        self.views.swap_in(fresh)
+        return position
+
+    # ------------------------------------------------------------------ status
+    def head(self) -> int:
+        """The position of the last event in the ledger."""
+        return self.log.head()
+
+    def position(self) -> int:
+        """The ledger position every read model reflects."""
+        return self.views.position()
+
+    def lag(self) -> int:
+        """Events in the ledger some read model does not reflect yet."""
+        return self.runner.lag()
+
+    def token_store(self) -> TokenStore:
+        """The API tokens, kept in the ledger's database."""
+        return TokenStore.for_ledger(self.ledger)
+
 
 def _after(position: int, at: datetime, as_of: datetime | None, stop: int | None) -> bool:
     return (stop is not None and position > stop) or (as_of is not None and at > as_of)
 
 
 def _chunks(
-    path: Path, skip_through: int
+    path: Path, skip_through: int, size: int
 ) -> Iterator[tuple[list[tuple[int, r.AnyRecord | r.RecordError]], int, int, bool]]:
     """Decoded lines in batches, streaming, the last one flagged; blank lines skipped; lines
     up to ``skip_through`` were handled by an earlier, interrupted run of the same file."""
@@ -281,7 +322,7 @@ def _chunks(
                 batch.append((line_no, r.decode_record(raw)))
             except r.RecordError as exc:
                 batch.append((line_no, exc))
-            if len(batch) >= CHUNK:
+            if len(batch) >= size:
                 yield batch, line_no, done, False
                 batch = []
     yield batch, line_no, done, True
@@ -289,7 +330,4 @@ def _chunks(
 
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:
     """Rebuild every read model into fresh tables, then swap them in (resumable)."""
-    fresh = open_views(service.db, service.ledger, REBUILD)
-    position = rebuild(service.db, service.ledger, fresh, progress)
-    service.views.swap_in(fresh)
-    return position
+    return service.rebuild(progress)

@@ -38,7 +38,7 @@ def ledger_env(db: str) -> dict[str, str]:
         return {
             **postgres_env(db),
             # A topic, not an import: the PostgreSQL modules load only when a URL asks.
-            "PROCESS_RECORDER_TOPIC": "projections.pg:PostgresLedgerRecorder",
+            "PROCESS_RECORDER_TOPIC": "domain.application.postgres:PostgresLedgerRecorder",
         }
     Path(db).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     return {
@@ -47,11 +47,6 @@ def ledger_env(db: str) -> dict[str, str]:
         "SQLITE_LOCK_TIMEOUT": "30",
         "PROCESS_RECORDER_TOPIC": get_topic(SQLiteLedgerRecorder),
     }
-
-
-def views_sqlite_path(db: str) -> str:
-    path = Path(db).expanduser()
-    return str(path.with_name(f"{path.stem}.views{path.suffix or '.db'}"))
 
 
 def postgres_env(db: str) -> dict[str, str]:

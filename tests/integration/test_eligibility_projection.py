@@ -13,8 +13,8 @@ import pytest
 
 import domain.application.rebuild as rebuild_module
 from domain.application.service import FiveStar
+from domain.application.settings import Settings
 from projections.eligibility import LedgerProjection
-from projections.runner import ProjectionRunner
 from tests.support.builders import (
     ALL_COMMUNITY,
     ALL_VILLAGE,
@@ -72,21 +72,19 @@ def snapshot(cli: Callable[..., Any]) -> dict[str, Any]:
 
 def top_position(db: str) -> int:
     with FiveStar(db) as svc:
-        return svc.ledger.recorder.max_notification_id() or 0
+        return svc.head()
 
 
 def small_batches(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
-    """Every ProjectionRunner (live catch-up and rebuild) reads ``size`` events a batch.
+    """Every command run (live catch-up and rebuild) projects ``size`` events a batch."""
+    monkeypatch.setenv("FIVESTAR_PROJECTION_BATCH_SIZE", str(size))
 
-    (Patching ``projections.runner.BATCH_SIZE`` would not do: it is bound as the default of
-    ``ProjectionRunner.__init__`` when the module is imported.)"""
-    original = ProjectionRunner.__init__
 
-    def init(self: ProjectionRunner, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        self.batch_size = size
-
-    monkeypatch.setattr(ProjectionRunner, "__init__", init)
+def rebuild_in(monkeypatch: pytest.MonkeyPatch, *, group: int, workers: int) -> None:
+    """``fivestar rebuild`` commits ``group`` branch streams a transaction, in ``workers``
+    processes."""
+    monkeypatch.setenv("FIVESTAR_REBUILD_GROUP", str(group))
+    monkeypatch.setenv("FIVESTAR_REBUILD_WORKERS", str(workers))
 
 
 def crash_on_call(monkeypatch: pytest.MonkeyPatch, n: int) -> list[list[int]]:
@@ -289,18 +287,16 @@ def test_projection_resumes_after_a_crash_between_events(db, cli, write_ledger, 
 
     # 2. catch up five events a batch; crash after writing (not committing) the second batch
     calls = crash_on_call(monkeypatch, 2)
-    with FiveStar(db) as svc:
-        svc.runner.batch_size = 5
+    with FiveStar(db, Settings(projection_batch_size=5)) as svc:
         with pytest.raises(RuntimeError):
             svc.catch_up()
         assert calls == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
-        assert svc.views.position() == 5  # the second batch rolled back whole
+        assert svc.position() == 5  # the second batch rolled back whole
     monkeypatch.undo()
 
     # 3. a new process resumes from the last committed batch
     seen = count_calls(monkeypatch)
-    with FiveStar(db) as svc:
-        svc.runner.batch_size = 5
+    with FiveStar(db, Settings(projection_batch_size=5)) as svc:
         assert svc.catch_up() == top
     assert seen[0][0] == 6
     assert sum(len(b) for b in seen) == top - 5
@@ -388,8 +384,7 @@ def test_interrupted_rebuild_resumes(db, cli, write_ledger, monkeypatch):
     resumes with the streams not done, and events recorded meanwhile are caught up."""
     first, second = _rebuild_ledger()
     load(cli, write_ledger, first)
-    monkeypatch.setattr(rebuild_module, "GROUP", 1)
-    monkeypatch.setattr(rebuild_module, "WORKERS", 1)  # in this process, to count and crash
+    rebuild_in(monkeypatch, group=1, workers=1)  # in this process, to count and crash
     written = crash_on_write(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         cli("rebuild")
@@ -398,8 +393,7 @@ def test_interrupted_rebuild_resumes(db, cli, write_ledger, monkeypatch):
     incremental = snapshot(cli)
 
     monkeypatch.undo()
-    monkeypatch.setattr(rebuild_module, "GROUP", 1)
-    monkeypatch.setattr(rebuild_module, "WORKERS", 1)
+    rebuild_in(monkeypatch, group=1, workers=1)
     resumed = count_writes(monkeypatch)
     res = cli("rebuild")
     assert res.code == 0, res.err
@@ -478,10 +472,9 @@ def test_a_rebuild_in_two_processes_equals_one_in_this_process(db, cli, write_le
     first, second = _rebuild_ledger()
     load(cli, write_ledger, [*first, *second])
     incremental = snapshot(cli)
-    monkeypatch.setattr(rebuild_module, "GROUP", 2)
-    monkeypatch.setattr(rebuild_module, "WORKERS", 2)
+    rebuild_in(monkeypatch, group=2, workers=2)
     assert cli("rebuild").code == 0
     assert snapshot(cli) == incremental
-    monkeypatch.setattr(rebuild_module, "WORKERS", 1)
+    rebuild_in(monkeypatch, group=2, workers=1)
     assert cli("rebuild").code == 0
     assert snapshot(cli) == incremental

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-import domain.application.ledger
 from domain.application.service import FiveStar
+from domain.application.settings import Settings
 from tests.support.builders import community, rec, village
 
 WriteLedger = Callable[..., Path]
@@ -116,31 +116,26 @@ def test_as_of_cuts_the_history_inclusively(
 
 
 def test_recording_times_strictly_increase_through_the_whole_ledger(
-    cli: Callable[..., Any],
-    service: FiveStar,
-    write_ledger: WriteLedger,
-    monkeypatch: pytest.MonkeyPatch,
+    db: str, service: FiveStar, write_ledger: WriteLedger
 ) -> None:
     """Even when the clock stands still or goes back between imports and processes."""
     frozen = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
+    clock = {"now": frozen}
+    settings = Settings(clock=lambda: clock["now"])
 
-    class Clock(datetime):
-        now_value = frozen
+    def load(records: list[dict[str, Any]]) -> None:
+        with FiveStar(db, settings) as process:  # each import in a process of its own
+            assert process.import_file(write_ledger(records), "test").ok
 
-        @classmethod
-        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
-            return cls.now_value
-
-    monkeypatch.setattr(domain.application.ledger, "datetime", Clock)
     first = [village("V1"), community("C1")]
     first += [rec("meeting.held", c, "2024-01-05", kind="theme_day") for c in ("V1", "C1") * 5]
-    assert cli("import", str(write_ledger(first))).code == 0
-    Clock.now_value = frozen - timedelta(hours=1)  # the clock is set back
+    load(first)
+    clock["now"] = frozen - timedelta(hours=1)  # the clock is set back
     second = [rec("meeting.held", c, "2024-02-05", kind="theme_day") for c in ("C1", "V1") * 5]
-    assert cli("import", str(write_ledger(second))).code == 0
-    Clock.now_value = frozen + timedelta(days=1)
+    load(second)
+    clock["now"] = frozen + timedelta(days=1)
     third = [rec("meeting.held", "V1", "2024-03-05", kind="org_life")]
-    assert cli("import", str(write_ledger(third))).code == 0
+    load(third)
 
     entries = sorted(
         (e for code in ("V1", "C1") for e in service.history(code)), key=lambda e: e.position

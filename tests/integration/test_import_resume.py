@@ -16,12 +16,11 @@ from typing import Any
 
 import pytest
 
-import domain.application.service
 from api.cli.main import main
 from domain.application.ledger import Ledger
 from domain.application.service import FiveStar
+from domain.application.settings import Settings
 from domain.application.store import is_postgres, ledger_env
-from projections import queries
 from tests.conftest import _drop_database, _fresh_database
 from tests.support.builders import record_sequence, registered_codes
 
@@ -85,7 +84,7 @@ def sequence(db: str, codes: list[str]) -> dict[str, list[tuple[Any, ...]]]:
 
 def awards(db: str) -> list[list[dict[str, Any]]]:
     with FiveStar(db) as svc:
-        return [queries.awards(svc, year) for year in range(2022, 2027)]
+        return [svc.awards(year) for year in range(2022, 2027)]
 
 
 def is_prefix_everywhere(partial: dict[str, list[Any]], full: dict[str, list[Any]]) -> bool:
@@ -137,7 +136,7 @@ def test_an_import_killed_mid_way_resumes_to_the_uninterrupted_result(
     assert reference.returncode in (0, 1), reference.stderr
     want = sequence(other_db, codes)
     total = sum(len(rows) for rows in want.values())
-    assert total > 3 * domain.application.service.CHUNK
+    assert total > 3 * Settings().import_batch_size
 
     killed, left = import_and_kill(db, path)
     partial = sequence(db, codes)
@@ -161,7 +160,7 @@ def test_an_import_killed_mid_way_resumes_to_the_uninterrupted_result(
 # ------------------------------------------------------------ (b) in-process interruptions
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(domain.application.service, "CHUNK", 50)
+    monkeypatch.setenv("FIVESTAR_IMPORT_BATCH_SIZE", "50")
     return 50
 
 

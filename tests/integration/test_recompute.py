@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.cli.main import recorder_name
+from api.cli.output import recorder_name
 from tests.support.builders import (
     ALL_COMMUNITY,
     ALL_VILLAGE,

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import domain.application.ledger as ledger_module
-import domain.application.service as service_module
 from domain.application.service import FiveStar
+from domain.application.settings import Settings
 from domain.model.events import branch_stream_id
-from projections import queries
 from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER
 
 
-def test_a_tiny_cache_with_snapshots_gives_the_same_answers(
-    db: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(ledger_module, "BRANCH_CACHE_SIZE", 3)
-    monkeypatch.setattr(ledger_module, "SNAPSHOT_AFTER", 10)
-    monkeypatch.setattr(service_module, "CHUNK", 40)
+def test_a_tiny_cache_with_snapshots_gives_the_same_answers(db: str) -> None:
+    tiny = Settings(branch_cache_size=3, snapshot_after=10, import_batch_size=40)
     expected = json.loads(EXAMPLE_EXPECTED.read_text(encoding="utf-8"))
-    with FiveStar(db) as svc:
+    with FiveStar(db, tiny) as svc:
         report = svc.import_file(EXAMPLE_LEDGER, "test")
         assert sorted(rid for _, rid, _ in report.refused) == sorted(expected["refused"])
         for year, wanted in expected["eligibility"].items():
-            got = {e.branch: e.eligible for e in queries.eligibility(svc, int(year))}
+            got = {e.branch: e.eligible for e in svc.eligibility(int(year))}
             assert got == {b: w["eligible"] for b, w in wanted.items()}
         snapshots = list(svc.ledger.snapshots.get(branch_stream_id("V0000"), desc=True, limit=1))
         assert snapshots, "V0000 was evicted with more than 10 new events: it has a snapshot"

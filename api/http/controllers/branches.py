@@ -26,7 +26,6 @@ from api.http.controllers.common import (
 from api.http.schemas import Branch, BranchPage, Eligibility, HistoryEntry
 from domain.application.service import FiveStar, UnknownBranch
 from domain.model.rulebook import RulebookError
-from projections import queries, registry
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=2**62, description="branches to skip")]
@@ -58,8 +57,7 @@ class BranchesController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return BranchPage(items=[], total=0, limit=limit, offset=offset)
-        rows, total = registry.list_branches(
-            svc,
+        rows, total = svc.list_branches(
             code=scope.branch,
             county=scope.county,
             township=scope.township,
@@ -84,7 +82,7 @@ class BranchesController(Controller):
         principal: NamedDependency[Principal],
         read_at: NamedDependency[int | None],
     ) -> Branch:
-        row = registry.get_branch(svc, code)
+        row = svc.get_branch(code)
         if row is None:
             check_readable(svc, principal, code)  # unknown: 404; outside the scope: 403
             raise problem(404, f"branch {code} is not in the registry yet (see min_position)")
@@ -144,8 +142,8 @@ class BranchesController(Controller):
         moment = parse_as_of(as_of)
         check_readable(svc, principal, code)
         try:
-            results = queries.eligibility(
-                svc, year, branch=code, rulebook=rulebook, as_of=moment, position=position
+            results = svc.eligibility(
+                year, branch=code, rulebook=rulebook, as_of=moment, position=position
             )
         except RulebookError as exc:
             raise problem(400, f"rulebook: {exc}") from None

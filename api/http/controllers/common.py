@@ -17,7 +17,6 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from api.http.auth import Principal
 from api.http.schemas import Problem
 from domain.application.service import FiveStar
-from projections import registry
 
 PROBLEM_JSON = "application/problem+json"
 MAX_POSITION = 2**62
@@ -120,10 +119,10 @@ async def provide_read_at(
 
 def wait_for_position(state: Any, min_position: int) -> int:
     svc: FiveStar = state.svc
-    position = svc.views.position()
+    position = svc.position()
     if position >= min_position:
         return position
-    head = svc.ledger.recorder.max_notification_id() or 0
+    head = svc.head()
     if min_position > head:
         raise problem(400, f"min_position {min_position} is beyond the ledger's last, {head}")
     deadline = time.monotonic() + state.wait_seconds
@@ -137,7 +136,7 @@ def wait_for_position(state: Any, min_position: int) -> int:
         if state.projector is not None:
             state.projector.wake()
         time.sleep(0.02)
-        position = svc.views.position()
+        position = svc.position()
     return position
 
 
@@ -152,7 +151,7 @@ DEPENDENCIES = {
 def locate(svc: FiveStar, code: str) -> tuple[str, str] | None:
     """(county, township) of a registered branch: the registry, else the ledger itself
     (a branch registered moments ago may not be in the read models yet)."""
-    branch = registry.get_branch(svc, code)
+    branch = svc.get_branch(code)
     if branch is not None:
         return branch["county"], branch["township"]
     registration = svc.registration(code)

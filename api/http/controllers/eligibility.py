@@ -12,7 +12,6 @@ from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import READ_PROBLEMS, Text, Year, problems
 from api.http.schemas import Eligibility
 from domain.application.service import FiveStar
-from projections import queries
 
 Star = Annotated[
     str | None,
@@ -50,8 +49,8 @@ class EligibilityController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
-        results = queries.eligibility(
-            svc, year, branch=scope.branch, county=scope.county, township=scope.township
+        results = svc.eligibility(
+            year, branch=scope.branch, county=scope.county, township=scope.township
         )
         if star is not None:
             results = [e for e in results if star in e.eligible]

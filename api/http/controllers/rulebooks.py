@@ -21,7 +21,6 @@ from api.http.schemas import (
 )
 from domain.application.service import FiveStar
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
-from projections import queries
 
 
 class RulebooksController(Controller):
@@ -45,12 +44,9 @@ class RulebooksController(Controller):
             except RulebookError:
                 continue  # a broken file is reported by the CLI, not served
             books.append(Rulebook(id=book.id, title=book.title, applies_from=book.applies_from))
-        rows = svc.views.query(
-            "SELECT position, year, rulebook, reason, recorder, recorded_at "
-            "FROM {p}adoptions ORDER BY position"
-        )
         adoptions = [
-            Adoption(**{name: row[name] for name in Adoption.__struct_fields__}) for row in rows
+            Adoption(**{name: row[name] for name in Adoption.__struct_fields__})
+            for row in svc.adoptions()
         ]
         return Rulebooks(rulebooks=books, adoptions=adoptions)
 
@@ -80,14 +76,12 @@ class RulebooksController(Controller):
             raise problem(422, "an adoption needs a reason (who adopts is recorded, and why)")
         try:
             load_rulebook(data.rulebook)
-            report: dict[str, Any] = queries.recompute(svc, data.year, data.rulebook)
+            report: dict[str, Any] = svc.recompute(data.year, data.rulebook)
             adopted = None
             if data.adopt:
-                with svc.write_lock:
-                    event = svc.ledger.adopt(
-                        data.year, data.rulebook, data.reason, principal.recorder
-                    )
-                    position = svc.ledger.recorder.max_notification_id()
+                event, position = svc.adopt(
+                    data.year, data.rulebook, data.reason, principal.recorder
+                )
                 adopted = Adopted(
                     recorded_at=event.timestamp,
                     recorder=event.recorder,

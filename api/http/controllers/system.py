@@ -29,8 +29,8 @@ def health(request: Request[Any, Any, Any]) -> Health:
     state = request.app.state
     svc: FiveStar = state.svc
     try:
-        head = svc.ledger.recorder.max_notification_id() or 0
-        position = svc.views.position()
+        head = svc.head()
+        position = svc.position()
     except PersistenceError as exc:
         raise problem(
             503, f"the store is unreachable: {exc}", headers={"Retry-After": "5"}

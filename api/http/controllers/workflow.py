@@ -12,7 +12,6 @@ from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import READ_PROBLEMS, Text, Year, problems
 from api.http.schemas import Award, Priority, Reward
 from domain.application.service import FiveStar
-from projections import queries, registry
 
 
 def _in_scope(
@@ -27,9 +26,7 @@ def _in_scope(
         return []
     if scope.everything:
         return rows
-    codes = registry.branch_codes(
-        svc, code=scope.branch, county=scope.county, township=scope.township
-    )
+    codes = svc.branch_codes(code=scope.branch, county=scope.county, township=scope.township)
     return [row for row in rows if row["branch"] in codes]
 
 
@@ -53,7 +50,7 @@ class WorkflowController(Controller):
         county: Text = None,
         township: Text = None,
     ) -> list[Award]:
-        rows = _in_scope(svc, principal, queries.awards(svc, year), county, township)
+        rows = _in_scope(svc, principal, svc.awards(year), county, township)
         return msgspec.convert(rows, list[Award])
 
     @get(
@@ -72,7 +69,7 @@ class WorkflowController(Controller):
         county: Text = None,
         township: Text = None,
     ) -> list[Reward]:
-        rows = _in_scope(svc, principal, queries.rewards(svc, year), county, township)
+        rows = _in_scope(svc, principal, svc.rewards(year), county, township)
         return msgspec.convert(rows, list[Reward])
 
     @get(
@@ -91,5 +88,5 @@ class WorkflowController(Controller):
         county: Text = None,
         township: Text = None,
     ) -> list[Priority]:
-        rows = _in_scope(svc, principal, queries.priority(svc, year), county, township)
+        rows = _in_scope(svc, principal, svc.priority(year), county, township)
         return msgspec.convert(rows, list[Priority])

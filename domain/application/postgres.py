@@ -1,0 +1,118 @@
+"""The ledger's PostgreSQL recorder, loaded by topic (``store.py``) only when ``--db`` is a
+``postgresql://`` URL (psycopg and the library's PostgreSQL module cost every SQLite command
+a tenth of a second).
+
+``PostgresLedgerRecorder`` adds to the library's process recorder what the SQLite one in
+``store.py`` adds to its own: the import refusal log in the batch's transaction, the
+projection's (position, topic, state) reads and the rebuild's reads by stream. The read
+side's PostgreSQL store is ``projections/pg.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg.sql import SQL, Identifier
+
+
+class PostgresLedgerRecorder(PostgresProcessRecorder):
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.import_refusals ("
+                "run text, line bigint, record_id text, reason text, PRIMARY KEY (run, line))"
+            ).format(schema=schema)
+        )
+        self._insert_refusal = SQL(
+            "INSERT INTO {schema}.import_refusals VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (run, line) DO UPDATE SET reason = EXCLUDED.reason"
+        ).format(schema=schema)
+        self._select_refusals = SQL(
+            "SELECT line, record_id, reason FROM {schema}.import_refusals "
+            "WHERE run = %s ORDER BY line"
+        ).format(schema=schema)
+        self._select_states = SQL(
+            "SELECT notification_id, topic, state FROM {schema}.{table} "
+            "WHERE notification_id > %s AND notification_id <= %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
+        self._select_by_stream = SQL(
+            "SELECT originator_id::text AS stream, originator_version, notification_id, "
+            "topic, state FROM {schema}.{table} "
+            "WHERE (originator_id, originator_version) > (%s::uuid, %s) "
+            "AND notification_id <= %s AND originator_id < %s::uuid "
+            "ORDER BY originator_id, originator_version LIMIT %s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
+        self._select_stream = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = %s ORDER BY originator_version"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
+
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        refusals = kwargs.get("refusals")
+        if refusals:
+            curs.executemany(
+                self._insert_refusal, [(kwargs["refusal_log"], *row) for row in refusals]
+            )
+
+    def select_refusals(self, run: str) -> list[tuple[int, str, str]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_refusals, (run,))
+            return [(row["line"], row["record_id"], row["reason"]) for row in curs.fetchall()]
+
+    def select_states(self, after: int, stop: int, limit: int) -> list[tuple[int, str, bytes]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_states, (after, stop, limit))
+            return [
+                (row["notification_id"], row["topic"], bytes(row["state"]))
+                for row in curs.fetchall()
+            ]
+
+    def select_by_stream(
+        self, after: tuple[str, int], stop: int, limit: int, until: str | None = None
+    ) -> list[tuple[str, int, int, str, bytes]]:
+        upper = _uuid_bound(until) if until else "ffffffff-ffff-ffff-ffff-ffffffffffff"
+        params = (_uuid_bound(after[0]), after[1], stop, upper, limit)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_by_stream, params)
+            return [
+                (
+                    row["stream"],
+                    row["originator_version"],
+                    row["notification_id"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def select_stream(self, originator_id: UUID) -> list[Notification]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_stream, (originator_id,))
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=originator_id,
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+
+def _uuid_bound(prefix: str) -> str:
+    """A full UUID from a stream id or a prefix of hex digits (``"8"`` -> ``80000000-…``)."""
+    if len(prefix) == 36:
+        return prefix
+    digits = (prefix + "0" * 32)[:32]
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

@@ -1,0 +1,113 @@
+"""The read services of ``FiveStar``: what the CLI and HTTP ask of the read models.
+
+Each method answers from the view store (``projections.queries``/``registry``: plain
+SELECTs) except an as-of eligibility, which replays the ledger up to a moment or position in
+memory and judges with the same ``evaluate`` the read models use. Entry points call these,
+never the view store, so a read model can change its tables without touching them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from domain.model.evaluation import Eligibility, evaluate
+from domain.model.events import LedgerEvent
+from domain.model.facts import BranchFacts, year_slice
+from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from projections import queries, registry
+from projections.eligibility import replay
+from projections.tables import ViewStore
+
+
+class ReadServices:
+    """Mixed into ``FiveStar``, which provides ``views`` and ``events_until``."""
+
+    views: ViewStore
+
+    def events_until(
+        self, as_of: datetime | None = None, position: int | None = None
+    ) -> Iterator[tuple[int, LedgerEvent]]:
+        raise NotImplementedError  # FiveStar's
+
+    # ------------------------------------------------------------- eligibility
+    def eligibility(
+        self,
+        year: int,
+        branch: str | None = None,
+        rulebook: str | None = None,
+        as_of: datetime | None = None,
+        position: int | None = None,
+        county: str | None = None,
+        township: str | None = None,
+    ) -> list[Eligibility]:
+        """One result per registered branch (or ``branch``), sorted by code; as the ledger
+        stood at ``as_of``/``position`` when one is given (the auditor's replay)."""
+        if as_of is not None or position is not None:
+            facts, adopted = replay(self.events_until(as_of, position))
+            book = load_rulebook(rulebook or adopted.get(year, BASE_RULEBOOK))
+            chosen = sorted(c for c in facts if _wanted(facts[c], branch, county, township))
+            return [evaluate(year_slice(facts[c], year), book) for c in chosen]
+        return queries.eligibility(self.views, year, branch, rulebook, county, township)
+
+    # ------------------------------------------------ awards, rewards, priority
+    def awards(self, year: int) -> list[dict[str, Any]]:
+        """The year's awards, each flagged stale where the evidence no longer holds."""
+        return queries.awards(self.views, year)
+
+    def rewards(self, year: int) -> list[dict[str, Any]]:
+        """Rewards of the year's awards of three stars or more (rules.md §7)."""
+        return queries.rewards(self.views, year)
+
+    def priority(self, year: int) -> list[dict[str, Any]]:
+        """Three-consecutive-year priority ending in ``year`` (rules.md §7)."""
+        return queries.priority(self.views, year)
+
+    def recompute(self, year: int, rulebook: str) -> dict[str, Any]:
+        """What changes for ``year`` under ``rulebook`` (a dry run: records nothing)."""
+        return queries.recompute(self.views, year, rulebook)
+
+    def adoptions(self) -> list[dict[str, Any]]:
+        """Rulebook adoptions in ledger order, as the read models hold them."""
+        return queries.adoptions(self.views)
+
+    # ---------------------------------------------------------------- branches
+    def list_branches(
+        self,
+        *,
+        code: str | None = None,
+        county: str | None = None,
+        township: str | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of registered branches sorted by code, and how many match in all."""
+        return registry.list_branches(
+            self.views,
+            code=code,
+            county=county,
+            township=township,
+            kind=kind,
+            limit=limit,
+            offset=offset,
+        )
+
+    def get_branch(self, code: str) -> dict[str, Any] | None:
+        """A registered branch as the read models hold it (None: not there yet)."""
+        return registry.get_branch(self.views, code)
+
+    def branch_codes(
+        self, *, code: str | None = None, county: str | None = None, township: str | None = None
+    ) -> set[str]:
+        """Codes of the registered branches matching the filters."""
+        return registry.branch_codes(self.views, code=code, county=county, township=township)
+
+
+def _wanted(f: BranchFacts, branch: str | None, county: str | None, township: str | None) -> bool:
+    return (
+        (branch is None or f.code == branch)
+        and (county is None or f.county == county)
+        and (township is None or f.township == township)
+    )

@@ -1,0 +1,51 @@
+"""Tuning and the clock, injected into ``Ledger`` and ``FiveStar`` rather than read from
+module globals, so a test or a deployment changes them without patching code.
+
+``Settings.from_env()`` reads ``FIVESTAR_<FIELD>`` variables (for example
+``FIVESTAR_IMPORT_BATCH_SIZE=50``), which is how a command-line run is tuned; code that builds
+a service itself passes ``Settings(...)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Settings(BaseModel):
+    """Every knob of the write side and the projection runner, with its default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clock: Callable[[], datetime] = utc_now
+    """Wall clock for recording times (the ledger keeps them strictly increasing)."""
+    branch_cache_size: int = Field(2000, ge=1)
+    """Branch states the ledger keeps in memory between batches."""
+    snapshot_after: int = Field(40, ge=1)
+    """Events since its last snapshot that make an evicted branch worth a new one."""
+    import_batch_size: int = Field(5000, ge=1)
+    """Lines of an import file decided and committed in one transaction."""
+    projection_batch_size: int = Field(20_000, ge=1)
+    """Events the projection runner applies to the read models in one transaction."""
+    rebuild_group: int = Field(500, ge=1)
+    """Branch streams a rebuild commits in one transaction."""
+    rebuild_workers: int = Field(2, ge=1)
+    """Forked processes a rebuild works the stream key space with (1: in this process)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults, overridden by ``FIVESTAR_<FIELD>`` variables for the numeric fields."""
+        environ = os.environ if environ is None else environ
+        values = {
+            name: environ[f"FIVESTAR_{name.upper()}"]
+            for name in cls.model_fields
+            if name != "clock" and f"FIVESTAR_{name.upper()}" in environ
+        }
+        return cls.model_validate(values)
