@@ -344,11 +344,13 @@ def check_stars(stars: list[str], kind: str) -> None:
         raise Refused(f"structural: stars: {', '.join(unknown)} is not a star of a {kind}")
     if len(set(stars)) != len(stars):
         raise Refused("structural: stars: a star is repeated")
-    if "branch_strong" in stars and len(stars) != len(all_stars):
-        raise Refused(
-            "structural: stars: branch_strong only with all five stars "
-            "(支部过硬星 needs the other four, rules.md §4)"
-        )
+    vocab = vocabulary(kind)
+    for star, sets in vocab.complete_sets.items():
+        if star in stars and not any(set(stars) >= needed for needed in sets):
+            raise Refused(
+                f"structural: stars: {star} only with all the other stars "
+                f"({vocab.star_names[star]} needs the others, rules.md §4)"
+            )
 
 
 def digest(record: r.Record) -> bytes:

@@ -33,6 +33,7 @@ from domain.model.records import (
     WeaknessDesignatedRecord,
     WeaknessLiftedRecord,
 )
+from domain.model.rulebook import honour_reach
 
 
 class Incident(Struct, gc=False, kw_only=True):
@@ -244,7 +245,7 @@ def affected_years(facts: BranchFacts, record: Record) -> set[int]:
         return {year} | ({year + 1} & facts.years())
     if kind is HonorGrantedRecord:
         year = record.on.year
-        return {year} | ({year + 1, year + 2} & facts.years())
+        return {year} | (set(range(year + 1, year + honour_reach())) & facts.years())
     if kind in _OWN_DATE_YEAR:
         return {record.on.year}
     if kind is IncidentRetractedRecord:

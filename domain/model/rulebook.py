@@ -179,12 +179,50 @@ def available_rulebooks() -> list[str]:
     return sorted(p.stem for p in rulebook_dir().glob("*.toml") if p.stem != "county-rewards")
 
 
-@cache
 def load_rulebook(rulebook_id: str) -> Rulebook:
     """The rulebook named ``rulebook_id``; unknown names list the ones there are."""
-    path = rulebook_dir() / f"{rulebook_id}.toml"
+    return _load(rulebook_dir(), rulebook_id)
+
+
+@cache
+def _load(folder: Path, rulebook_id: str) -> Rulebook:
+    path = folder / f"{rulebook_id}.toml"
     if not path.is_file():
         raise RulebookError(
             f"unknown rulebook {rulebook_id!r} (known: {', '.join(available_rulebooks())})"
         )
     return load_rulebook_file(path)
+
+
+def all_rulebooks() -> list[Rulebook]:
+    """Every rulebook in the folder, ``puyang-2022`` first: what any rating year may be judged
+    by, so what is accepted and what the read models keep is derived from all of them."""
+    return list(_all(rulebook_dir()))
+
+
+@cache
+def _all(folder: Path) -> tuple[Rulebook, ...]:
+    ids = sorted(
+        (p.stem for p in folder.glob("*.toml") if p.stem != "county-rewards"),
+        key=lambda i: (i != BASE_RULEBOOK, i),
+    )
+    return tuple(_load(folder, i) for i in ids)
+
+
+def honour_reach() -> int:
+    """How many rating years an honour counts for under the widest window of any rulebook
+    (the year it was granted included): the facts of that many years must see it."""
+    windows = [
+        c.years
+        for book in all_rulebooks()
+        for kind in KINDS
+        for star in book.stars(kind)
+        for c in star.criteria
+        if isinstance(c, HonourWindow)
+    ]
+    return max(windows, default=1)
+
+
+def needs_the_others(star: Star) -> bool:
+    """A star awarded only together with every other star of its kind (支部过硬星)."""
+    return any(isinstance(c, OtherStars) for c in star.criteria)

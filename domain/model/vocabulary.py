@@ -1,24 +1,27 @@
-"""What rules.md rates for each kind of branch, read off the base rulebook.
+"""What rules.md rates for each kind of branch: the union over every rulebook in the folder.
 
 The structural refusals of interchange.md ("an incident category, criterion, metric or
 designation that rules.md does not rate for the branch's kind") use this vocabulary, so the ids
-an importer accepts and the ids the rulebook evaluates can never drift apart.
+an importer accepts and the ids the rulebooks evaluate can never drift apart, and a criterion
+that only a newer rulebook rates is accepted before that rulebook is adopted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from domain.model.rulebook import (
-    BASE_RULEBOOK,
     Attested,
     Designated,
     EitherOr,
     Figure,
     Growth,
     NoIncident,
-    load_rulebook,
+    all_rulebooks,
+    needs_the_others,
+    rulebook_dir,
 )
 
 
@@ -30,35 +33,48 @@ class KindVocabulary:
     criteria: frozenset[str]
     metrics: frozenset[str]
     designations: frozenset[str]
+    # Stars that need all the others, each with the star sets of the rulebooks that say so.
+    complete_sets: dict[str, tuple[frozenset[str], ...]]
+
+
+def vocabulary(kind: str) -> KindVocabulary:
+    return _vocabulary(rulebook_dir(), kind)
 
 
 @cache
-def vocabulary(kind: str) -> KindVocabulary:
-    book = load_rulebook(BASE_RULEBOOK)
+def _vocabulary(_folder: Path, kind: str) -> KindVocabulary:
+    stars: dict[str, str] = {}
     categories: set[str] = set()
     criteria: set[str] = set()
     metrics: set[str] = set()
     designations: set[str] = set()
-    for star in book.stars(kind):
-        for c in star.criteria:
-            if isinstance(c, NoIncident):
-                categories.update(c.categories)
-            elif isinstance(c, Attested):
-                criteria.add(c.id)
-            elif isinstance(c, Figure | Growth):
-                metrics.add(c.metric)
-            elif isinstance(c, Designated):
-                designations.add(c.id)
-            elif isinstance(c, EitherOr):
-                designations.add(c.designation)
-                criteria.add(c.attestation)
+    complete: dict[str, list[frozenset[str]]] = {}
+    for book in all_rulebooks():
+        ids = frozenset(book.star_ids(kind))
+        for star in book.stars(kind):
+            stars.setdefault(star.id, star.name)
+            if needs_the_others(star):
+                complete.setdefault(star.id, []).append(ids)
+            for c in star.criteria:
+                if isinstance(c, NoIncident):
+                    categories.update(c.categories)
+                elif isinstance(c, Attested):
+                    criteria.add(c.id)
+                elif isinstance(c, Figure | Growth):
+                    metrics.add(c.metric)
+                elif isinstance(c, Designated):
+                    designations.add(c.id)
+                elif isinstance(c, EitherOr):
+                    designations.add(c.designation)
+                    criteria.add(c.attestation)
     return KindVocabulary(
-        stars=tuple(book.star_ids(kind)),
-        star_names={s.id: s.name for s in book.stars(kind)},
+        stars=tuple(stars),
+        star_names=stars,
         categories=frozenset(categories),
         criteria=frozenset(criteria),
         metrics=frozenset(metrics),
         designations=frozenset(designations),
+        complete_sets={s: tuple(sets) for s, sets in complete.items()},
     )
 
 

@@ -1,0 +1,113 @@
+"""Test rulebooks that stretch each parameter of ``puyang-2022``, written beside the real ones.
+
+A rulebook is data, so the tests vary the data: the honour window from 1 to 10 years,
+thresholds at their extremes, criteria added (new ids the importer must accept) and removed,
+and the star that needs the other four under another id. ``rulebook_dir`` copies the real
+rulebooks and the variants into a folder a test points ``FIVESTAR_RULEBOOKS`` at.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL = ROOT / "rulebooks"
+BASE_TEXT = (REAL / "puyang-2022.toml").read_text(encoding="utf-8")
+
+ADDED_VILLAGE = '''
+[[kinds.village.stars.criteria]]
+id = "digital_village"
+kind = "attested"
+wording = "数字乡村建设成效明显（测试）"
+
+[[kinds.village.stars.criteria]]
+id = "broadband_ratio"
+kind = "figure"
+metric = "broadband_ratio"
+at_least = 0.5
+wording = "宽带入户率50%以上（测试）"
+
+[[kinds.village.stars.criteria]]
+id = "model_village"
+kind = "designated"
+wording = "成功创建示范村（测试）"
+
+[[kinds.village.stars.criteria]]
+id = "no_new_incident"
+kind = "no_incident"
+categories = ["test_new_category"]
+wording = "一年内没有出现测试类问题"
+'''
+
+
+def _renamed(text: str, rulebook_id: str) -> str:
+    text = re.sub(r'^id = "puyang-2022"$', f'id = "{rulebook_id}"', text, count=1, flags=re.M)
+    text = re.sub(r"^applies_from = \d+$", "applies_from = 2000", text, count=1, flags=re.M)
+    return text
+
+
+def _window(years: int) -> Callable[[str], str]:
+    return lambda text: text.replace("years = 3", f"years = {years}")
+
+
+def _low(text: str) -> str:
+    return re.sub(r"^at_least = [0-9.]+$", "at_least = 0", text, flags=re.M)
+
+
+def _high(text: str) -> str:
+    return re.sub(r"^at_least = [0-9.]+$", "at_least = 1000000000000", text, flags=re.M)
+
+
+def _added(text: str) -> str:
+    """New criteria in the village's industry star (after its last criterion)."""
+    marker = '[[kinds.village.stars]]\nid = "ecology_livable"'
+    return text.replace(marker, ADDED_VILLAGE.lstrip("\n") + "\n" + marker, 1)
+
+
+def _removed(text: str) -> str:
+    """The honour window and the collective income figure are dropped."""
+    text = re.sub(
+        r'\[\[kinds\.(village|community)\.stars\.criteria\]\]\nid = "honour_within_three_years"'
+        r"\n(?:.+\n)+?wording = .+\n",
+        "",
+        text,
+    )
+    return re.sub(
+        r'\[\[kinds\.village\.stars\.criteria\]\]\nid = "collective_income"\n(?:.+\n)+?wording = .+\n',
+        "",
+        text,
+    )
+
+
+def _strong_renamed(text: str) -> str:
+    """The star that needs the other four under another id (and listed last)."""
+    return text.replace('id = "branch_strong"', 'id = "branch_exemplary"')
+
+
+VARIANTS: dict[str, Callable[[str], str]] = {
+    "test-window-1": _window(1),
+    "test-window-5": _window(5),
+    "test-window-10": _window(10),
+    "test-thresholds-low": _low,
+    "test-thresholds-high": _high,
+    "test-criteria-added": _added,
+    "test-criteria-removed": _removed,
+    "test-strong-renamed": _strong_renamed,
+}
+
+
+def variant_text(name: str) -> str:
+    return _renamed(VARIANTS[name](BASE_TEXT), name)
+
+
+def rulebook_dir(target: Path, *names: str) -> Path:
+    """The real rulebooks plus the named variants (all of them when none is named)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in REAL.glob("*.toml"):
+        shutil.copy(path, target / path.name)
+    for name in names or tuple(VARIANTS):
+        (target / f"{name}.toml").write_text(variant_text(name), encoding="utf-8")
+    return target
