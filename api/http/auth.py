@@ -123,12 +123,35 @@ class Scope:
             merged[name] = own if own is not None else asked
         return Scope(**merged)
 
+    def within(self, outer: Scope) -> bool:
+        """Whether every place this scope covers is covered by ``outer``: each part
+        ``outer`` names is named alike here (a township is only known by its name, so a
+        county scope does not contain a scope that names the township alone)."""
+        return all(
+            getattr(outer, part) is None or getattr(outer, part) == getattr(self, part)
+            for part in ("county", "township", "branch")
+        )
+
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in vars(self).items() if v is not None]
         return ", ".join(parts) or "province-wide"
 
 
 EVERYWHERE = Scope()
+
+# A token issues tokens of its own rank or below (ADR 0013). Only admin tokens reach the
+# token endpoints today; the ranks keep a future role with token rights from granting more
+# than it holds. Reading roles rank with the levels whose reach they match.
+RANK: dict[str, int] = {
+    "service": 0,
+    "recorder": 1,
+    "township": 2,
+    "county": 3,
+    "city": 4,
+    "auditor": 5,
+    "province": 5,
+    "admin": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -161,6 +184,34 @@ class Principal:
         kind = write_kind(record)
         if kind not in self.rights.writes:
             return f"access: role {self.role} may not record {kind}"
+        return None
+
+    def refuse_issue(self, role: str, scope: Scope) -> str | None:
+        """Why this token may not issue a token of ``role`` over ``scope`` (None: it may):
+        never a higher role, never a wider scope."""
+        if RANK.get(role, len(RANK)) > RANK[self.role]:
+            return f"access: token {self.name} (role {self.role}) may not issue a {role} token"
+        if not scope.within(self.scope):
+            return (
+                f"access: token {self.name} may issue tokens only within its own scope "
+                f"({self.scope.describe()}), not {scope.describe()}"
+            )
+        return None
+
+    def manages(self, token: StoredToken) -> bool:
+        """Whether this token may see and revoke ``token``: one within its scope."""
+        return Scope(token.county, token.township, token.branch).within(self.scope)
+
+    def refuse_adopt(self) -> str | None:
+        """Adopting a rulebook changes the ratings of the whole province: an admin token
+        without a narrower scope only."""
+        if not self.rights.admin:
+            return f"role {self.role} may not adopt a rulebook (admin only)"
+        if not self.scope.everything:
+            return (
+                f"token {self.name} is limited to {self.scope.describe()}; a rulebook is "
+                "adopted for the whole province, by a province-wide admin token"
+            )
         return None
 
     def refuse_place(self, code: str, county: str, township: str) -> str | None:

@@ -57,7 +57,8 @@ class RulebooksController(Controller):
         opt={PERMISSION: "recompute"},
         summary="What changes for a year under another rulebook; optionally adopt it",
         description=(
-            "A dry run changes nothing. With `adopt: true` (admin tokens only) and a `reason`, "
+            "A dry run changes nothing. With `adopt: true` (province-wide admin tokens only) and a "
+            "`reason`, "
             "the ledger records that the rulebook is in force for the year from now on; "
             "`adopted.position` is a ledger position to wait for with `min_position`."
         ),
@@ -70,8 +71,9 @@ class RulebooksController(Controller):
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
     ) -> RecomputeReport:
-        if data.adopt and not principal.rights.admin:
-            raise problem(403, f"role {principal.role} may not adopt a rulebook (admin only)")
+        refusal = principal.refuse_adopt() if data.adopt else None
+        if refusal:
+            raise problem(403, refusal)
         if data.adopt and not data.reason.strip():
             raise problem(422, "an adoption needs a reason (who adopts is recorded, and why)")
         try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
-from api.http.auth import PERMISSION, guard, hash_token, new_token
+from api.http.auth import PERMISSION, Principal, Scope, guard, hash_token, new_token
 from api.http.controllers.common import problem, problems
 from api.http.schemas import IssuedToken, TokenInfo, TokenRequest
 from domain.application.tokens import StoredToken, TokenError, TokenStore
@@ -32,6 +33,16 @@ def default_name(role: str) -> str:
     return f"{role}-{new_token()[:8].replace('_', 'x').replace('-', 'x')}"
 
 
+def _no_such_token(name: str, principal: Principal) -> Exception:
+    """The answer for a name that is unknown or outside the caller's scope alike, so that
+    a scoped admin cannot learn which names exist elsewhere (ADR 0013)."""
+    return problem(
+        404,
+        f"no token named {name!r} within the scope of token {principal.name} "
+        f"({principal.scope.describe()})",
+    )
+
+
 class TokensController(Controller):
     path = "/tokens"
     tags = ["tokens"]  # noqa: RUF012
@@ -40,24 +51,34 @@ class TokensController(Controller):
 
     @get(
         sync_to_thread=True,
-        summary="Tokens: names, roles, scopes (never the tokens)",
+        summary="Tokens within the caller's scope: names, roles, scopes (never the tokens)",
         responses=problems(401, 403, 503),
     )
-    def list_tokens(self, request: Request[Any, Any, Any]) -> list[TokenInfo]:
+    def list_tokens(
+        self, request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    ) -> list[TokenInfo]:
         store: TokenStore = request.app.state.tokens
-        return [_info(t) for t in store.list()]
+        return [_info(t) for t in store.list() if principal.manages(t)]
 
     @post(
         sync_to_thread=True,
         status_code=201,
         summary="Issue a token (shown once)",
+        description=(
+            "Within the caller's own scope and of its rank or below: a token limited to a "
+            "county issues tokens that name that county (ADR 0013)."
+        ),
         responses=problems(400, 401, 403, 409, 503),
     )
     def issue(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[TokenRequest],
+        principal: NamedDependency[Principal],
     ) -> IssuedToken:
+        refusal = principal.refuse_issue(data.role, Scope(data.county, data.township, data.branch))
+        if refusal:
+            raise problem(403, refusal)
         store: TokenStore = request.app.state.tokens
         token = new_token()
         name = data.name or default_name(data.role)
@@ -80,12 +101,20 @@ class TokensController(Controller):
         "/{name:str}",
         sync_to_thread=True,
         status_code=200,
-        summary="Revoke a token",
+        summary="Revoke a token within the caller's scope",
         responses=problems(400, 401, 403, 404, 503),
     )
-    def revoke(self, request: Request[Any, Any, Any], name: TokenName) -> TokenInfo:
+    def revoke(
+        self,
+        request: Request[Any, Any, Any],
+        name: TokenName,
+        principal: NamedDependency[Principal],
+    ) -> TokenInfo:
         store: TokenStore = request.app.state.tokens
+        target = store.get(name)
+        if target is None or not principal.manages(target):
+            raise _no_such_token(name, principal)
         try:
             return _info(store.revoke(name))
-        except TokenError as exc:
-            raise problem(404, str(exc)) from None
+        except TokenError:
+            raise _no_such_token(name, principal) from None
