@@ -11,7 +11,9 @@ import domain.application.service as service_module
 from domain.application.service import FiveStar
 from domain.model.events import branch_stream_id
 from projections import queries
-from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER
+from tests.support.ledgers import OWN_EXAMPLE
+
+EXAMPLE_LEDGER, EXAMPLE_EXPECTED = OWN_EXAMPLE.ledger, OWN_EXAMPLE.expected_file
 
 
 def test_a_tiny_cache_with_snapshots_gives_the_same_answers(
