@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
 from api.cli.main import main
 from domain.application.service import FiveStar
+from tests.support.ledgers import OWN_EXAMPLE
+from tests.support.postgres import drop_database as _drop_database
+from tests.support.postgres import fresh_database as _fresh_database
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-EXAMPLE_LEDGER = SHARED / "examples" / "ledger-small.jsonl"
-EXAMPLE_EXPECTED = SHARED / "examples" / "ledger-small.expected.json"
+# The tests' own example ledger (tests/fixtures); the shared one is tests.support.ledgers'.
+EXAMPLE_LEDGER = OWN_EXAMPLE.ledger
+EXAMPLE_EXPECTED = OWN_EXAMPLE.expected_file
 
 
 def _postgres_url() -> str | None:
@@ -40,19 +40,6 @@ def postgres_server() -> str | None:
     return _postgres_url()
 
 
-def _fresh_database(server: str) -> tuple[str, str]:
-    name = f"fs_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlparse(server)
-    return urlunparse(url._replace(path=f"/{name}")), name
-
-
-def _drop_database(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_server: str | None
@@ -61,6 +48,18 @@ def db(
     if request.param == "sqlite":
         yield str(tmp_path / "fivestar.db")
         return
+    if postgres_server is None:
+        pytest.skip("no PostgreSQL (set FIVESTAR_TEST_PG, or run `make test`)")
+    url, name = _fresh_database(postgres_server)
+    try:
+        yield url
+    finally:
+        _drop_database(postgres_server, name)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database on its own (beside a test's SQLite file, say)."""
     if postgres_server is None:
         pytest.skip("no PostgreSQL (set FIVESTAR_TEST_PG, or run `make test`)")
     url, name = _fresh_database(postgres_server)

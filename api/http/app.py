@@ -18,7 +18,7 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -35,6 +35,7 @@ from api.http.controllers.rulebooks import RulebooksController
 from api.http.controllers.system import health, ping
 from api.http.controllers.tokens import TokensController
 from api.http.controllers.workflow import WorkflowController
+from api.http.docs_page import OfflineSwagger, swagger_assets
 from domain.application.projector import Projector
 from domain.application.service import FiveStar, UnknownBranch
 from domain.model import records as r
@@ -121,7 +122,7 @@ def _openapi() -> OpenAPIConfig:
             "(`fivestar token issue`); problems are RFC 9457 problem details."
         ),
         path="/schema",
-        render_plugins=[_OpenAPIJson(), SwaggerRenderPlugin(path=["/", "/swagger"])],
+        render_plugins=[_OpenAPIJson(), OfflineSwagger(path=["/", "/swagger"])],
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
         ),
@@ -166,6 +167,7 @@ def create_app(
             WorkflowController,
             RulebooksController,
             TokensController,
+            swagger_assets(),
         ],
         state=State(
             {"svc": svc, "tokens": tokens, "projector": projector, "wait_seconds": wait_seconds}

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
-from tests.api.test_api_harness import Api, assert_problem, lite_fixture  # noqa: F401
+from tests.support.api import Api, assert_problem, sample
 from tests.support.builders import rec, village
-
-_ids = itertools.count(1)
 
 # The issue's role table, written out independently of api.http.auth.
 FACTS = {
@@ -35,35 +31,6 @@ EXPECTED = {
     "service": set(),
     "admin": {"branch.registered"},
 }
-
-
-def sample(kind: str) -> dict[str, object]:
-    """One record of each kind for V1 (whether the ledger then accepts it does not matter)."""
-    kind, _, by = kind.partition(":")
-    on, n = "2024-05-01", next(_ids)
-    fields: dict[str, object] = {
-        "branch.registered": dict(
-            name="n", kind="village", county="清丰县", township="柳格镇", households=1, population=1
-        ),
-        "branch.secretary_appointed": dict(person="p", civil_servant=False),
-        "incident.recorded": dict(category="gambling"),
-        "incident.retracted": dict(ref="nothing", reason="r"),
-        "meeting.held": dict(kind="theme_day"),
-        "member.developed": dict(person="p"),
-        "plan.set": dict(year=2024, target=1),
-        "honor.granted": dict(kind="other", level="county", recipient="branch", title="t"),
-        "metric.reported": dict(year=2024, metric="collective_income", value=1.0),
-        "criterion.attested": dict(year=2024, criterion="dual_binding", met=True, by="x"),
-        "designation.granted": dict(year=2024, designation="three_zero"),
-        "designation.revoked": dict(year=2024, designation="three_zero"),
-        "weakness.designated": {},
-        "weakness.lifted": {},
-        "rating.declared": dict(year=2024, stars=["industry_thriving"]),
-        "rating.recommended": dict(year=2024, stars=["industry_thriving"], by=by),
-        "rating.awarded": dict(year=2024, stars=["industry_thriving"], by=by),
-    }[kind]
-    branch = f"N{n}" if kind == "branch.registered" else "V1"
-    return rec(kind, branch, on, id=f"s{n}", **fields)
 
 
 ALL_KINDS = sorted(set().union(*EXPECTED.values()) | {"rating.recommended:township"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.api.test_api_harness import Api, api_fixture, api_for, assert_problem, lite_fixture  # noqa: F401
+from tests.support.api import Api, api_for, assert_problem
 from tests.support.builders import rec, village
 
 

@@ -26,6 +26,7 @@ from tests.support.builders import (
     rec,
     village,
 )
+from tests.support.cli import eligibility, load
 
 ELIGIBILITY_KEYS = {
     "branch",
@@ -45,18 +46,6 @@ YEARS = range(2021, 2027)
 
 class SimulatedCrash(RuntimeError):
     """Raised by a patched projection to stand for a crash between two events."""
-
-
-def load(cli: Callable[..., Any], write_ledger: Callable[..., Any], records: list[dict]) -> Any:
-    res = cli("import", str(write_ledger(records)))
-    assert res.code == 0, res.out
-    return res
-
-
-def eligibility(cli: Callable[..., Any], year: int, *extra: str) -> list[dict[str, Any]]:
-    res = cli("eligibility", "--year", str(year), "--json", *extra)
-    assert res.code == 0, res.err
-    return res.json()
 
 
 def snapshot(cli: Callable[..., Any]) -> dict[str, Any]:

@@ -1,52 +1,45 @@
-"""The shared example ledger (../shared/examples): refusals as expected, on both stores, and
-SQLite and PostgreSQL end up holding the same records in the same order."""
+"""The example ledger: refusals as expected, on both stores, and SQLite and PostgreSQL end up
+holding the same records in the same order.
+
+Each test runs on the tests' own copy (``tests/fixtures``, always) and on the programme's shared
+example (``../shared/examples``) when it is beside the repository, as in CI; without it the
+``shared`` cases are skipped with the reason. The shared checker runs only against the shared one.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.application.service import FiveStar
-from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER, _drop_database, _fresh_database
 from tests.support.builders import record_sequence, registered_codes
+from tests.support.ledgers import SHARED_CHECKER, ExampleLedger, example, shared_example
 
 REFUSAL_LINE = re.compile(r"^line (\d+): (\S+): (.+)$")
 
 
-@pytest.fixture(scope="module")
-def expected() -> dict[str, Any]:
-    return json.loads(EXAMPLE_EXPECTED.read_text(encoding="utf-8"))
+@pytest.fixture(params=["own", "shared"])
+def ledger(request: pytest.FixtureRequest) -> ExampleLedger:
+    return example(request.param)
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str | None) -> Iterator[str]:
-    """A fresh PostgreSQL database beside the test's SQLite file."""
-    if postgres_server is None:
-        pytest.skip("no PostgreSQL (set FIVESTAR_TEST_PG, or run `make test`)")
-    url, name = _fresh_database(postgres_server)
-    try:
-        yield url
-    finally:
-        _drop_database(postgres_server, name)
-
-
-def nonblank_lines() -> int:
-    return sum(1 for raw in EXAMPLE_LEDGER.read_bytes().splitlines() if raw.strip())
+def nonblank_lines(path: Path) -> int:
+    return sum(1 for raw in path.read_bytes().splitlines() if raw.strip())
 
 
 def test_the_example_ledger_refuses_exactly_the_expected_records(
-    cli: Callable[..., Any], service: FiveStar, expected: dict[str, Any]
+    ledger: ExampleLedger, cli: Callable[..., Any], service: FiveStar
 ) -> None:
-    result = cli("import", str(EXAMPLE_LEDGER))
+    expected = ledger.expected
+    result = cli("import", str(ledger.ledger))
     assert result.code == 1
     out = result.out.splitlines()
     refusals = [REFUSAL_LINE.match(line) for line in out if line.startswith("line ")]
@@ -68,21 +61,21 @@ def test_the_example_ledger_refuses_exactly_the_expected_records(
     # the summary adds up: every non-blank line applied, duplicate or refused
     assert re.search(rf"\b{len(expected['refused'])} refused\b", out[-1]), out[-1]
     counts = {k: int(v) for v, k in re.findall(r"(\d+) (applied|duplicate|refused)", out[-1])}
-    assert sum(counts.values()) == nonblank_lines()
-    codes = registered_codes(EXAMPLE_LEDGER)
+    assert sum(counts.values()) == nonblank_lines(ledger.ledger)
+    codes = registered_codes(ledger.ledger)
     stored = sum(len(rows) for rows in record_sequence(service, codes).values())
     assert stored == counts["applied"]
 
 
 def test_sqlite_and_postgresql_hold_the_same_record_sequence(
-    sqlite_db: str, postgres_url: str
+    ledger: ExampleLedger, sqlite_db: str, postgres_url: str
 ) -> None:
-    codes = registered_codes(EXAMPLE_LEDGER)
+    codes = registered_codes(ledger.ledger)
     assert len(codes) == 25
     sequences, refusals = [], []
     for db in (sqlite_db, postgres_url):
         with FiveStar(db) as svc:
-            report = svc.import_file(EXAMPLE_LEDGER, "test:example")
+            report = svc.import_file(ledger.ledger, "test:example")
             refusals.append(report.refused)
             sequences.append(record_sequence(svc, codes))
             for code in codes:
@@ -98,10 +91,12 @@ def test_sqlite_and_postgresql_hold_the_same_record_sequence(
 def test_the_shared_checker_agrees_in_full(db: str) -> None:
     """`python ../shared/tools/check_example.py` — refusals, eligibility, awards with stale
     flags and priority — on this store (a fresh SQLite file or PostgreSQL database)."""
-    checker = EXAMPLE_LEDGER.parent.parent / "tools" / "check_example.py"
+    shared_example()
+    if not SHARED_CHECKER.is_file():
+        pytest.skip(f"the shared checker {SHARED_CHECKER} is not beside the repository")
     fivestar = Path(sys.executable).with_name("fivestar")
     result = subprocess.run(
-        [sys.executable, str(checker), "--db", db],
+        [sys.executable, str(SHARED_CHECKER), "--db", db],
         capture_output=True,
         text=True,
         env={**os.environ, "FIVESTAR": str(fivestar)},

@@ -21,8 +21,9 @@ from domain.application.ledger import Ledger
 from domain.application.service import FiveStar
 from domain.application.settings import Settings
 from domain.application.store import is_postgres, ledger_env
-from tests.conftest import _drop_database, _fresh_database
 from tests.support.builders import record_sequence, registered_codes
+from tests.support.postgres import drop_database as _drop_database
+from tests.support.postgres import fresh_database as _fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATOR = ROOT / "scripts" / "generate_ledger.py"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,19 +18,9 @@ from tests.support.builders import (
     rec,
     village,
 )
+from tests.support.cli import eligibility, load
 
 REVISION = "puyang-2024-revision"
-
-
-def load(cli: Callable[..., Any], write_ledger: Callable[..., Any], records: list[dict]) -> None:
-    res = cli("import", str(write_ledger(records)))
-    assert res.code == 0, res.out
-
-
-def eligibility(cli: Callable[..., Any], year: int, *extra: str) -> list[dict[str, Any]]:
-    res = cli("eligibility", "--year", str(year), "--json", *extra)
-    assert res.code == 0, res.err
-    return res.json()
 
 
 def toilet(code: str, value: float, rid: str) -> dict[str, Any]:

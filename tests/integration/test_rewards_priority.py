@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from tests.support.builders import (
     rec,
     village,
 )
+from tests.support.cli import load
 
 FIVE = ALL_VILLAGE
 FOUR = ALL_VILLAGE[1:]
@@ -42,11 +42,6 @@ ENTITLEMENTS = [
     "awards_priority",
     "deputy_recommendation_priority",
 ]
-
-
-def load(cli: Callable[..., Any], write_ledger: Callable[..., Any], records: list[dict]) -> None:
-    res = cli("import", str(write_ledger(records)))
-    assert res.code == 0, res.out
 
 
 def secretary(code: str, on: str, person: str, civil: bool) -> dict[str, Any]:

@@ -8,7 +8,9 @@ import domain.application.ledger as ledger_module
 from domain.application.service import FiveStar
 from domain.application.settings import Settings
 from domain.model.events import branch_stream_id
-from tests.conftest import EXAMPLE_EXPECTED, EXAMPLE_LEDGER
+from tests.support.ledgers import OWN_EXAMPLE
+
+EXAMPLE_LEDGER, EXAMPLE_EXPECTED = OWN_EXAMPLE.ledger, OWN_EXAMPLE.expected_file
 
 
 def test_a_tiny_cache_with_snapshots_gives_the_same_answers(db: str) -> None:
