@@ -12,7 +12,7 @@ import itertools
 
 import pytest
 
-from tests.api.test_api_harness import Api, assert_problem, lite_fixture  # noqa: F401
+from tests.support.api import Api, assert_problem
 
 ROLES = ["recorder", "township", "county", "city", "province", "auditor", "service", "admin"]
 SCOPES: dict[str, dict[str, str]] = {
