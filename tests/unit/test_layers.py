@@ -24,10 +24,8 @@ def imported_modules(path: Path) -> set[str]:
 
 def allowed(module: str) -> bool:
     root = module.split(".")[0]
-    return (
-        root in sys.stdlib_module_names
-        and root != "sqlite3"
-        or any(module == a or module.startswith(f"{a}.") for a in ALLOWED)
+    return (root in sys.stdlib_module_names and root != "sqlite3") or any(
+        module == a or module.startswith(f"{a}.") for a in ALLOWED
     )
 
 
