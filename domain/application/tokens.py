@@ -33,10 +33,6 @@ class StoredToken:
     issued_at: str
     revoked_at: str | None
 
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
 
 class TokenStore:
     """Issue, revoke, list and look up tokens by hash, on the ledger's own datastore."""

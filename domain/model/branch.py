@@ -28,7 +28,6 @@ DUPLICATE = "duplicate"
 # Who decides how many stars (rules.md §6) and whose recommendation must cover an award.
 AWARD_AUTHORITY = {"county": range(1, 4), "city": range(4, 5), "province": range(5, 6)}
 AWARD_AUTHORITY_TEXT = {"county": "up to 3", "city": "exactly 4", "province": "exactly 5"}
-LEVEL_BELOW = {"township": "declaration", "county": "township", "city": "county"}
 AWARD_NEEDS = {"county": "township", "city": "county", "province": "city"}
 
 
@@ -233,20 +232,6 @@ class Branch:
                 f"workflow: not eligible for {star}: {reasons} "
                 f"(rulebook {rulebook.id}, on the records known now)"
             )
-
-    def secretary_on(self, day: date) -> r.SecretaryAppointedRecord | None:
-        return secretary_on(self.secretaries, day)
-
-
-def secretary_on(
-    appointments: Iterable[r.SecretaryAppointedRecord], day: date
-) -> r.SecretaryAppointedRecord | None:
-    """The secretary in office on ``day``: the latest appointment dated on or before it."""
-    best = None
-    for a in appointments:  # ledger order: a later record with the same date wins
-        if a.on <= day and (best is None or a.on >= best.on):
-            best = a
-    return best
 
 
 _LEDGER_CHECKED = frozenset(
