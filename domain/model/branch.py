@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Final
 from uuid import UUID
 
 from msgspec import Struct
@@ -23,7 +24,7 @@ from domain.model.facts import BranchFacts, Spell, apply, new_facts, year_slice
 from domain.model.rulebook import Rulebook
 from domain.model.vocabulary import vocabulary
 
-DUPLICATE = "duplicate"
+DUPLICATE: Final = "duplicate"
 
 # Who decides how many stars (rules.md §6) and whose recommendation must cover an award.
 AWARD_AUTHORITY = {"county": range(1, 4), "city": range(4, 5), "province": range(5, 6)}
@@ -79,11 +80,11 @@ class Branch:
         if rtype is r.SecretaryAppointedRecord:
             self.secretaries.append(record)  # type: ignore[arg-type]
         elif rtype is r.RatingDeclaredRecord:
-            self._year(record.year).declared = record  # type: ignore[union-attr, assignment]
+            self._year(record.year).declared = record  # type: ignore[attr-defined, assignment]
         elif rtype is r.RatingRecommendedRecord:
-            self._year(record.year).recommended[record.by] = record  # type: ignore[union-attr, index, assignment]
+            self._year(record.year).recommended[record.by] = record  # type: ignore[attr-defined, assignment]
         elif rtype is r.RatingAwardedRecord:
-            self._year(record.year).award = record  # type: ignore[union-attr, assignment]
+            self._year(record.year).award = record  # type: ignore[attr-defined, assignment]
 
     def _year(self, year: int) -> YearRatings:
         return self.ratings.setdefault(year, YearRatings())

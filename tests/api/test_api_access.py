@@ -41,7 +41,7 @@ def sample(kind: str) -> dict[str, object]:
     """One record of each kind for V1 (whether the ledger then accepts it does not matter)."""
     kind, _, by = kind.partition(":")
     on, n = "2024-05-01", next(_ids)
-    fields: dict[str, object] = {
+    by_kind: dict[str, dict[str, object]] = {
         "branch.registered": dict(
             name="n", kind="village", county="清丰县", township="柳格镇", households=1, population=1
         ),
@@ -61,7 +61,8 @@ def sample(kind: str) -> dict[str, object]:
         "rating.declared": dict(year=2024, stars=["industry_thriving"]),
         "rating.recommended": dict(year=2024, stars=["industry_thriving"], by=by),
         "rating.awarded": dict(year=2024, stars=["industry_thriving"], by=by),
-    }[kind]
+    }
+    fields = by_kind[kind]
     branch = f"N{n}" if kind == "branch.registered" else "V1"
     return rec(kind, branch, on, id=f"s{n}", **fields)
 

@@ -4,7 +4,7 @@ tokens of any role and scope, and a registered set of branches. Also its own smo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -72,7 +72,7 @@ class Api:
         self.write(records or BRANCHES)
 
 
-def api_for(db: str) -> Iterator[Api]:
+def api_for(db: str) -> Generator[Api]:
     app = create_app(db, wait_seconds=1.0)
     with TestClient(app) as client:
         yield Api(client)
