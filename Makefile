@@ -29,5 +29,9 @@ run: venv
 demo: venv
 	$(VENV)/bin/fivestar demo
 
+# Style, formatting, the layers (import-linter contracts in pyproject.toml) and types.
 lint: venv
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy .

@@ -260,7 +260,7 @@ class LedgerProjection:
 
 def branch_rows(
     facts: dict[str, BranchFacts], dirty: dict[str, set[int]], in_force: dict[int, str]
-) -> dict[str, list[tuple[object, ...]]]:
+) -> dict[str, Sequence[tuple[object, ...]]]:
     """The facts of each dirty branch, and the facts and judgement of each dirty year."""
     year_rows, eligibility_rows = [], []
     for code, years in dirty.items():

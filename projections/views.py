@@ -61,6 +61,6 @@ def open_views(
         sqlite = SQLiteDatastore(views_sqlite_path(db), lock_timeout=30)
         store = SQLiteViewStore(sqlite, prefix, read_models)
     if create:
-        store.create_table()  # type: ignore[attr-defined]
+        store.create_table()
         store.create_views()
     return store

@@ -201,7 +201,7 @@ def generate(branches: int, years: str, seed: int, workdir: Path) -> tuple[Path,
 
 def branch_codes(ledger: Path) -> list[str]:
     """Codes of the registered branches (the generator writes registrations first)."""
-    codes = []
+    codes: list[str] = []
     with ledger.open("rb") as f:
         for raw in f:
             if b'"branch.registered"' not in raw:

@@ -26,6 +26,7 @@ import json
 import random
 import sys
 import time
+from typing import Any
 
 VILLAGE = "village"
 COMMUNITY = "community"
@@ -509,7 +510,7 @@ class Branch:
         self.meeting_habit = rng.random()
         self.pci = 0
         self.honour_years: list[int] = []
-        self.pending_retractions: dict[int, list[str]] = {}
+        self.pending_retractions: dict[int, list[Any]] = {}
         self.weak_on: dt.date | None = None
         self.lift_on: dt.date | None = None
         self.excluded: tuple[int, ...] = ()
@@ -949,7 +950,7 @@ class Generator:
             r = rng.random()
             if r >= 0.1:
                 if r < 0.2:
-                    v = 199_999
+                    v: float = 199_999
                 elif r < 0.3:
                     v = -rng.randint(10, 800) * 100
                 else:

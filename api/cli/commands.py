@@ -192,8 +192,8 @@ def cmd_rewards(args: argparse.Namespace) -> int:
         total[0] += 1
         total[1] += w["funds_yuan"] or 0
     print("\n县区 county / 星级 level: 支部数 branches, 工作经费 funds")
-    for (county, level), (count, funds) in sorted(totals.items()):
-        print(f"  {county:<10} {level}星: {count:>4}  {funds:>12,.0f}元")
+    for (county, level), (count, spent) in sorted(totals.items()):
+        print(f"  {county:<10} {level}星: {count:>4}  {spent:>12,.0f}元")
     return 0
 
 
@@ -314,7 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         with _open(args) as svc:
             results = svc.eligibility(year)
             awards = svc.awards(year)
-        counts = defaultdict(int)
+        counts: defaultdict[int, int] = defaultdict(int)
         for e in results:
             counts[len(e.eligible)] += 1
         spread = ", ".join(f"{n}★ {counts[n]}" for n in sorted(counts))

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final, Literal
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -39,7 +39,9 @@ from domain.model.events import (
 )
 from domain.model.rulebook import BASE_RULEBOOK, Rulebook, RulebookError, load_rulebook
 
-APPLIED, REFUSED = "applied", "refused"
+Status = Literal["applied", "duplicate", "refused"]
+APPLIED: Final = "applied"
+REFUSED: Final = "refused"
 
 
 @dataclass(slots=True)
@@ -48,7 +50,7 @@ class Outcome:
 
     line: int
     id: str
-    status: str  # applied | duplicate | refused
+    status: Status
     reason: str = ""
     position: int | None = None
     clash: bool = False
@@ -82,7 +84,7 @@ def project_rating_year(
     return state
 
 
-class Ledger(Application):  # type: ignore[type-arg]
+class Ledger(Application):
     name = "fivestar"
     is_snapshotting_enabled = True
     env: ClassVar[dict[str, str]] = {**MAPPER_ENV, "COMPRESSOR_TOPIC": ""}
@@ -290,7 +292,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         notes = self.recorder.select_notifications(start=top, limit=1)
         if not notes:
             return None
-        event: LedgerEvent = self.mapper.to_domain_event(notes[0])
+        event: LedgerEvent = self.mapper.to_domain_event(notes[0])  # type: ignore[assignment]
         return event.timestamp
 
 
@@ -304,5 +306,5 @@ class LedgerLog:
         return self.ledger.recorder.max_notification_id() or 0
 
     def read(self, after: int, stop: int, limit: int) -> list[tuple[int, LedgerEvent]]:
-        rows = self.ledger.recorder.select_states(after, stop, limit)
+        rows = self.ledger.recorder.select_states(after, stop, limit)  # type: ignore[attr-defined]
         return [(position, decode_event(topic, state)) for position, topic, state in rows]

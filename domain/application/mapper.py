@@ -38,12 +38,12 @@ def decode_event(topic: str, state: bytes) -> Any:
     return _decoder(topic).decode(state)
 
 
-class MsgspecMapper(Mapper):  # type: ignore[type-arg]
+class MsgspecMapper(Mapper):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=_topic(type(domain_event)),
+            topic=_topic(type(domain_event)),  # type: ignore[arg-type]
             state=_encoder.encode(domain_event),
         )
 

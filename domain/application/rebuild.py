@@ -35,7 +35,6 @@ from projections.eligibility import (
     branch_rows,
 )
 from projections.runner import Progress, ProjectionRunner
-from projections.tables import Positioned
 from projections.views import REBUILD, ViewStore, open_views
 
 PAGE = 20_000
@@ -125,7 +124,7 @@ def _forked_part(
 ) -> None:
     """A worker process: its own connections (never the parent's), one part of the streams."""
     ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
-    fresh = open_views(db, ledger.factory.datastore, REBUILD, create=False)
+    fresh = open_views(db, ledger.factory.datastore, REBUILD, create=False)  # type: ignore[attr-defined]
     try:
         _run_part(ledger, fresh, part, last, base, in_force, group, counter, None)
     except BaseException as exc:
@@ -181,10 +180,11 @@ def _adoptions(ledger: Ledger, base: int) -> list[tuple[int, RulebookAdopted]]:
 
 def _groups(
     ledger: Ledger, base: int, after_stream: str, *, resume: bool, until: str | None, size: int
-) -> Iterator[list[tuple[str, list[Positioned]]]]:
+) -> Iterator[list[tuple[str, list[tuple[int, BranchEvent]]]]]:
     """Branch streams of a part in primary-key order, ``size`` at a time, with their events."""
-    group: list[tuple[str, list[Positioned]]] = []
-    current, events = None, []
+    group: list[tuple[str, list[tuple[int, BranchEvent]]]] = []
+    current: str | None = None
+    events: list[tuple[int, BranchEvent]] = []
     after = (after_stream, 1 << 62) if resume else (after_stream, 0)
     while True:
         rows = ledger.recorder.select_by_stream(after, base, PAGE, until)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,7 +68,7 @@ class FiveStar(ReadServices):
         self.db = resolve_db(db)
         self.settings = settings or Settings.from_env()
         self.ledger = Ledger(env=ledger_env(self.db), settings=self.settings)
-        self.views = open_views(self.db, self.ledger.factory.datastore)
+        self.views = open_views(self.db, self.ledger.factory.datastore)  # type: ignore[attr-defined]
         self.log = LedgerLog(self.ledger)
         self.runner = ProjectionRunner(self.log, self.views, self.settings.projection_batch_size)
         # One writer and one projector per process: the branch cache and the tracked
@@ -151,7 +151,9 @@ class FiveStar(ReadServices):
             else:
                 report.duplicates += 1
 
-    def submit(self, items: list[object], recorder: str, *, refresh: bool = False) -> list[Outcome]:
+    def submit(
+        self, items: Sequence[object], recorder: str, *, refresh: bool = False
+    ) -> list[Outcome]:
         """Records from an API body, each decoded and decided on its own, in order.
 
         ``refresh`` first drops cached branch states that another process (another server
@@ -192,7 +194,7 @@ class FiveStar(ReadServices):
                 contiguous = first == before + 1 == expected + 1 and last - first + 1 == len(fresh)
                 top = self.ledger.recorder.max_notification_id() or 0
                 if contiguous and top == last:
-                    pending.extend(fresh)  # type: ignore[arg-type]
+                    pending.extend(fresh)
                 else:
                     self._flush_pending()
                     self.runner.catch_up()
@@ -220,7 +222,7 @@ class FiveStar(ReadServices):
             raise UnknownBranch(code)
         entries = []
         for note in notes:
-            event: BranchEvent = self.ledger.mapper.to_domain_event(note)
+            event: BranchEvent = self.ledger.mapper.to_domain_event(note)  # type: ignore[assignment]
             if _after(note.id, event.timestamp, as_of, position):
                 break
             entries.append(
@@ -257,7 +259,7 @@ class FiveStar(ReadServices):
             if not notes:
                 return
             for note in notes:
-                event: LedgerEvent = self.ledger.mapper.to_domain_event(note)
+                event: LedgerEvent = self.ledger.mapper.to_domain_event(note)  # type: ignore[assignment]
                 if _after(note.id, event.timestamp, as_of, position):
                     return
                 yield note.id, event
@@ -278,7 +280,7 @@ class FiveStar(ReadServices):
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every read model into fresh tables, then swap them in (resumable)."""
-        fresh = open_views(self.db, self.ledger.factory.datastore, REBUILD)
+        fresh = open_views(self.db, self.ledger.factory.datastore, REBUILD)  # type: ignore[attr-defined]
         position = rebuild(self.db, self.ledger, fresh, self.settings, progress)
         self.views.swap_in(fresh)
         return position

@@ -8,6 +8,7 @@ a name is never reused).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,10 +33,6 @@ class StoredToken:
     branch: str | None
     issued_at: str
     revoked_at: str | None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
 
 
 class TokenStore:
@@ -108,10 +105,10 @@ class TokenStore:
         rows = self._select("WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,))
         return rows[0] if rows else None
 
-    def list(self) -> list[StoredToken]:
+    def list(self) -> builtins.list[StoredToken]:
         return self._select("ORDER BY name", ())
 
-    def _select(self, where: str, params: tuple[Any, ...]) -> list[StoredToken]:
+    def _select(self, where: str, params: tuple[Any, ...]) -> builtins.list[StoredToken]:
         columns = COLUMNS.replace("token_hash, ", "")
         with self.datastore.transaction(commit=False) as c:
             c.execute(self._sql(f"SELECT {columns} FROM {{t}} {where}"), params)

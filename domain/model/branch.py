@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Final
 from uuid import UUID
 
 from msgspec import Struct
@@ -23,12 +24,11 @@ from domain.model.facts import BranchFacts, Spell, apply, new_facts, year_slice
 from domain.model.rulebook import Rulebook
 from domain.model.vocabulary import vocabulary
 
-DUPLICATE = "duplicate"
+DUPLICATE: Final = "duplicate"
 
 # Who decides how many stars (rules.md §6) and whose recommendation must cover an award.
 AWARD_AUTHORITY = {"county": range(1, 4), "city": range(4, 5), "province": range(5, 6)}
 AWARD_AUTHORITY_TEXT = {"county": "up to 3", "city": "exactly 4", "province": "exactly 5"}
-LEVEL_BELOW = {"township": "declaration", "county": "township", "city": "county"}
 AWARD_NEEDS = {"county": "township", "city": "county", "province": "city"}
 
 
@@ -80,11 +80,11 @@ class Branch:
         if rtype is r.SecretaryAppointedRecord:
             self.secretaries.append(record)  # type: ignore[arg-type]
         elif rtype is r.RatingDeclaredRecord:
-            self._year(record.year).declared = record  # type: ignore[union-attr, assignment]
+            self._year(record.year).declared = record  # type: ignore[attr-defined, assignment]
         elif rtype is r.RatingRecommendedRecord:
-            self._year(record.year).recommended[record.by] = record  # type: ignore[union-attr, index, assignment]
+            self._year(record.year).recommended[record.by] = record  # type: ignore[attr-defined, assignment]
         elif rtype is r.RatingAwardedRecord:
-            self._year(record.year).award = record  # type: ignore[union-attr, assignment]
+            self._year(record.year).award = record  # type: ignore[attr-defined, assignment]
 
     def _year(self, year: int) -> YearRatings:
         return self.ratings.setdefault(year, YearRatings())
@@ -233,20 +233,6 @@ class Branch:
                 f"workflow: not eligible for {star}: {reasons} "
                 f"(rulebook {rulebook.id}, on the records known now)"
             )
-
-    def secretary_on(self, day: date) -> r.SecretaryAppointedRecord | None:
-        return secretary_on(self.secretaries, day)
-
-
-def secretary_on(
-    appointments: Iterable[r.SecretaryAppointedRecord], day: date
-) -> r.SecretaryAppointedRecord | None:
-    """The secretary in office on ``day``: the latest appointment dated on or before it."""
-    best = None
-    for a in appointments:  # ledger order: a later record with the same date wins
-        if a.on <= day and (best is None or a.on >= best.on):
-            best = a
-    return best
 
 
 _LEDGER_CHECKED = frozenset(

@@ -238,7 +238,9 @@ def _honour_window(c: HonourWindow, f: YearFacts) -> Outcome:
 
 
 def _org_life_quota(c: OrgLifeQuota, f: YearFacts) -> Outcome:
-    parts, evidence, met = [], [], True
+    parts: list[str] = []
+    evidence: list[str] = []
+    met = True
     for kind, need in c.at_least.items():
         held = [m for m in f.meetings if m.kind == kind]
         met = met and len(held) >= need

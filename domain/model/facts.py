@@ -9,7 +9,9 @@ rulebook can be evaluated without replaying the event store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import msgspec
 from msgspec import Struct, field
@@ -216,7 +218,7 @@ def _lifted(f: BranchFacts, r: WeaknessLiftedRecord) -> None:
         spell.lifted_on = r.on
 
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[[BranchFacts, Any], None]] = {
     IncidentRecordedRecord: _incident,
     IncidentRetractedRecord: _retraction,
     MetricReportedRecord: _metric,

@@ -164,10 +164,6 @@ AnyRecord = (
     | RatingAwardedRecord
 )
 RatingRecord = RatingDeclaredRecord | RatingRecommendedRecord | RatingAwardedRecord
-RECORD_TYPES: dict[str, type[Record]] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in AnyRecord.__args__  # type: ignore[attr-defined]
-}
 
 _decoder = msgspec.json.Decoder(AnyRecord)
 _encoder = msgspec.json.Encoder()

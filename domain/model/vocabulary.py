@@ -80,9 +80,3 @@ def _vocabulary(_folder: Path, kind: str) -> KindVocabulary:
 
 def star_name(kind: str, star: str) -> str:
     return vocabulary(kind).star_names.get(star, star)
-
-
-def canonical(kind: str, stars: set[str] | list[str]) -> list[str]:
-    """Stars in rules.md's canonical order for the kind."""
-    wanted = set(stars)
-    return [s for s in vocabulary(kind).stars if s in wanted]

@@ -94,7 +94,7 @@ def fuzz(
             harness.svc.catch_up()
             yield harness
     finally:
-        if name is not None:
+        if name is not None and postgres_server is not None:
             with psycopg.connect(postgres_server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

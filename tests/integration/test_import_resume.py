@@ -232,7 +232,7 @@ def test_a_batch_that_fails_inside_the_write_leaves_the_process_consistent(
     want = sequence(other_db, codes)
 
     with FiveStar(db) as svc:
-        recorder = svc.ledger.recorder
+        recorder: Any = svc.ledger.recorder  # the SQLite or PostgreSQL ledger recorder
         real_insert = recorder._insert_events  # the hook projections/store.py overrides
         calls = {"count": 0}
 
@@ -243,10 +243,10 @@ def test_a_batch_that_fails_inside_the_write_leaves_the_process_consistent(
                 raise KeyboardInterrupt  # inside the transaction, after the inserts
             return result
 
-        recorder._insert_events = insert_then_fail  # type: ignore[method-assign]
+        recorder._insert_events = insert_then_fail
         with pytest.raises(KeyboardInterrupt):
             svc.import_file(path, "test:resume")
-        recorder._insert_events = real_insert  # type: ignore[method-assign]
+        recorder._insert_events = real_insert
         assert calls["count"] == 3
         partial = record_sequence(svc, codes)
         applied_before = sum(len(rows) for rows in partial.values())

@@ -215,7 +215,7 @@ def test_priority_needs_three_years_ending_in_the_year(cli, priority):
 
 
 def test_priority_awards_are_the_ones_in_the_ledger(cli, priority):
-    levels = {}
+    levels: dict[str, dict[int, int]] = {}
     for year in (2022, 2023, 2024):
         for a in cli("awards", "--year", str(year), "--json").json():
             levels.setdefault(a["branch"], {})[year] = a["level"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import count
 from typing import Any
 
@@ -159,7 +160,9 @@ def five_star_community_year(code: str, year: int) -> list[dict[str, Any]]:
     return out
 
 
-def org_life_year(code: str, year: int, theme_months: range = range(1, 13)) -> list[dict[str, Any]]:
+def org_life_year(
+    code: str, year: int, theme_months: Iterable[int] = range(1, 13)
+) -> list[dict[str, Any]]:
     """Meetings meeting the 2024 revision's org_life_quota (三会一课)."""
     out = []
     for q in range(4):

@@ -225,7 +225,12 @@ def test_branches_are_registered_first(records: list[dict]) -> None:
 def test_identifiers_are_valid_for_the_branch_kind(records: list[dict]) -> None:
     kinds = {r["branch"]: r["kind"] for r in records if r["type"] == "branch.registered"}
     incidents: dict[str, set[str]] = {}
-    used = {"category": set(), "criterion": set(), "metric": set(), "designation": set()}
+    used: dict[str, set[str]] = {
+        "category": set(),
+        "criterion": set(),
+        "metric": set(),
+        "designation": set(),
+    }
     for rec in records:
         kind = kinds[rec["branch"]]
         typ = rec["type"]

@@ -54,7 +54,7 @@ VALID: dict[str, dict[str, Any]] = {
     "rating.recommended": {"year": 2024, "stars": ["industry_thriving"], "by": "township"},
     "rating.awarded": {"year": 2024, "stars": ["industry_thriving"], "by": "county"},
 }
-OPTIONAL = {
+OPTIONAL: dict[str, dict[str, Any]] = {
     "incident.recorded": {"note": ""},
     "member.developed": {"wealth_leader": False},
     "weakness.designated": {"reason": ""},

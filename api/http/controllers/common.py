@@ -98,11 +98,11 @@ READ_PROBLEMS = (400, 401, 403, 503)
 
 # ------------------------------------------------------------------ dependencies
 def provide_service(request: Request[Any, Any, Any]) -> FiveStar:
-    return request.app.state.svc  # type: ignore[no-any-return]
+    return request.app.state.svc
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    return request.state.principal  # type: ignore[no-any-return]
+    return request.state.principal
 
 
 async def provide_read_at(

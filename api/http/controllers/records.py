@@ -100,6 +100,7 @@ def _admit(
                     _Refusal(record.id, f"ledger: branch: {code} is not registered", unknown=True)
                 )
                 continue
+        assert place is not None  # an unknown branch was refused above
         why = principal.refuse_place(code, *place)
         if why:
             out.append(_Refusal(record.id, why, forbidden=True))
@@ -204,7 +205,7 @@ class RecordsController(Controller):
             o = next(outcomes)
             results.append(
                 RecordResult(id=o.id, status=o.status, reason=o.reason or None, position=o.position)
-            )  # type: ignore[arg-type]
+            )
             flags.append((None, o.clash, o.unknown_branch))
         if any(res.status == APPLIED for res in results):
             projector = request.app.state.projector
