@@ -9,26 +9,40 @@ the tracking position tells a rerun where to resume (ADR 0003).
 
 from __future__ import annotations
 
+import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from domain.application.mapper import MAPPER_ENV, decode_event
+from domain.application.outcomes import (
+    Accepted,
+    Duplicate,
+    IdClash,
+    Outcome,
+    Refused,
+    UnknownBranchRefused,
+)
 from domain.application.settings import Settings
 from domain.model import records as r
 from domain.model.branch import (
     DUPLICATE,
     Branch,
     BranchSnapshot,
-    Refused,
+    IdClashRefusal,
+    UnknownBranchRefusal,
     empty_branch,
     project_branch,
+)
+from domain.model.branch import (
+    Refused as Refusal,
 )
 from domain.model.events import (
     BranchEvent,
@@ -39,23 +53,7 @@ from domain.model.events import (
 )
 from domain.model.rulebook import BASE_RULEBOOK, Rulebook, RulebookError, load_rulebook
 
-Status = Literal["applied", "duplicate", "refused"]
-APPLIED: Final = "applied"
-REFUSED: Final = "refused"
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What became of one submitted record."""
-
-    line: int
-    id: str
-    status: Status
-    reason: str = ""
-    position: int | None = None
-    clash: bool = False
-    unknown_branch: bool = False
-    event: BranchEvent | None = None
+RETRY_PAUSE = 0.01  # seconds, times the attempt number, between tries of a batch that lost a race
 
 
 Submission = tuple[int, "r.AnyRecord | r.RecordError"]
@@ -86,6 +84,7 @@ def project_rating_year(
 
 class Ledger(Application):
     name = "fivestar"
+    ATTEMPTS = 8  # tries of a batch that keeps losing races before the caller is told
     is_snapshotting_enabled = True
     env: ClassVar[dict[str, str]] = {**MAPPER_ENV, "COMPRESSOR_TOPIC": ""}
 
@@ -152,16 +151,18 @@ class Ledger(Application):
         *,
         tracking: Tracking | None = None,
         refusal_log: str | None = None,
-        attempts: int = 5,
     ) -> list[Outcome]:
-        """Decide and record a batch; retried from fresh state on a concurrent write."""
-        for attempt in range(attempts):
+        """Decide and record a batch. A batch that lost a race with another writer (a
+        version another process took first, SQLite busy) changed nothing: it is decided
+        again from fresh state, ``ATTEMPTS`` times in all; the one retry loop of a write."""
+        for attempt in range(1, self.ATTEMPTS + 1):
             try:
                 return self._submit_once(items, recorder, tracking, refusal_log)
-            except IntegrityError:
+            except (IntegrityError, OperationalError):
                 self._branches.clear()
-                if attempt == attempts - 1:
+                if attempt == self.ATTEMPTS:
                     raise
+                time.sleep(random.uniform(0.5, 1.5) * RETRY_PAUSE * attempt)
         raise AssertionError("unreachable")
 
     def _submit_once(
@@ -186,10 +187,10 @@ class Ledger(Application):
             for line, item in items:
                 outcome = self._decide(line, item, recorder, clock, rulebook_for)
                 outcomes.append(outcome)
-                if outcome.event is not None:
+                if isinstance(outcome, Accepted):
                     events.append(outcome.event)
                     touched.add(outcome.event.record.branch)
-            refusals = [(o.line, o.id, o.reason) for o in outcomes if o.status == REFUSED]
+            refusals = [(o.line, o.id, o.reason) for o in outcomes if isinstance(o, Refused)]
             # Through the recorder in one call: the library's EventStore.put would build a
             # Recording per event that nothing here reads (ADR 0002).
             positions = self.recorder.insert_events(
@@ -208,7 +209,7 @@ class Ledger(Application):
             assert positions is not None and len(positions) == len(events)
             it = iter(positions)
             for o in outcomes:
-                if o.event is not None:
+                if isinstance(o, Accepted):
                     o.position = next(it)
         return outcomes
 
@@ -221,28 +222,25 @@ class Ledger(Application):
         rulebook_for: Callable[[int], Rulebook],
     ) -> Outcome:
         if isinstance(item, r.RecordError):
-            return Outcome(line, item.record_id, REFUSED, item.reason)
+            return Refused(line, item.record_id, item.reason)
         branch = self.branch(item.branch)
         try:
             decided = branch.decide(
                 item, timestamp=clock(), recorder=recorder, rulebook_for=rulebook_for
             )
-        except Refused as refusal:
-            return Outcome(
-                line,
-                item.id,
-                REFUSED,
-                refusal.reason,
-                clash=refusal.clash,
-                unknown_branch=refusal.unknown_branch,
-            )
+        except IdClashRefusal as refusal:
+            return IdClash(line, item.id, refusal.reason)
+        except UnknownBranchRefusal as refusal:
+            return UnknownBranchRefused(line, item.id, refusal.reason)
+        except Refusal as refusal:
+            return Refused(line, item.id, refusal.reason)
         except RulebookError as exc:
-            return Outcome(line, item.id, REFUSED, f"rulebook: {exc}")
+            return Refused(line, item.id, f"rulebook: {exc}")
         if decided == DUPLICATE:
-            return Outcome(line, item.id, DUPLICATE)
+            return Duplicate(line, item.id)
         assert isinstance(decided, BranchEvent)
         branch.mutate(decided)
-        return Outcome(line, item.id, APPLIED, event=decided)
+        return Accepted(line, item.id, event=decided)
 
     def adopt(self, year: int, rulebook_id: str, reason: str, recorder: str) -> RulebookAdopted:
         """Record that ``rulebook_id`` is in force for rating year ``year`` from now on."""

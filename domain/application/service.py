@@ -17,7 +17,8 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from domain.application.ledger import REFUSED, Ledger, LedgerLog, Outcome
+from domain.application.ledger import Ledger, LedgerLog
+from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.reads import ReadServices
 from domain.application.rebuild import rebuild
 from domain.application.settings import Settings
@@ -142,24 +143,28 @@ class FiveStar(ReadServices):
         on_refusal: Callable[[int, str, str], None] | None,
     ) -> None:
         for o in outcomes:
-            if o.status == REFUSED:
+            if isinstance(o, Refused):
                 report.refused.append((o.line, o.id, o.reason))
                 if on_refusal:
                     on_refusal(o.line, o.id, o.reason)
-            elif o.status == "applied":
+            elif isinstance(o, Accepted):
                 report.applied += 1
-            else:
+            elif isinstance(o, Duplicate):
                 report.duplicates += 1
 
     def submit(
         self, items: Sequence[object], recorder: str, *, refresh: bool = False
     ) -> list[Outcome]:
-        """Records from an API body, each decoded and decided on its own, in order.
+        """Records, each decided on its own, in order: decoded records as they are, anything
+        else (a JSON value from an API body) decoded here, once.
 
         ``refresh`` first drops cached branch states that another process (another server
         worker, an import) has written past, so no record is decided on a stale state."""
         batch: list[tuple[int, r.AnyRecord | r.RecordError]] = []
         for index, obj in enumerate(items, 1):
+            if isinstance(obj, r.Record):
+                batch.append((index, obj))  # type: ignore[arg-type]
+                continue
             try:
                 batch.append((index, r.record_from_object(obj)))
             except r.RecordError as exc:
@@ -185,7 +190,7 @@ class FiveStar(ReadServices):
         """Hand the events just recorded straight to the read models (no re-reading and
         decoding) while they are the only events after the tracked position, in batches
         of the runner's size; otherwise catch up from the log as usual."""
-        fresh = [(o.position, o.event) for o in outcomes if o.event is not None and o.position]
+        fresh = [(o.position, o.event) for o in outcomes if isinstance(o, Accepted) and o.position]
         with self.projection_lock:
             pending = self._pending
             expected = pending[-1][0] if pending else self.views.position()

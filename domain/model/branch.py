@@ -35,11 +35,17 @@ AWARD_NEEDS = {"county": "township", "city": "county", "province": "city"}
 class Refused(Exception):
     """A record the ledger will not accept; ``reason`` names the field and the rule."""
 
-    def __init__(self, reason: str, *, clash: bool = False, unknown_branch: bool = False):
+    def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-        self.clash = clash
-        self.unknown_branch = unknown_branch
+
+
+class IdClashRefusal(Refused):
+    """The record's id is already in the branch's ledger with other content."""
+
+
+class UnknownBranchRefusal(Refused):
+    """The record names a branch that is not registered."""
 
 
 @dataclass
@@ -108,10 +114,9 @@ class Branch:
         if known is not None:
             if known == digest(record):
                 return DUPLICATE
-            raise Refused(
+            raise IdClashRefusal(
                 f"ledger: id {record.id} is already in the ledger of {self.code} "
-                "with other content (a correction needs a new id)",
-                clash=True,
+                "with other content (a correction needs a new id)"
             )
         if isinstance(record, r.BranchRegisteredRecord):
             if self.registration is not None:
@@ -120,7 +125,7 @@ class Branch:
                     f"({self.registration.id}); a second registration is refused"
                 )
         elif self.registration is None:
-            raise Refused(f"ledger: branch: {record.branch} is not registered", unknown_branch=True)
+            raise UnknownBranchRefusal(f"ledger: branch: {record.branch} is not registered")
         else:
             check_vocabulary(record, self.kind)
             if type(record) in _LEDGER_CHECKED:

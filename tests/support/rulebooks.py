@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "rulebooks"
 BASE_TEXT = (REAL / "puyang-2022.toml").read_text(encoding="utf-8")
 
-ADDED_VILLAGE = '''
+ADDED_VILLAGE = """
 [[kinds.village.stars.criteria]]
 id = "digital_village"
 kind = "attested"
@@ -40,7 +40,7 @@ id = "no_new_incident"
 kind = "no_incident"
 categories = ["test_new_category"]
 wording = "一年内没有出现测试类问题"
-'''
+"""
 
 
 def _renamed(text: str, rulebook_id: str) -> str:

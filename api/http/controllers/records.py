@@ -3,12 +3,9 @@ its own exactly as an imported line, after the token's role and jurisdiction all
 
 from __future__ import annotations
 
-import random
-import time
 from typing import Any
 
 import msgspec
-from eventsourcing.persistence import IntegrityError, OperationalError
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
@@ -17,12 +14,17 @@ from litestar.params import RawBody
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import problem, problems
 from api.http.schemas import RecordResult
-from domain.application.ledger import APPLIED, REFUSED, Outcome
+from domain.application.outcomes import (
+    Accepted,
+    IdClash,
+    Outcome,
+    Refused,
+    UnknownBranchRefused,
+)
 from domain.application.service import FiveStar
 from domain.model import records as r
 
 MAX_RECORDS = 1000
-RETRIES = 8
 MAX_DEPTH = 8  # a record is an object holding at most a list of strings
 
 
@@ -111,34 +113,27 @@ def _admit(
     return out
 
 
-def _submit(svc: FiveStar, records: list[r.AnyRecord], recorder: str) -> list[Outcome]:
-    """The ledger's decisions. A write that lost a race with another process (the ledger's
-    own retries used up, or SQLite busy) changed nothing, so it is tried again, from fresh
-    state, a few times before the client is told to retry (503)."""
-    for attempt in range(RETRIES):
-        try:
-            return svc.submit(records, recorder, refresh=True)
-        except (IntegrityError, OperationalError):
-            if attempt == RETRIES - 1:
-                raise
-            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def _single_status(
-    result: RecordResult, refusal: _Refusal | None, clash: bool, unknown: bool
-) -> int:
-    if result.status == APPLIED:
+def _status(outcome: Outcome | _Refusal) -> int:
+    """The HTTP status of a single record's outcome."""
+    if isinstance(outcome, _Refusal):
+        if outcome.forbidden:
+            return 403
+        return 404 if outcome.unknown else 422
+    if isinstance(outcome, Accepted):
         return 201
-    if result.status != REFUSED:
-        return 200
-    if refusal is not None and refusal.forbidden:
-        return 403
-    if clash:
+    if isinstance(outcome, IdClash):
         return 409
-    if unknown or (refusal is not None and refusal.unknown):
+    if isinstance(outcome, UnknownBranchRefused):
         return 404
-    return 422
+    return 422 if isinstance(outcome, Refused) else 200
+
+
+def _result(outcome: Outcome | _Refusal) -> RecordResult:
+    if isinstance(outcome, _Refusal):
+        return RecordResult(id=outcome.id, status="refused", reason=outcome.reason)
+    reason = outcome.reason if isinstance(outcome, Refused) else None
+    position = outcome.position if isinstance(outcome, Accepted) else None
+    return RecordResult(id=outcome.id, status=outcome.status, reason=reason, position=position)  # type: ignore[arg-type]
 
 
 class RecordsController(Controller):
@@ -194,29 +189,18 @@ class RecordsController(Controller):
 
         admitted = _admit(svc, principal, [_decode(obj) for obj in items])
         to_ledger = [rec for rec in admitted if not isinstance(rec, _Refusal)]
-        outcomes = iter(_submit(svc, to_ledger, principal.recorder) if to_ledger else [])
-        results: list[RecordResult] = []
-        flags: list[tuple[_Refusal | None, bool, bool]] = []
-        for rec in admitted:
-            if isinstance(rec, _Refusal):
-                results.append(RecordResult(id=rec.id, status=REFUSED, reason=rec.reason))
-                flags.append((rec, False, False))
-                continue
-            o = next(outcomes)
-            results.append(
-                RecordResult(id=o.id, status=o.status, reason=o.reason or None, position=o.position)
-            )
-            flags.append((None, o.clash, o.unknown_branch))
-        if any(res.status == APPLIED for res in results):
+        # One try from here: the ledger retries a batch that lost a race (its one retry loop).
+        decided = iter(svc.submit(to_ledger, principal.recorder, refresh=True) if to_ledger else [])
+        outcomes = [rec if isinstance(rec, _Refusal) else next(decided) for rec in admitted]
+        if any(isinstance(o, Accepted) for o in outcomes):
             projector = request.app.state.projector
             if projector is not None:
                 projector.wake()
-
+        results = [_result(o) for o in outcomes]
         if not single:
-            every_ok = all(res.status != REFUSED for res in results)
+            every_ok = not any(isinstance(o, Refused | _Refusal) for o in outcomes)
             return Response(results, status_code=200 if every_ok else 207)
-        result = results[0]
-        status = _single_status(result, *flags[0])
+        result, status = results[0], _status(outcomes[0])
         if status >= 400:
             raise problem(status, result.reason or "refused", id=result.id, reason=result.reason)
         return Response(result, status_code=status)
