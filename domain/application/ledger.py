@@ -151,11 +151,14 @@ class Ledger(Application):  # type: ignore[type-arg]
         tracking: Tracking | None = None,
         refusal_log: str | None = None,
         attempts: int = 5,
+        log_rows: Sequence[tuple[int, str, str]] = (),
     ) -> list[Outcome]:
-        """Decide and record a batch; retried from fresh state on a concurrent write."""
+        """Decide and record a batch; retried from fresh state on a concurrent write.
+        ``log_rows`` go to the refusal log with the batch's refusals (an import keeps the
+        fingerprint of the lines it consumed there, in the same transaction)."""
         for attempt in range(attempts):
             try:
-                return self._submit_once(items, recorder, tracking, refusal_log)
+                return self._submit_once(items, recorder, tracking, refusal_log, log_rows)
             except IntegrityError:
                 self._branches.clear()
                 if attempt == attempts - 1:
@@ -168,6 +171,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         recorder: str,
         tracking: Tracking | None,
         refusal_log: str | None,
+        log_rows: Sequence[tuple[int, str, str]] = (),
     ) -> list[Outcome]:
         rulebooks: dict[int, Rulebook] = {}
 
@@ -188,6 +192,7 @@ class Ledger(Application):  # type: ignore[type-arg]
                     events.append(outcome.event)
                     touched.add(outcome.event.record.branch)
             refusals = [(o.line, o.id, o.reason) for o in outcomes if o.status == REFUSED]
+            refusals.extend(log_rows)
             # Through the recorder in one call: the library's EventStore.put would build a
             # Recording per event that nothing here reads (ADR 0002).
             positions = self.recorder.insert_events(
