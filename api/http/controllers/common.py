@@ -185,4 +185,7 @@ def parse_as_of(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise problem(400, f"as_of: not an ISO 8601 timestamp: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is in year 10000 in UTC
+        raise problem(400, f"as_of: {text!r} is out of range in UTC (years 1-9999)") from None
