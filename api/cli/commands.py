@@ -12,8 +12,9 @@ from typing import Any
 
 import msgspec
 
+from api.cli.input_file import refuse_input
 from api.cli.output import EXIT_REFUSED, ProgressBar, emit_json, note, recorder_name
-from domain.application.service import FiveStar, UnknownBranch, rebuild_views
+from domain.application.service import FiveStar, ImportChanged, UnknownBranch, rebuild_views
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 from domain.model.vocabulary import star_name
 
@@ -40,8 +41,9 @@ def _open(args: argparse.Namespace, catch_up: bool = True) -> FiveStar:
 # ---------------------------------------------------------------------- import
 def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"no such file: {path}")
+    refusal = refuse_input(path)
+    if refusal:
+        raise UserError(refusal)
     with _open(args, catch_up=False) as svc:
         bar = ProgressBar(f"importing {path.name}")
 
@@ -51,7 +53,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"line {line}: {rid}: {reason}", flush=True)
 
         try:
-            report = svc.import_file(path, recorder_name(), on_refusal=refused, progress=bar)
+            report = svc.import_file(
+                path, recorder_name(), on_refusal=refused, progress=bar, restart=args.restart
+            )
+        except ImportChanged as exc:
+            raise UserError(str(exc)) from None
         finally:
             bar.close()
     if report.resumed_at:

@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="apply a JSON Lines file of records")
     p.add_argument("file")
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="read the file from its first line, abandoning an interrupted import of it",
+    )
 
     p = sub.add_parser("history", help="a branch's records in ledger order (audit trail)")
     p.add_argument("branch")

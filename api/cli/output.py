@@ -29,7 +29,12 @@ def parse_as_of(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is in year 10000 in UTC
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range in UTC (years 1-9999)"
+        ) from None
 
 
 def year_arg(text: str) -> int:

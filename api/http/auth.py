@@ -214,6 +214,14 @@ class Principal:
             )
         return None
 
+    def hidden(self, code: str) -> str:
+        """The one refusal for a branch that is unknown or outside this token's scope: the
+        same words for both, so that nothing tells them apart (ADR 0013)."""
+        return (
+            f"access: no branch {code} within the jurisdiction of token {self.name} "
+            f"({self.scope.describe()})"
+        )
+
     def refuse_place(self, code: str, county: str, township: str) -> str | None:
         if self.scope.covers(county, township, code):
             return None

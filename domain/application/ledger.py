@@ -151,13 +151,16 @@ class Ledger(Application):
         *,
         tracking: Tracking | None = None,
         refusal_log: str | None = None,
+        log_rows: Sequence[tuple[int, str, str]] = (),
     ) -> list[Outcome]:
         """Decide and record a batch. A batch that lost a race with another writer (a
         version another process took first, SQLite busy) changed nothing: it is decided
-        again from fresh state, ``ATTEMPTS`` times in all; the one retry loop of a write."""
+        again from fresh state, ``ATTEMPTS`` times in all; the one retry loop of a write.
+        ``log_rows`` go to the refusal log with the batch's refusals (an import keeps the
+        fingerprint of the lines it consumed there, in the same transaction)."""
         for attempt in range(1, self.ATTEMPTS + 1):
             try:
-                return self._submit_once(items, recorder, tracking, refusal_log)
+                return self._submit_once(items, recorder, tracking, refusal_log, log_rows)
             except (IntegrityError, OperationalError):
                 self._branches.clear()
                 if attempt == self.ATTEMPTS:
@@ -171,6 +174,7 @@ class Ledger(Application):
         recorder: str,
         tracking: Tracking | None,
         refusal_log: str | None,
+        log_rows: Sequence[tuple[int, str, str]] = (),
     ) -> list[Outcome]:
         rulebooks: dict[int, Rulebook] = {}
 
@@ -191,6 +195,7 @@ class Ledger(Application):
                     events.append(outcome.event)
                     touched.add(outcome.event.record.branch)
             refusals = [(o.line, o.id, o.reason) for o in outcomes if isinstance(o, Refused)]
+            refusals.extend(log_rows)
             # Through the recorder in one call: the library's EventStore.put would build a
             # Recording per event that nothing here reads (ADR 0002).
             positions = self.recorder.insert_events(

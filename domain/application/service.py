@@ -7,13 +7,14 @@ awards, rewards and priority, recompute a year, rebuild the read models.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from eventsourcing.persistence import Tracking
 
@@ -31,6 +32,23 @@ from projections.runner import Progress, ProjectionRunner
 from projections.views import REBUILD, open_views
 
 COMPLETE = 2**62  # tracking position that marks an import run as finished
+# The fingerprint of the lines an import run consumed is a row of its refusal log, written
+# in each batch's transaction: line 0 (no line has that number), id "@consumed".
+PREFIX_LINE, PREFIX_ID = 0, "@consumed"
+
+
+class ImportChanged(ValueError):
+    """An interrupted import cannot resume: the file no longer begins with the lines it
+    consumed (edited or replaced in place)."""
+
+    def __init__(self, path: Path, line: int) -> None:
+        super().__init__(
+            f"{path} is not the file whose import was interrupted after line {line}: its "
+            f"first {line} lines have changed since. To import the file as it is now from its "
+            f"first line, run `fivestar import --restart {path}` (records already in the "
+            "ledger are counted as duplicates; a changed record keeping its id is refused)"
+        )
+        self.path, self.line = path, line
 
 
 class UnknownBranch(LookupError):
@@ -96,45 +114,68 @@ class FiveStar(ReadServices):
         recorder: str,
         on_refusal: Callable[[int, str, str], None] | None = None,
         progress: Progress | None = None,
+        *,
+        restart: bool = False,
     ) -> ImportReport:
-        """Apply a JSON Lines file record by record, resuming an interrupted run of it."""
+        """Apply a JSON Lines file record by record, resuming an interrupted run of it.
+
+        A run resumes only if the file still begins with the lines it consumed (their
+        fingerprint is kept with the resume position); otherwise ``ImportChanged``, and
+        ``restart`` abandons the interrupted run and reads the file from its first line."""
         started = datetime.now(UTC)
         path = Path(path)
-        run = self._import_run(path)
+        run = self._import_run(path, recorder, restart)
         resumed_at = self.ledger.recorder.max_tracking_id(run) or 0  # type: ignore[attr-defined]
         report = ImportReport(str(path), resumed_at=resumed_at)
-        if resumed_at:
-            for refusal in self.ledger.recorder.select_refusals(run):  # type: ignore[attr-defined]
-                report.refused.append(refusal)
-                if on_refusal:
-                    on_refusal(*refusal)
         size = path.stat().st_size or 1
-        chunks = _chunks(path, resumed_at, self.settings.import_batch_size)
-        for batch, last_line, done_bytes, final in chunks:
-            tracking = Tracking(run, COMPLETE if final else last_line)
-            with self.write_lock:
-                before = self.ledger.recorder.max_notification_id() or 0
-                outcomes = self.ledger.submit(batch, recorder, tracking=tracking, refusal_log=run)
-            self._tally(report, outcomes, on_refusal)
-            self._project_fresh(before, outcomes, final)
-            if progress:
-                progress(done_bytes, size)
+        with path.open("rb") as f:
+            lines = _Lines(f)
+            if resumed_at:
+                logged = self.ledger.recorder.select_refusals(run)  # type: ignore[attr-defined]
+                consumed = {row[2] for row in logged if row[0] == PREFIX_LINE}
+                lines.skip(resumed_at)
+                if lines.fingerprint() not in consumed:
+                    raise ImportChanged(path, resumed_at)
+                for refusal in logged:
+                    if refusal[0] != PREFIX_LINE:
+                        report.refused.append(refusal)
+                        if on_refusal:
+                            on_refusal(*refusal)
+            for batch, last_line, done_bytes, final in _chunks(
+                lines, self.settings.import_batch_size
+            ):
+                tracking = Tracking(run, COMPLETE if final else last_line)
+                marker = (PREFIX_LINE, PREFIX_ID, lines.fingerprint())
+                with self.write_lock:
+                    before = self.ledger.recorder.max_notification_id() or 0
+                    outcomes = self.ledger.submit(
+                        batch, recorder, tracking=tracking, refusal_log=run, log_rows=[marker]
+                    )
+                self._tally(report, outcomes, on_refusal)
+                self._project_fresh(before, outcomes, final)
+                if progress:
+                    progress(done_bytes, size)
         report.position = self.catch_up()
         report.seconds = (datetime.now(UTC) - started).total_seconds()
         return report
 
-    def _import_run(self, path: Path) -> str:
-        """The tracking name of this file's current import run (a new one once finished)."""
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+    def _import_run(self, path: Path, recorder: str, restart: bool) -> str:
+        """The tracking name of this file's current import run: the file is known by its
+        absolute path; a finished run (or, with ``restart``, an interrupted one) is followed
+        by a new generation."""
+        key = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape"))
         generation = 0
         while True:
-            run = f"import:{digest.hexdigest()[:32]}:{generation}"
-            if (self.ledger.recorder.max_tracking_id(run) or 0) != COMPLETE:  # type: ignore[attr-defined]
+            run = f"import:{key.hexdigest()[:32]}:{generation}"
+            reached = self.ledger.recorder.max_tracking_id(run) or 0  # type: ignore[attr-defined]
+            if reached == COMPLETE:
+                generation += 1
+            elif reached and restart:  # abandon the interrupted run: mark it finished
+                with self.write_lock:
+                    self.ledger.submit([], recorder, tracking=Tracking(run, COMPLETE))
+                generation += 1
+            else:
                 return run
-            generation += 1
 
     @staticmethod
     def _tally(
@@ -312,27 +353,53 @@ def _after(position: int, at: datetime, as_of: datetime | None, stop: int | None
     return (stop is not None and position > stop) or (as_of is not None and at > as_of)
 
 
+class _Lines:
+    """A file's lines with their numbers, and a running SHA-256 of every byte consumed:
+    the fingerprint an interrupted import keeps beside its resume position."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.number = 0
+        self.done = 0
+        self.digest = hashlib.sha256()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for raw in self.f:
+            self.number += 1
+            self.done += len(raw)
+            self.digest.update(raw)
+            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]  # saved by Excel or a Windows editor
+            yield raw
+
+    def skip(self, through: int) -> None:
+        """Consume the lines up to ``through`` (an earlier run handled them)."""
+        if self.number >= through:
+            return
+        for _ in self:
+            if self.number >= through:
+                return
+
+    def fingerprint(self) -> str:
+        return f"{self.number}:{self.done}:{self.digest.hexdigest()}"
+
+
 def _chunks(
-    path: Path, skip_through: int, size: int
+    lines: _Lines, size: int
 ) -> Iterator[tuple[list[tuple[int, r.AnyRecord | r.RecordError]], int, int, bool]]:
-    """Decoded lines in batches, streaming, the last one flagged; blank lines skipped; lines
-    up to ``skip_through`` were handled by an earlier, interrupted run of the same file."""
+    """Decoded lines in batches, streaming, the last one flagged; blank lines skipped."""
     batch: list[tuple[int, r.AnyRecord | r.RecordError]] = []
-    done = 0
-    line_no = 0
-    with path.open("rb") as f:
-        for line_no, raw in enumerate(f, 1):
-            done += len(raw)
-            if line_no <= skip_through or not raw.strip():
-                continue
-            try:
-                batch.append((line_no, r.decode_record(raw)))
-            except r.RecordError as exc:
-                batch.append((line_no, exc))
-            if len(batch) >= size:
-                yield batch, line_no, done, False
-                batch = []
-    yield batch, line_no, done, True
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            batch.append((lines.number, r.decode_record(raw)))
+        except r.RecordError as exc:
+            batch.append((lines.number, exc))
+        if len(batch) >= size:
+            yield batch, lines.number, lines.done, False
+            batch = []
+    yield batch, lines.number, lines.done, True
 
 
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:

@@ -191,6 +191,8 @@ def decode_record(raw: bytes | str) -> AnyRecord:
         raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
     except msgspec.DecodeError as exc:
         raise RecordError("-", f"structural: not a JSON object ({exc})") from None
+    except RecursionError:  # a line of a thousand '[' is refused, not a crash (ADR 0013)
+        raise RecordError("-", "structural: nested too deeply to be a record") from None
     raw_bytes = raw.encode() if isinstance(raw, str) else raw
     if b"\\u0000" in raw_bytes:  # JSON can only carry a NUL as an escape
         _refuse_nul(record)
@@ -273,7 +275,7 @@ def _guess_id(raw: bytes | str) -> str:
     """The line's id when it has a valid one, for the refusal message."""
     try:
         obj = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the stack
         return "-"
     if isinstance(obj, dict):
         rid = obj.get("id")

@@ -78,10 +78,11 @@ def test_jurisdiction_for_writes_and_reads(lite: Api, scope, inside, outside) ->
         assert lite.get(f"/branches/{code}/eligibility/2024", token).status_code == 200
     for code in outside:
         meeting = rec("meeting.held", code, "2024-05-01", kind="theme_day")
-        assert_problem(lite.post(meeting, token), 403)
-        assert_problem(lite.get(f"/branches/{code}", token), 403)
-        assert_problem(lite.get(f"/branches/{code}/history", token), 403)
-        assert_problem(lite.get(f"/branches/{code}/eligibility/2024", token), 403)
+        # outside looks like unknown (ADR 0013)
+        assert_problem(lite.post(meeting, token), 404)
+        assert_problem(lite.get(f"/branches/{code}", token), 404)
+        assert_problem(lite.get(f"/branches/{code}/history", token), 404)
+        assert_problem(lite.get(f"/branches/{code}/eligibility/2024", token), 404)
     lite.svc.catch_up()
     listed = [b["code"] for b in lite.get("/branches", token).json()["items"]]
     assert listed == inside

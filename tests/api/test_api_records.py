@@ -61,7 +61,7 @@ def test_single_record_structural_refusals_are_422(lite: Api) -> None:
     assert_problem(lite.post(village("V1"), admin), 422)
 
 
-def test_record_outside_role_or_scope_is_403(lite: Api) -> None:
+def test_record_outside_role_is_403_outside_scope_404(lite: Api) -> None:
     lite.register()
     recorder = lite.token("recorder", county="清丰县")
     honor = rec(
@@ -75,11 +75,12 @@ def test_record_outside_role_or_scope_is_403(lite: Api) -> None:
     )
     body = assert_problem(lite.post(honor, recorder), 403)
     assert "honor.granted" in body["detail"]
-    outside = assert_problem(lite.post(incident("V4"), recorder), 403)
-    assert "outside the jurisdiction" in outside["detail"]
+    outside = assert_problem(lite.post(incident("V4"), recorder), 404)
+    assert "南乐县" not in outside["detail"]
     assert lite.post(incident("V3"), recorder).status_code == 201
-    # a scoped token cannot tell an unknown branch from one outside its scope
-    assert_problem(lite.post(incident("V99"), recorder), 404)
+    # a scoped token cannot tell an unknown branch from one outside its scope (ADR 0013)
+    unknown = assert_problem(lite.post(incident("V99"), recorder), 404)
+    assert unknown["detail"] == outside["detail"].replace("V4", "V99")
 
 
 # ---------------------------------------------------------------- arrays

@@ -84,7 +84,7 @@ class BranchesController(Controller):
     ) -> Branch:
         row = svc.get_branch(code)
         if row is None:
-            check_readable(svc, principal, code)  # unknown: 404; outside the scope: 403
+            check_readable(svc, principal, code)  # unknown or outside the scope: 404
             raise problem(404, f"branch {code} is not in the registry yet (see min_position)")
         forbid_outside(principal, code, row["county"], row["township"])
         return Branch(**row)

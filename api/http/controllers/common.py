@@ -71,8 +71,8 @@ def problem(
 _PROBLEM_TEXT = {
     400: "malformed request or parameter",
     401: "no token, or an unknown or revoked one",
-    403: "the token's role or jurisdiction does not allow it",
-    404: "no such branch (or record)",
+    403: "the token's role (for a registration, its jurisdiction) does not allow it",
+    404: "no such branch (or token), or none within the token's jurisdiction",
     409: "the record id is in the ledger with other content",
     413: "more than 1,000 records in one request",
     422: "refused by a rule (the detail names the field and the rule)",
@@ -161,9 +161,12 @@ def locate(svc: FiveStar, code: str) -> tuple[str, str] | None:
 
 
 def check_readable(svc: FiveStar, principal: Principal, code: str) -> tuple[str, str]:
-    """404 for an unknown branch, 403 for one outside the token's jurisdiction."""
+    """404 for a branch that is unknown or outside the token's jurisdiction: the same
+    answer for both, so a scoped token cannot tell which codes exist (ADR 0013)."""
     place = locate(svc, code)
     if place is None:
+        if not principal.read_scope.everything:
+            raise problem(404, principal.hidden(code))
         raise problem(404, f"unknown branch {code!r}: it has no records in this ledger")
     forbid_outside(principal, code, *place)
     return place
@@ -171,11 +174,7 @@ def check_readable(svc: FiveStar, principal: Principal, code: str) -> tuple[str,
 
 def forbid_outside(principal: Principal, code: str, county: str, township: str) -> None:
     if not principal.read_scope.covers(county, township, code):
-        raise problem(
-            403,
-            f"branch {code} is outside the jurisdiction of token {principal.name} "
-            f"({principal.scope.describe()})",
-        )
+        raise problem(404, principal.hidden(code))
 
 
 def parse_as_of(text: str | None) -> datetime | None:
@@ -185,4 +184,7 @@ def parse_as_of(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise problem(400, f"as_of: not an ISO 8601 timestamp: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is in year 10000 in UTC
+        raise problem(400, f"as_of: {text!r} is out of range in UTC (years 1-9999)") from None

@@ -97,10 +97,9 @@ def _admit(
                     (registration.county, registration.township) if registration else None
                 )
             place = places[code]
-            if place is None:
-                out.append(
-                    _Refusal(record.id, f"ledger: branch: {code} is not registered", unknown=True)
-                )
+            if place is None or not principal.scope.covers(place[0], place[1], code):
+                # unknown and outside alike: 404 with the same words (ADR 0013)
+                out.append(_Refusal(record.id, principal.hidden(code), unknown=True))
                 continue
         assert place is not None  # an unknown branch was refused above
         why = principal.refuse_place(code, *place)
@@ -152,7 +151,8 @@ class RecordsController(Controller):
             "An array answers 200 when every record was applied or a duplicate, else 207, "
             "with one result per record in order. A single object answers 201 applied, "
             "200 duplicate, or a problem: 422 refused by a rule, 409 id reused with other "
-            "content, 404 unknown branch, 403 outside the token's role or jurisdiction."
+            "content, 404 a branch unknown or outside the token's jurisdiction (the same "
+            "answer for both), 403 outside the token's role (or a registration elsewhere)."
         ),
         responses={
             201: ResponseSpec(
