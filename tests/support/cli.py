@@ -18,3 +18,14 @@ def eligibility(cli: Callable[..., Any], year: int, *extra: str) -> list[dict[st
     res = cli("eligibility", "--year", str(year), "--json", *extra)
     assert res.code == 0, res.err
     return res.json()  # type: ignore[no-any-return]
+
+
+def table_body(out: str) -> list[str]:
+    """The rows of a readable list: its lines without the header row and the summary line
+    (the first table only, when a command prints more than one)."""
+    lines = out.splitlines()
+    assert len(lines) >= 2, out
+    first_table = lines[1:-1]
+    if "" in first_table:
+        first_table = first_table[: first_table.index("")]
+    return first_table
