@@ -226,6 +226,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             check=True,
         )
     note(f"demo ledger: {ledger}")
+    note(
+        "the generator slips deliberately wrong rating records into about 3% of the chains: "
+        "the refusals below are the rules at work, not a failure"
+    )
     cmd_import(argparse.Namespace(db=args.db, file=str(ledger)))
     for year in (2024, 2025, 2026):
         with _open(args) as svc:
