@@ -175,7 +175,7 @@ def _version() -> str:
         return "(not installed)"
 
 
-def _db_after_the_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _db_after_the_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``fivestar eligibility --db X`` as well as ``fivestar --db X eligibility``: every
     command (and token sub-command) takes ``--db`` too, set only when given there."""
     for command in sub.choices.values():

@@ -77,7 +77,8 @@ def column_of(line: str, text: str) -> int:
 def read(cli: Callable[..., Any], *args: str) -> list[str]:
     result = cli(*args)
     assert result.code == 0, result.err
-    return result.out.splitlines()
+    lines: list[str] = result.out.splitlines()
+    return lines
 
 
 # ------------------------------------------------------------ every list

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 
-def load(cli: Callable[..., Any], write_ledger: Callable[..., Any], records: list[dict]) -> Any:
+def load(
+    cli: Callable[..., Any], write_ledger: Callable[..., Any], records: list[dict[str, Any]]
+) -> Any:
     """Import ``records`` with ``fivestar import``; every one must be applied."""
     res = cli("import", str(write_ledger(records)))
     assert res.code == 0, res.out
@@ -17,7 +19,8 @@ def eligibility(cli: Callable[..., Any], year: int, *extra: str) -> list[dict[st
     """``fivestar eligibility --year Y --json``, which must succeed."""
     res = cli("eligibility", "--year", str(year), "--json", *extra)
     assert res.code == 0, res.err
-    return res.json()  # type: ignore[no-any-return]
+    rows: list[dict[str, Any]] = res.json()
+    return rows
 
 
 def table_body(out: str) -> list[str]:
