@@ -8,18 +8,14 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
-import msgspec
-
+from api.cli import text
 from api.cli.input_file import refuse_input
 from api.cli.output import EXIT_REFUSED, ProgressBar, emit_json, note, recorder_name
 from domain.application.service import FiveStar, ImportChanged, UnknownBranch, rebuild_views
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
-from domain.model.vocabulary import star_name
 
-ROOT = Path(__file__).resolve().parent.parent
-LEVEL_ZH = {"county": "县级", "city": "市级", "province": "省级"}
+ROOT = Path(__file__).resolve().parents[2]  # the repository (scripts/generate_ledger.py)
 
 
 class UserError(Exception):
@@ -90,24 +86,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             ]
         )
         return 0
-    for e in entries:
-        record = dict(e.record)
-        kind = record.pop("type")
-        rid = record.pop("id", "-")
-        record.pop("branch", None)
-        fields = " ".join(f"{k}={_plain(v)}" for k, v in record.items())
-        print(
-            f"{e.position:>8}  {e.recorded_at:%Y-%m-%d %H:%M:%S.%f}  {e.recorder:<16} "
-            f"{rid:<12} {kind:<26} {fields}"
-        )
+    text.history(args.branch, entries)
     return 0
-
-
-def _plain(value: Any) -> str:
-    """Strings as they are unless they would break the one-line-per-record layout."""
-    if isinstance(value, str) and value.isprintable() and " " not in value:
-        return value
-    return msgspec.json.encode(value).decode()
 
 
 # ----------------------------------------------------------------- eligibility
@@ -130,20 +110,7 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(results)
         return 0
-    for e in results:
-        if e.excluded:
-            stars = f"excluded 不参与评星: {e.exclusion.detail if e.exclusion else ''}"
-        else:
-            stars = " ".join(
-                f"{'★' if s in e.eligible else '☆'}{star_name(e.kind, s)}"
-                for s in _star_order(e.kind)
-            )
-        print(f"{e.branch:<10} {e.year} {e.rulebook:<22} {len(e.eligible)}★  {stars}")
-        if args.branch:
-            for c in e.criteria:
-                mark = "✓" if c.met else "✗"
-                evidence = f" [{', '.join(c.evidence)}]" if c.evidence else ""
-                print(f"    {mark} {star_name(e.kind, c.star)} {c.criterion}: {c.detail}{evidence}")
+    text.eligibility(args.year, results, bool(args.branch), _star_order)
     return 0
 
 
@@ -160,20 +127,7 @@ def cmd_awards(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
         return 0
-    for a in rows:
-        flag = (
-            "  STALE: "
-            + "; ".join(
-                f"{c['star'] or ''} {c['criterion']} {c['detail']}" for c in a["now_failing"]
-            )
-            if a["stale"]
-            else ""
-        )
-        print(
-            f"{a['branch']:<10} {a['year']} {a['level']}星 "
-            f"by {LEVEL_ZH.get(a['by'], a['by'])} on {a['on']}{flag}"
-        )
-    print(f"{len(rows)} awards for {args.year}, {sum(a['stale'] for a in rows)} stale")
+    text.awards(args.year, rows)
     return 0
 
 
@@ -183,23 +137,7 @@ def cmd_rewards(args: argparse.Namespace) -> int:
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "county"} for row in rows])
         return 0
-    totals: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0, 0])
-    for w in rows:
-        sec = w["secretary"] or {}
-        funds = "—" if w["funds_yuan"] is None else f"{w['funds_yuan']:,.0f}元"
-        rise = "—" if w["pay_rise_pct"] is None else f"+{w['pay_rise_pct']}%"
-        print(
-            f"{w['branch']:<10} {w['county']:<10} {w['level']}星 "
-            f"{LEVEL_ZH.get(w['authority'], '')} "
-            f"{w['on']} 工作经费 {funds:<12} 两委报酬 {rise:<5} 书记 {sec.get('person', '—')} "
-            f"{' '.join(w['secretary_benefits'])}"
-        )
-        total = totals[(w["county"], w["level"])]
-        total[0] += 1
-        total[1] += w["funds_yuan"] or 0
-    print("\n县区 county / 星级 level: 支部数 branches, 工作经费 funds")
-    for (county, level), (count, spent) in sorted(totals.items()):
-        print(f"  {county:<10} {level}星: {count:>4}  {spent:>12,.0f}元")
+    text.rewards(args.year, rows)
     return 0
 
 
@@ -209,12 +147,7 @@ def cmd_priority(args: argparse.Namespace) -> int:
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "levels"} for row in rows])
         return 0
-    tiers = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
-    for p in rows:
-        people = ", ".join(f"{s['year']}:{s['person']}" for s in p["secretaries"])
-        changed = " 书记有变动 secretary changed" if p["secretary_changed"] else ""
-        print(f"{p['branch']:<10} {tiers[p['tier']]} {p['years']} {people}{changed}")
-    print(f"{len(rows)} branches with three-year priority ending {args.year}")
+    text.priority(args.year, rows)
     return 0
 
 
@@ -240,19 +173,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report)
         return 0
-    print(
-        f"{report['year']}: {report['from']} -> {report['to']}, "
-        f"{report['branches_evaluated']} branches"
-    )
-    for c in report["changes"]:
-        parts = [f"+{s}" for s in c["gained"]] + [f"-{s}" for s in c["lost"]]
-        why = "; ".join(f"{f['star']}.{f['criterion']}: {f['detail']}" for f in c["flipped"])
-        print(f"  {c['branch']:<10} {c['county']:<8} {' '.join(parts)}  ({why})")
-    for row in report["counts"]:
-        print(f"  {row['county']:<10} {row['star']:<22} {row['change']:<6} {row['branches']}")
-    print(
-        "adopted" if report["adopted"] else "dry run: nothing recorded (add --adopt --reason TEXT)"
-    )
+    text.recompute(report)
     return 0
 
 
@@ -287,13 +208,7 @@ def cmd_rulebooks(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"rulebooks": books, "adoptions": adoptions})
         return 0
-    for b in books:
-        print(f"{b['id']:<24} from {b['applies_from']}  {b['title']}")
-    for a in adoptions:
-        print(
-            f"  adopted {a['rulebook']} for {a['year']} by {a['recorder']} "
-            f"at {a['recorded_at']}: {a['reason']}"
-        )
+    text.rulebooks(books, adoptions)
     return 0
 
 
@@ -315,6 +230,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             check=True,
         )
     note(f"demo ledger: {ledger}")
+    note(
+        "the generator slips deliberately wrong rating records into about 3% of the chains: "
+        "the refusals below are the rules at work, not a failure"
+    )
     cmd_import(argparse.Namespace(db=args.db, file=str(ledger)))
     for year in (2024, 2025, 2026):
         with _open(args) as svc:

@@ -21,9 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fivestar",
         description="Ledger and rating engine of Puyang's Five Star programme (五星支部创建)",
     )
-    parser.add_argument(
-        "--db", help="SQLite file (default ./fivestar.db) or postgresql:// URL; env FIVESTAR_DB"
-    )
+    parser.add_argument("--db", help=DB_HELP)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("import", help="apply a JSON Lines file of records")
@@ -97,7 +96,30 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("revoke")
     t.add_argument("name")
     tsub.add_parser("list")
+    _db_after_the_command(sub)
     return parser
+
+
+DB_HELP = "SQLite file (default ./fivestar.db) or postgresql:// URL; env FIVESTAR_DB"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fivestar")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _db_after_the_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``fivestar eligibility --db X`` as well as ``fivestar --db X eligibility``: every
+    command (and token sub-command) takes ``--db`` too, set only when given there."""
+    for command in sub.choices.values():
+        command.add_argument("--db", default=argparse.SUPPRESS, help=DB_HELP)
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _db_after_the_command(action)
 
 
 def _as_of(p: argparse.ArgumentParser) -> None:

@@ -65,10 +65,19 @@ def _issue(store: TokenStore, args: argparse.Namespace) -> int:
 
 
 def _list(store: TokenStore) -> int:
-    for t in store.list():
-        state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
-        scope = _scope(t.county, t.township, t.branch)
-        print(f"{t.name:<24} {t.role:<9} {scope:<40} issued {t.issued_at}  {state}")
+    from api.cli.render import counted, print_table
+
+    tokens = store.list()
+    print_table(
+        ["name", "role", "scope 范围", "issued", "state"],
+        [
+            [t.name, t.role, _scope(t.county, t.township, t.branch), t.issued_at,
+             f"revoked {t.revoked_at}" if t.revoked_at else "active"]
+            for t in tokens
+        ],
+    )  # fmt: skip
+    active = sum(1 for t in tokens if not t.revoked_at)
+    print(f"{counted(len(tokens), 'token')}, {active} active")
     return 0
 
 

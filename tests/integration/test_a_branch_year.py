@@ -38,12 +38,14 @@ class Ledger:
         return result.json()
 
     def eligibility(self) -> dict[str, Any]:
+        only: dict[str, Any]
         (only,) = self.ask("eligibility", "--year", str(YEAR), "--branch", "V1")
-        return only  # type: ignore[no-any-return]
+        return only
 
     def award(self) -> dict[str, Any]:
+        only: dict[str, Any]
         (only,) = self.ask("awards", "--year", str(YEAR))
-        return only  # type: ignore[no-any-return]
+        return only
 
 
 def facts_of_the_year() -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import pytest
 from domain.application.service import FiveStar
 from domain.application.settings import Settings
 from tests.support.builders import community, rec, village
+from tests.support.cli import table_body
 
 WriteLedger = Callable[..., Path]
 
@@ -170,8 +171,10 @@ def test_the_readable_form_prints_one_line_per_record(
     full = history(cli, "V1")
     result = cli("history", "V1")
     assert result.code == 0
-    lines = result.out.splitlines()
+    lines = table_body(result.out)
     assert len(lines) == len(full)
+    assert result.out.splitlines()[0].split()[:2] == ["位置", "position"]
+    assert result.out.splitlines()[-1].startswith(f"{len(full)} records of V1")
     for line, entry in zip(lines, full, strict=True):
         record = entry["record"]
         assert re.match(rf"\s*{entry['position']}\b", line), line
@@ -179,7 +182,7 @@ def test_the_readable_form_prints_one_line_per_record(
         assert record["type"] in line.split()
         assert "cli:clerk7" in line
     cut = cli("history", "V1", "--position", str(full[1]["position"]))
-    assert len(cut.out.splitlines()) == 2
+    assert len(table_body(cut.out)) == 2
 
 
 def test_the_readable_form_keeps_a_multi_line_note_on_one_line(
@@ -192,6 +195,6 @@ def test_the_readable_form_keeps_a_multi_line_note_on_one_line(
     ]
     assert cli("import", str(write_ledger(records))).code == 0
     result = cli("history", "V1")
-    lines = result.out.splitlines()
+    lines = table_body(result.out)
     assert len(lines) == 2
     assert "第一行" in lines[1] and "第二行" in lines[1]

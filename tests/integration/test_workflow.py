@@ -13,9 +13,12 @@ import pytest
 
 from tests.support.builders import (
     ALL_VILLAGE,
+    awarded,
     chain,
+    declared,
     five_star_village_year,
     rec,
+    recommended,
     village,
 )
 
@@ -41,18 +44,6 @@ def submit(
 
 def base(code: str = "V1", year: int = Y) -> list[dict[str, Any]]:
     return [village(code), *five_star_village_year(code, year)]
-
-
-def declared(stars: list[str], on: str = "2024-12-20", **kw: Any) -> dict[str, Any]:
-    return rec("rating.declared", "V1", on, year=kw.pop("year", Y), stars=stars, **kw)
-
-
-def recommended(by: str, stars: list[str], on: str = "2025-01-10", **kw: Any) -> dict[str, Any]:
-    return rec("rating.recommended", "V1", on, year=kw.pop("year", Y), stars=stars, by=by, **kw)
-
-
-def awarded(by: str, stars: list[str], on: str = "2025-03-01", **kw: Any) -> dict[str, Any]:
-    return rec("rating.awarded", "V1", on, year=kw.pop("year", Y), stars=stars, by=by, **kw)
 
 
 def awards(cli: Callable[..., Any], year: int = Y) -> list[dict[str, Any]]:

@@ -208,6 +208,27 @@ def chain(code: str, year: int, stars: list[str], final: str) -> list[dict[str, 
     return [*out, rec("rating.awarded", code, f"{y1}-03-15", year=year, stars=stars, by="province")]
 
 
+def declared(
+    stars: list[str], on: str = "2024-12-20", branch: str = "V1", **kw: Any
+) -> dict[str, Any]:
+    """A declaration for ``year`` (default 2024) by ``branch`` (default V1)."""
+    return rec("rating.declared", branch, on, year=kw.pop("year", 2024), stars=stars, **kw)
+
+
+def recommended(
+    by: str, stars: list[str], on: str = "2025-01-10", branch: str = "V1", **kw: Any
+) -> dict[str, Any]:
+    return rec(
+        "rating.recommended", branch, on, year=kw.pop("year", 2024), stars=stars, by=by, **kw
+    )
+
+
+def awarded(
+    by: str, stars: list[str], on: str = "2025-03-01", branch: str = "V1", **kw: Any
+) -> dict[str, Any]:
+    return rec("rating.awarded", branch, on, year=kw.pop("year", 2024), stars=stars, by=by, **kw)
+
+
 # --------------------------------------------------------------- ledger comparison helpers
 def registered_codes(path: Any) -> list[str]:
     """Branch codes of the ``branch.registered`` lines of a JSON Lines file, in file order."""

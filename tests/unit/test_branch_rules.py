@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from domain.model import events as ev
-from tests.support.builders import chain, community, five_star_village_year, rec, village
+from tests.support.builders import (
+    awarded,
+    chain,
+    community,
+    declared,
+    five_star_village_year,
+    rec,
+    recommended,
+    village,
+)
 from tests.support.rules import given, then_duplicate, then_event, then_refused, when
 
 Y = 2024
@@ -21,18 +30,6 @@ ALL_FIVE = [
     "safety_rule_of_law",
     "civility_happiness",
 ]
-
-
-def declared(stars: list[str], on: str = f"{Y}-12-20", **kw: Any) -> dict[str, Any]:
-    return rec("rating.declared", "V1", on, year=Y, stars=stars, **kw)
-
-
-def recommended(by: str, stars: list[str], on: str = f"{Y + 1}-01-10") -> dict[str, Any]:
-    return rec("rating.recommended", "V1", on, year=Y, stars=stars, by=by)
-
-
-def awarded(by: str, stars: list[str], on: str = f"{Y + 1}-01-25") -> dict[str, Any]:
-    return rec("rating.awarded", "V1", on, year=Y, stars=stars, by=by)
 
 
 def eligible_village() -> list[dict[str, Any]]:
