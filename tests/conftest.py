@@ -17,6 +17,7 @@ import pytest
 
 from api.cli.main import main
 from domain.application.service import FiveStar
+from tests.support.api import Api, api_for
 from tests.support.ledgers import OWN_EXAMPLE
 from tests.support.postgres import drop_database as _drop_database
 from tests.support.postgres import fresh_database as _fresh_database
@@ -119,3 +120,14 @@ def cli(db: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+@pytest.fixture
+def api(db: str) -> Iterator[Api]:
+    """On SQLite and on PostgreSQL."""
+    yield from api_for(db)
+
+
+@pytest.fixture
+def lite(sqlite_db: str) -> Iterator[Api]:
+    """On SQLite only: HTTP shapes and status codes, where the store does not matter."""
+    yield from api_for(sqlite_db)

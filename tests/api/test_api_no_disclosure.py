@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_api_harness import Api, api_fixture, assert_problem  # noqa: F401
+from tests.support.api import Api, assert_problem
 from tests.support.builders import rec
 
 OUTSIDE = ["V4", "C1", "V3"]  # registered, outside 清丰县/柳格镇

@@ -17,7 +17,7 @@ from domain.application.outcomes import (
     UnknownBranchRefused,
 )
 from domain.application.service import FiveStar
-from tests.api.test_api_harness import Api, lite_fixture  # noqa: F401
+from tests.support.api import Api
 from tests.support.builders import rec, village
 
 
@@ -36,7 +36,9 @@ def test_each_outcome_is_a_type(service: FiveStar) -> None:
     assert kinds == [Accepted, Accepted, Duplicate, IdClash, UnknownBranchRefused, Refused,
                      Refused]  # fmt: skip
     assert isinstance(outcomes[3], Refused) and isinstance(outcomes[4], Refused)
-    assert outcomes[1].position and outcomes[1].event is not None
+    accepted = outcomes[1]
+    assert isinstance(accepted, Accepted)
+    assert accepted.position and accepted.event is not None
     assert [o.status for o in outcomes[:4]] == ["applied", "applied", "duplicate", "refused"]
     assert "other content" in outcomes[3].reason
 

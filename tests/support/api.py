@@ -6,7 +6,7 @@ The ``api`` and ``lite`` fixtures over it are in ``tests/api/conftest.py``."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from litestar.testing import TestClient
@@ -74,7 +74,7 @@ class Api:
         self.write(records or BRANCHES)
 
 
-def api_for(db: str, project: bool = True) -> Iterator[Api]:
+def api_for(db: str, project: bool = True) -> Generator[Api]:
     """The app over ``db``; ``project=False`` runs it without its projector (as with
     ``serve --no-projector``), so the read models move only when the test catches them up."""
     app = create_app(db, project=project, wait_seconds=1.0)
@@ -96,7 +96,7 @@ def sample(kind: str) -> dict[str, object]:
     """One record of each kind for V1 (whether the ledger then accepts it does not matter)."""
     kind, _, by = kind.partition(":")
     on, n = "2024-05-01", next(_ids)
-    fields: dict[str, object] = {
+    by_kind: dict[str, dict[str, object]] = {
         "branch.registered": dict(
             name="n", kind="village", county="清丰县", township="柳格镇", households=1, population=1
         ),
@@ -116,7 +116,8 @@ def sample(kind: str) -> dict[str, object]:
         "rating.declared": dict(year=2024, stars=["industry_thriving"]),
         "rating.recommended": dict(year=2024, stars=["industry_thriving"], by=by),
         "rating.awarded": dict(year=2024, stars=["industry_thriving"], by=by),
-    }[kind]
+    }
+    fields = by_kind[kind]
     branch = f"N{n}" if kind == "branch.registered" else "V1"
     return rec(kind, branch, on, id=f"s{n}", **fields)
 
