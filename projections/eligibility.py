@@ -30,6 +30,7 @@ from domain.model.facts import (
     year_slice,
 )
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from projections.compliance import ComplianceProjection
 from projections.views import ViewWriter
 
 Positioned = tuple[int, LedgerEvent]
@@ -74,6 +75,7 @@ class LedgerProjection:
     def __init__(self) -> None:
         self._cache: OrderedDict[str, BranchFacts] = OrderedDict()
         self._cache_position: int | None = None
+        self.compliance = ComplianceProjection()
 
     def committed(self, position: int) -> None:
         """Called once the batch ending at ``position`` is committed."""
@@ -107,6 +109,7 @@ class LedgerProjection:
                 self.branch_event(rows, position, event, facts, dirty)
         rows.write(w)
         self.write_branches(w, facts, dirty, in_force)
+        self.compliance.process(w, batch)
         for year in sorted(adopted):
             judged = {code for code, years in dirty.items() if year in years}
             self._reevaluate_year(w, year, in_force, done=judged)
