@@ -93,3 +93,9 @@ def branch_codes(
     """Codes of the registered branches matching the filters (all when none is given)."""
     where, params = _where(code, county, township, None)
     return {row["code"] for row in views.query(f"SELECT code FROM {{p}}branches{where}", params)}
+
+
+def names(views: ViewStore) -> list[dict[str, Any]]:
+    """Every registered branch's code, name and county (for labels beside ids)."""
+    rows = views.query("SELECT code, name, county FROM {p}branches ORDER BY code")
+    return [{"code": r["code"], "name": r["name"], "county": r["county"]} for r in rows]

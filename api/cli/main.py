@@ -11,7 +11,7 @@ import gc
 import sys
 from collections.abc import Callable
 
-from api.cli.output import EXIT_USAGE, note, parse_as_of, year_arg
+from api.cli.output import EXIT_USAGE, _as_of, note, year_arg
 
 BATCH_COMMANDS = frozenset({"import", "rebuild", "recompute", "demo"})
 
@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("project", help="keep the read models caught up (a projector process)")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
 
+    from api.cli.mechanisms import add_parsers as add_mechanism_parsers
+
+    add_mechanism_parsers(sub)
+
     p = sub.add_parser("token", help="issue or revoke API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     t = tsub.add_parser("issue")
@@ -122,12 +126,6 @@ def _db_after_the_command(sub: argparse._SubParsersAction[argparse.ArgumentParse
                 _db_after_the_command(action)
 
 
-def _as_of(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--as-of", type=parse_as_of, help="ISO 8601 timestamp (UTC if no zone)")
-    group.add_argument("--position", type=int, help="a ledger position")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in BATCH_COMMANDS:
@@ -136,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         gc.disable()
     from api.cli import commands
 
-    handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", None) or getattr(
+        commands, f"cmd_{args.command}"
+    )
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -81,3 +81,10 @@ class ProgressBar:
         if self.shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+def _as_of(p: argparse.ArgumentParser) -> None:
+    """``--as-of T`` or ``--position N``: read the ledger as it stood then (an auditor's replay)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--as-of", type=parse_as_of, help="ISO 8601 timestamp (UTC if no zone)")
+    group.add_argument("--position", type=int, help="a ledger position")

@@ -9,13 +9,15 @@ never the view store, so a read model can change its tables without touching the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from domain.model.compliance import Compliance, Staffing
 from domain.model.evaluation import Eligibility, evaluate
 from domain.model.events import LedgerEvent
 from domain.model.facts import BranchFacts, year_slice
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from projections import compliance as compliance_model
 from projections import queries, registry
 from projections.eligibility import replay
 from projections.tables import ViewStore
@@ -72,6 +74,35 @@ class ReadServices:
         """Rulebook adoptions in ledger order, as the read models hold them."""
         return queries.adoptions(self.views)
 
+    # ---------------------------------------------------- compliance (mechanisms.md §2)
+    def compliance(
+        self,
+        year: int,
+        on: date,
+        *,
+        branch: str | None = None,
+        county: str | None = None,
+        township: str | None = None,
+        as_of: datetime | None = None,
+        position: int | None = None,
+    ) -> list[Compliance]:
+        """Each registered branch's requirements of ``year`` judged on ``on``; as the ledger
+        stood at ``as_of``/``position`` when one is given (replayed in memory)."""
+        replayed = as_of is not None or position is not None
+        return compliance_model.compliance(
+            self.views,
+            year,
+            on,
+            branch=branch,
+            county=county,
+            township=township,
+            events=self.events_until(as_of, position) if replayed else None,
+        )
+
+    def staffing(self, year: int) -> list[Staffing]:
+        """职业化 per county for ``year`` (county parameters from ``rulebooks/``)."""
+        return compliance_model.staffing(self.views, year)
+
     # ---------------------------------------------------------------- branches
     def list_branches(
         self,
@@ -93,6 +124,10 @@ class ReadServices:
             limit=limit,
             offset=offset,
         )
+
+    def branch_names(self) -> list[dict[str, Any]]:
+        """Code, name and county of every registered branch, sorted by code."""
+        return registry.names(self.views)
 
     def get_branch(self, code: str) -> dict[str, Any] | None:
         """A registered branch as the read models hold it (None: not there yet)."""
