@@ -1301,7 +1301,10 @@ class Mechanisms:
         if y == self.gen.first:
             for k in range(1 if self.flaw < 0.1 else m.randint(1, 3)):
                 enterprise = "" if self.flaw < 0.1 else m.choice(LEADING_ENTERPRISES)
-                fields = {"cooperative": f"K{k + 1}", "name": f"{b.name[:3]}合作社{k + 1}"}
+                fields: dict[str, object] = {
+                    "cooperative": f"K{k + 1}",
+                    "name": f"{b.name[:3]}合作社{k + 1}",
+                }
                 fields |= {"households": m.randint(20, 200), "enterprise": enterprise}
                 self.add(self.day(1, 2, 20), "cooperative.bound", fields)
         if self.books:

@@ -476,7 +476,7 @@ def _theme_days(ctx: _Context) -> _Tally:
     return tally
 
 
-def _linkage(ctx: _Context) -> _Tally:
+def _linkage_judged(ctx: _Context) -> _Tally:
     tally = _Tally()
     registered = ctx.facts.place.households
     for label, _, _ in months(ctx.year):
@@ -618,7 +618,7 @@ _JUDGES: dict[str, Callable[[_Context], _Tally]] = {
     "theme_day_monthly": _theme_days,
     "org_life_yearly": _meetings_per("org_life", _the_year),
     "briefing_weekly": _meetings_per("two_committee_briefing", iso_weeks),
-    "linkage_monthly": _linkage,
+    "linkage_monthly": _linkage_judged,
     "wealth_leader_biennial": _wealth_leader,
     "dual_binding_register": _dual_binding,
     "public_toilets": _public_toilets,

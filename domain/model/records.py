@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -521,7 +522,7 @@ def _check_intervention(record: InterventionStartedRecord) -> None:
         )
 
 
-_MECHANISM_CHECKS = {
+_MECHANISM_CHECKS: dict[type, Callable[[Any], None]] = {
     LinkageReportedRecord: _check_linkage,
     CaseReportedRecord: _check_case_report,
     ProblemRegisteredRecord: _check_problem,

@@ -12,6 +12,7 @@ or before the day judged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from msgspec import Struct, field
@@ -284,7 +285,7 @@ def _ended(reg: Registers, rec: r.InterventionEndedRecord, kind: str, seq: int) 
     item.ended_id, item.ended_on = rec.id, rec.on
 
 
-_FOLD = {
+_FOLD: dict[type, Callable[..., None]] = {
     r.GridDefinedRecord: _grid_defined,
     r.GridRetiredRecord: _grid_retired,
     r.PartnerJoinedRecord: _partner_joined,
@@ -573,7 +574,7 @@ def _ended_check(
     _not_before(rec, item.on, f"the intervention's start ({item.started_id})")
 
 
-_LEDGER = {
+_LEDGER: dict[type, Callable[..., None]] = {
     r.ActivityHeldRecord: _activity,
     r.LinkageReportedRecord: _linkage,
     r.GridDefinedRecord: _grid_defined_check,

@@ -207,7 +207,7 @@ def all_rulebooks() -> list[Rulebook]:
 @cache
 def _all(folder: Path) -> tuple[Rulebook, ...]:
     ids = sorted(
-        (p.stem for p in folder.glob("*.toml") if p.stem != "county-rewards"),
+        (p.stem for p in folder.glob("*.toml") if p.stem not in NOT_RULEBOOKS),
         key=lambda i: (i != BASE_RULEBOOK, i),
     )
     return tuple(_load(folder, i) for i in ids)

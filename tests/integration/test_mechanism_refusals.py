@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.application.service import FiveStar
-from tests.api.test_api_harness import Api, api_fixture, assert_problem  # noqa: F401
+from tests.support.api import Api, assert_problem
 from tests.support.builders import community, rec, village
 
 WriteLedger = Callable[..., Path]
@@ -208,4 +208,4 @@ def test_post_records_roles(api: Api) -> None:
     other = rec(
         "grid.defined", "C1", "2024-02-01", grid="G1", households=1, head="x", full_time_workers=1
     )
-    assert_problem(api.post(other, recorder), 403)
+    assert_problem(api.post(other, recorder), 404)  # outside the scope: as unknown (ADR 0013)

@@ -134,7 +134,7 @@ def test_a_weak_and_lax_branch_is_excluded_for_the_year() -> None:
 def test_branch_strong_is_declared_only_with_all_five_stars() -> None:
     then_refused(
         when(given(village("V1")), declared(["branch_strong", "industry_thriving"])),
-        "structural: stars: branch_strong only with all five",
+        "structural: stars: branch_strong only with all the other stars",
     )
 
 

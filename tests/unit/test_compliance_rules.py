@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_figures_compare_as_written() -> None:
     assert not c.exact(599.99) * 100 >= 30 * 2000
 
 
-def registered(kind: str = "village") -> c.MechanismFacts:
+def registered(kind: Literal["village", "community"] = "village") -> c.MechanismFacts:
     record = r.BranchRegisteredRecord(
         id="reg", branch="V1", on=date(2020, 1, 1), name="村", kind=kind, county="县",
         township="镇", households=100, population=1001,

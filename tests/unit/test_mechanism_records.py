@@ -389,7 +389,7 @@ def test_grid_register(ledger: Ledger) -> None:
     )  # fmt: skip
     assert "retired" in reason and "mechanisms.md §1" in reason
     state = ledger.branches["C1"].registers.grids["G1"]
-    assert state.state_on(r.date(2024, 5, 31)).households == 450  # type: ignore[union-attr]
+    assert state.state_on(r.date(2024, 5, 31)).households == 450
     assert state.state_on(r.date(2024, 6, 1)) is None
 
 
@@ -413,7 +413,7 @@ def test_cooperative_register(ledger: Ledger) -> None:
     ledger.ok("cooperative.unbound", "V1", "2024-05-01", cooperative="K1")
     ledger.refused("cooperative", "cooperative.unbound", "V1", "2024-06-01", cooperative="K1")
     coop = ledger.branches["V1"].registers.cooperatives["K1"]
-    assert coop.state_on(r.date(2024, 4, 15)).enterprise == "龙头"  # type: ignore[union-attr]
+    assert coop.state_on(r.date(2024, 4, 15)).enterprise == "龙头"
     assert coop.state_on(r.date(2024, 5, 1)) is None
 
 
