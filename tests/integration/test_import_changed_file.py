@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-import domain.application.service
 from domain.application.ledger import Ledger
 from tests.conftest import CliResult
 from tests.support.builders import rec, village
@@ -23,7 +22,7 @@ CHUNK = 20
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(domain.application.service, "CHUNK", CHUNK)
+    monkeypatch.setenv("FIVESTAR_IMPORT_BATCH_SIZE", str(CHUNK))  # Settings.from_env()
 
 
 def _meetings(n: int, start: int = 1) -> list[dict[str, Any]]:
