@@ -39,12 +39,18 @@ class ProjectionRunner:
     def lag(self) -> int:
         """Events in the log that the read models do not reflect yet."""
         top = self.ledger.recorder.max_notification_id() or 0
-        return max(0, top - self.views.position())
+        return top - self.views.position()  # negative: ahead of the ledger (never clamped)
 
     def catch_up(self, progress: Progress | None = None, stop: int | None = None) -> int:
         """Apply every event after the tracked position; returns the new position."""
         position = self.views.position()
-        top = stop or self.ledger.recorder.max_notification_id() or 0
+        head = self.ledger.recorder.max_notification_id() or 0
+        if position > head:
+            raise ProjectionError(
+                f"the read models are at position {position}, ahead of the ledger (position "
+                f"{head}): they were built from another ledger; run `fivestar rebuild`"
+            )
+        top = stop or head
         while position < top:
             rows = self.ledger.recorder.select_states(position, top, self.batch_size)  # type: ignore[attr-defined]
             if not rows:

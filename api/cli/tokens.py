@@ -8,10 +8,17 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import Any
 
 from api.http.auth import ROLES, hash_token, new_token
 from domain.application.ledger import Ledger
-from domain.application.store import ledger_env, resolve_db
+from domain.application.store import (
+    NoLedger,
+    is_postgres,
+    ledger_env,
+    ledger_tables_exist,
+    resolve_db,
+)
 from domain.application.tokens import TokenError, TokenStore
 
 NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
@@ -24,10 +31,21 @@ def _fail(message: str) -> int:
 
 def token_command(args: argparse.Namespace) -> int:
     db = resolve_db(args.db)
+    create = args.token_command == "issue"  # the one token command that may create a store
     try:
-        ledger = Ledger(env=ledger_env(db))
+        ledger = Ledger(env=ledger_env(db, create=create))
+    except NoLedger as exc:
+        return _fail(str(exc))
     except Exception as exc:
         return _fail(f"cannot open the store {db}: {exc}")
+    recorder: Any = ledger.recorder
+    if (
+        not create
+        and is_postgres(db)
+        and not ledger_tables_exist(ledger.factory.datastore, recorder.events_table_name)  # type: ignore[attr-defined]
+    ):
+        ledger.close()
+        return _fail(str(NoLedger(db)))
     try:
         store = TokenStore.for_ledger(ledger)
         if args.token_command == "issue":

@@ -12,7 +12,8 @@ import logging
 import os
 import sys
 
-from domain.application.store import resolve_db
+from domain.application.identity import StoreMismatch
+from domain.application.store import NoLedger, resolve_db
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -27,8 +28,11 @@ def serve(args: argparse.Namespace) -> int:
     workers = max(1, int(args.workers or 1))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     try:
-        svc = FiveStar(db)  # creates the tables once, before any worker starts
+        svc = FiveStar(db, create=False)  # a ledger must exist: `import` or `token issue`
         TokenStore.for_ledger(svc.ledger)
+    except (NoLedger, StoreMismatch) as exc:
+        print(f"fivestar: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         print(f"fivestar: cannot open the store {db}: {exc}", file=sys.stderr)
         return 2

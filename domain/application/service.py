@@ -17,14 +17,28 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
+from domain.application.identity import (
+    StoreMismatch,
+    bind_views,
+    check_binding,
+    ledger_identity,
+    views_binding,
+)
 from domain.application.ledger import Ledger
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.rebuild import rebuild
-from domain.application.store import ledger_env, resolve_db
+from domain.application.store import (
+    NoLedger,
+    is_postgres,
+    ledger_env,
+    ledger_tables_exist,
+    resolve_db,
+)
 from domain.model import records as r
 from domain.model.events import BranchEvent, LedgerEvent, RulebookAdopted, branch_stream_id
+from domain.model.rulebook import honour_reach
 from projections.runner import Progress, ProjectionRunner
-from projections.views import REBUILD, open_views
+from projections.views import REBUILD, TABLES, ViewStore, open_views
 
 CHUNK = 5000
 COMPLETE = 2**62  # tracking position that marks an import run as finished
@@ -60,10 +74,21 @@ class HistoryEntry:
 
 
 class FiveStar:
-    def __init__(self, db: str | None = None) -> None:
+    def __init__(self, db: str | None = None, *, create: bool = True, check: bool = True) -> None:
+        """Open the ledger at ``db`` and its read models. ``create=False``: the ledger must
+        exist (``NoLedger`` otherwise, with nothing created). ``check=False`` (``rebuild``
+        only) opens read models that belong to another ledger, to replace them."""
         self.db = resolve_db(db)
-        self.ledger = Ledger(env=ledger_env(self.db))
+        self.ledger = Ledger(env=ledger_env(self.db, create=create))
+        if not create and is_postgres(self.db):
+            datastore = self.ledger.factory.datastore  # type: ignore[attr-defined]
+            if not ledger_tables_exist(datastore, self.ledger.recorder.events_table_name):  # type: ignore[attr-defined]
+                self.ledger.close()
+                raise NoLedger(self.db)
+        self.identity = ledger_identity(self.ledger.factory.datastore)  # type: ignore[attr-defined]
         self.views = open_views(self.db, self.ledger)
+        if check:
+            self._check_views()
         self.runner = ProjectionRunner(self.ledger, self.views)
         # One writer and one projector per process: the branch cache and the tracked
         # position are shared state; other processes are kept honest by optimistic
@@ -71,6 +96,28 @@ class FiveStar:
         self.write_lock = threading.RLock()
         self.projection_lock = threading.Lock()
         self._pending: list[tuple[int, LedgerEvent]] = []
+
+    def _check_views(self) -> None:
+        """Refuse read models of another ledger or ahead of this one (ADR 0012); bind
+        read models that were never bound (new, or from before the binding) to it."""
+        problem = self.views_problem()
+        if problem is not None:
+            self.close()
+            raise StoreMismatch(problem)
+        if views_binding(self.views.datastore) is None:
+            bind_views(self.views.datastore, self.identity, honour_reach())
+
+    def views_problem(self) -> str | None:
+        """Why the read models cannot be trusted for this ledger, or None."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        return check_binding(
+            views_binding(self.views.datastore),
+            self.identity,
+            honour_reach(),
+            self.views.position(),
+            head,
+            self.db,
+        )
 
     def close(self) -> None:
         self.ledger.close()
@@ -297,6 +344,21 @@ def _chunks(
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:
     """Rebuild every read model into fresh tables, then swap them in (resumable)."""
     fresh = open_views(service.db, service.ledger, REBUILD)
+    if service.views_problem() is not None:  # an interrupted rebuild there is not this ledger's
+        discard_views(fresh)
+        fresh = open_views(service.db, service.ledger, REBUILD)
     position = rebuild(service.db, service.ledger, fresh, progress)
     service.views.swap_in(fresh)
+    bind_views(service.views.datastore, service.identity, honour_reach())
     return position
+
+
+def discard_views(store: ViewStore) -> None:
+    """Drop a prefix's read-model tables and tracking (they reflect another ledger)."""
+    with store.datastore.transaction(commit=True) as c:
+        for name in TABLES:
+            c.execute(f"DROP TABLE IF EXISTS {store.table(name)}")
+        c.execute(
+            store.sql(f"DELETE FROM {store.tracking_table} WHERE application_name = ?"),
+            (store.tracking_name,),
+        )
