@@ -10,6 +10,8 @@ import re
 import sys
 from typing import Any
 
+from eventsourcing.utils import get_topic
+
 from api.http.auth import ROLES, hash_token, new_token
 from domain.application.ledger import Ledger
 from domain.application.store import (
@@ -20,6 +22,8 @@ from domain.application.store import (
     resolve_db,
 )
 from domain.application.tokens import TokenError, TokenStore
+from domain.model.events import EVENT_FOR_RECORD
+from domain.model.records import BranchRegisteredRecord
 
 NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
@@ -49,7 +53,7 @@ def token_command(args: argparse.Namespace) -> int:
     try:
         store = TokenStore.for_ledger(ledger)
         if args.token_command == "issue":
-            return _issue(store, args)
+            return _issue(store, args, ledger)
         if args.token_command == "revoke":
             token = store.revoke(args.name)
             print(f"revoked {token.name} ({token.role}) at {token.revoked_at}")
@@ -61,7 +65,7 @@ def token_command(args: argparse.Namespace) -> int:
         ledger.close()
 
 
-def _issue(store: TokenStore, args: argparse.Namespace) -> int:
+def _issue(store: TokenStore, args: argparse.Namespace, ledger: Ledger) -> int:
     if args.role not in ROLES:
         return _fail(f"unknown role {args.role!r} (roles: {', '.join(ROLES)})")
     for label in ("county", "township", "branch"):
@@ -77,9 +81,39 @@ def _issue(store: TokenStore, args: argparse.Namespace) -> int:
     )
     scope = _scope(stored.county, stored.township, stored.branch)
     print(f"issued token {stored.name}: role {stored.role}, {scope}", file=sys.stderr)
+    if scope != "province-wide" and not _branches_in_scope(ledger, args):
+        print(
+            f"warning: no registered branch matches {scope} (yet): check the spelling; "
+            "the token can write nothing until such a branch is registered",
+            file=sys.stderr,
+        )
     print("the token is shown once; keep it secret (only its SHA-256 is stored):", file=sys.stderr)
     print(token, flush=True)
     return 0
+
+
+def _branches_in_scope(ledger: Ledger, args: argparse.Namespace) -> bool:
+    """Whether any registered branch lies in the scope, by the ledger's registrations."""
+    topic = get_topic(EVENT_FOR_RECORD[BranchRegisteredRecord])
+    start = None
+    while True:
+        notes = ledger.recorder.select_notifications(
+            start=start, limit=5000, topics=[topic], inclusive_of_start=start is None
+        )
+        for note in notes:
+            record = ledger.mapper.to_domain_event(note).record
+            if all(
+                wanted is None or wanted == value
+                for wanted, value in (
+                    (args.county, record.county),
+                    (args.township, record.township),
+                    (args.branch, record.branch),
+                )
+            ):
+                return True
+        if len(notes) < 5000:
+            return False
+        start = notes[-1].id
 
 
 def _list(store: TokenStore) -> int:

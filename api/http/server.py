@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from domain.application.identity import StoreMismatch
@@ -40,6 +41,15 @@ def serve(args: argparse.Namespace) -> int:
     if not getattr(args, "no_projector", False):
         app.SERVING_PROJECTOR = projector
         projector.start()
+    # Handlers of our own under uvicorn's: uvicorn installs its handlers for the run and,
+    # once stopped, raises the signal again under the handler it found. That must neither
+    # kill us (SIGTERM's default) nor be lost: a process started in the background inherits
+    # SIGINT ignored, and uvicorn's own handlers are what stop it then.
+    stopped: list[str] = []
+    previous = {
+        s: signal.signal(s, lambda n, _f: stopped.append(signal.Signals(n).name))
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         uvicorn.run(
             "api.http.app:app_from_environment",
@@ -51,6 +61,8 @@ def serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=10,
         )
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         projector.stop()
         svc.close()
     return 0
