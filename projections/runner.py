@@ -44,14 +44,22 @@ class ProjectionRunner:
         }
 
     def lag(self) -> int:
-        """Events in the log that some read model does not reflect yet."""
-        return max(0, self.log.head() - self.views.position())
+        """Events in the log that some read model does not reflect yet; negative when the
+        read models are ahead of the ledger (never clamped: that is an error to report)."""
+        return self.log.head() - self.views.position()
 
     def catch_up(self, progress: Progress | None = None, stop: int | None = None) -> int:
         """Apply every event after the tracked positions; returns the new position."""
         positions = self.views.positions()
         position = min(positions.values(), default=0)
-        top = stop or self.log.head()
+        head = self.log.head()
+        if max(positions.values(), default=0) > head:
+            raise ProjectionError(
+                f"the read models are at position {max(positions.values())}, ahead of the "
+                f"ledger (position {head}): they were built from another ledger; run "
+                "`fivestar rebuild`"
+            )
+        top = stop or head
         while position < top:
             batch = self.log.read(position, top, self.batch_size)
             if not batch:

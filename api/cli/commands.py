@@ -12,7 +12,9 @@ from pathlib import Path
 from api.cli import text
 from api.cli.input_file import refuse_input
 from api.cli.output import EXIT_REFUSED, ProgressBar, emit_json, note, recorder_name
+from domain.application.identity import StoreMismatch
 from domain.application.service import FiveStar, ImportChanged, UnknownBranch, rebuild_views
+from domain.application.store import NoLedger
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (scripts/generate_ledger.py)
@@ -22,11 +24,16 @@ class UserError(Exception):
     """A problem with what was asked (unknown branch, rulebook, file): exit 2."""
 
 
-def _open(args: argparse.Namespace, catch_up: bool = True) -> FiveStar:
+def _open(
+    args: argparse.Namespace, catch_up: bool = True, *, create: bool = False, check: bool = True
+) -> FiveStar:
     """The store named by --db/FIVESTAR_DB, its read models caught up with the log (they
-    lag only if a writer was killed between recording events and projecting them)."""
+    lag only if a writer was killed between recording events and projecting them). Only
+    the commands that write pass ``create``: a mistyped path must not become a new store."""
     try:
-        svc = FiveStar(args.db)
+        svc = FiveStar(args.db, create=create, check=check)
+    except (NoLedger, StoreMismatch) as exc:
+        raise UserError(str(exc)) from None
     except Exception as exc:  # the store cannot be opened: say which and why
         raise UserError(f"cannot open the store {args.db or '(default)'}: {exc}") from exc
     if catch_up:
@@ -40,7 +47,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     refusal = refuse_input(path)
     if refusal:
         raise UserError(refusal)
-    with _open(args, catch_up=False) as svc:
+    with _open(args, catch_up=False, create=True) as svc:
         bar = ProgressBar(f"importing {path.name}")
 
         def refused(line: int, rid: str, reason: str) -> None:
@@ -179,7 +186,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- rebuild
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    with _open(args, catch_up=False) as svc:
+    with _open(args, catch_up=False, check=False) as svc:
         bar = ProgressBar("rebuilding read models")
         try:
             position = rebuild_views(svc, bar)
@@ -262,11 +269,11 @@ def cmd_project(args: argparse.Namespace) -> int:
         note(f"projector: {signal.Signals(signum).name} received, stopping")
         stopping.set()
 
-    # Installed explicitly: a process started in the background by a shell inherits SIGINT
-    # ignored, and would otherwise never stop on Ctrl-C or on a test's SIGINT.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
     with _open(args, catch_up=False) as svc:
+        # Installed explicitly (after the store opened, restored on the way out): a process
+        # started in the background by a shell inherits SIGINT ignored, and would otherwise
+        # never stop on Ctrl-C or on a test's SIGINT.
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
         projector = Projector(svc, interval=args.interval)
         projector.start()
         note(f"projector following {svc.db}; Ctrl-C stops it")
@@ -275,6 +282,8 @@ def cmd_project(args: argparse.Namespace) -> int:
                 note(f"projector: lag {svc.lag()} events, error {projector.error}")
         finally:
             projector.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return 0
 
 

@@ -8,11 +8,22 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import Any
+
+from eventsourcing.utils import get_topic
 
 from api.http.auth import ROLES, hash_token, new_token
 from domain.application.ledger import Ledger
-from domain.application.store import ledger_env, resolve_db
+from domain.application.store import (
+    NoLedger,
+    is_postgres,
+    ledger_env,
+    ledger_tables_exist,
+    resolve_db,
+)
 from domain.application.tokens import TokenError, TokenStore
+from domain.model.events import EVENT_FOR_RECORD
+from domain.model.records import BranchRegisteredRecord
 
 NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
@@ -24,14 +35,25 @@ def _fail(message: str) -> int:
 
 def token_command(args: argparse.Namespace) -> int:
     db = resolve_db(args.db)
+    create = args.token_command == "issue"  # the one token command that may create a store
     try:
-        ledger = Ledger(env=ledger_env(db))
+        ledger = Ledger(env=ledger_env(db, create=create))
+    except NoLedger as exc:
+        return _fail(str(exc))
     except Exception as exc:
         return _fail(f"cannot open the store {db}: {exc}")
+    recorder: Any = ledger.recorder
+    if (
+        not create
+        and is_postgres(db)
+        and not ledger_tables_exist(ledger.factory.datastore, recorder.events_table_name)  # type: ignore[attr-defined]
+    ):
+        ledger.close()
+        return _fail(str(NoLedger(db)))
     try:
         store = TokenStore.for_ledger(ledger)
         if args.token_command == "issue":
-            return _issue(store, args)
+            return _issue(store, args, ledger)
         if args.token_command == "revoke":
             token = store.revoke(args.name)
             print(f"revoked {token.name} ({token.role}) at {token.revoked_at}")
@@ -43,7 +65,7 @@ def token_command(args: argparse.Namespace) -> int:
         ledger.close()
 
 
-def _issue(store: TokenStore, args: argparse.Namespace) -> int:
+def _issue(store: TokenStore, args: argparse.Namespace, ledger: Ledger) -> int:
     if args.role not in ROLES:
         return _fail(f"unknown role {args.role!r} (roles: {', '.join(ROLES)})")
     for label in ("county", "township", "branch"):
@@ -59,9 +81,39 @@ def _issue(store: TokenStore, args: argparse.Namespace) -> int:
     )
     scope = _scope(stored.county, stored.township, stored.branch)
     print(f"issued token {stored.name}: role {stored.role}, {scope}", file=sys.stderr)
+    if scope != "province-wide" and not _branches_in_scope(ledger, args):
+        print(
+            f"warning: no registered branch matches {scope} (yet): check the spelling; "
+            "the token can write nothing until such a branch is registered",
+            file=sys.stderr,
+        )
     print("the token is shown once; keep it secret (only its SHA-256 is stored):", file=sys.stderr)
     print(token, flush=True)
     return 0
+
+
+def _branches_in_scope(ledger: Ledger, args: argparse.Namespace) -> bool:
+    """Whether any registered branch lies in the scope, by the ledger's registrations."""
+    topic = get_topic(EVENT_FOR_RECORD[BranchRegisteredRecord])
+    start = None
+    while True:
+        notes = ledger.recorder.select_notifications(
+            start=start, limit=5000, topics=[topic], inclusive_of_start=start is None
+        )
+        for note in notes:
+            record = ledger.mapper.to_domain_event(note).record
+            if all(
+                wanted is None or wanted == value
+                for wanted, value in (
+                    (args.county, record.county),
+                    (args.township, record.township),
+                    (args.branch, record.branch),
+                )
+            ):
+                return True
+        if len(notes) < 5000:
+            return False
+        start = notes[-1].id
 
 
 def _list(store: TokenStore) -> int:

@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    """A random token that never starts with '-' (a command line would take it for an
+    option: ``curl -H ... -5abc`` or ``fivestar ... --token -5abc``)."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_token(token: str) -> str:

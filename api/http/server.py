@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
-from domain.application.store import resolve_db
+from domain.application.identity import StoreMismatch
+from domain.application.store import NoLedger, resolve_db
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -26,8 +28,11 @@ def serve(args: argparse.Namespace) -> int:
     workers = max(1, int(args.workers or 1))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     try:
-        svc = FiveStar(db)  # creates the tables once, before any worker starts
+        svc = FiveStar(db, create=False)  # a ledger must exist: `import` or `token issue`
         svc.token_store()
+    except (NoLedger, StoreMismatch) as exc:
+        print(f"fivestar: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         print(f"fivestar: cannot open the store {db}: {exc}", file=sys.stderr)
         return 2
@@ -35,6 +40,15 @@ def serve(args: argparse.Namespace) -> int:
     if not getattr(args, "no_projector", False):
         app.SERVING_PROJECTOR = projector
         projector.start()
+    # Handlers of our own under uvicorn's: uvicorn installs its handlers for the run and,
+    # once stopped, raises the signal again under the handler it found. That must neither
+    # kill us (SIGTERM's default) nor be lost: a process started in the background inherits
+    # SIGINT ignored, and uvicorn's own handlers are what stop it then.
+    stopped: list[str] = []
+    previous = {
+        s: signal.signal(s, lambda n, _f: stopped.append(signal.Signals(n).name))
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         uvicorn.run(
             "api.http.app:app_from_environment",
@@ -46,6 +60,8 @@ def serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=10,
         )
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         projector.stop()
         svc.close()
     return 0

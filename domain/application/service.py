@@ -18,18 +18,33 @@ from typing import Any, BinaryIO
 
 from eventsourcing.persistence import Tracking
 
+from domain.application.identity import (
+    StoreMismatch,
+    bind_views,
+    check_binding,
+    ledger_identity,
+    views_binding,
+)
 from domain.application.ledger import Ledger, LedgerLog
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.reads import ReadServices
 from domain.application.rebuild import rebuild
 from domain.application.settings import Settings
-from domain.application.store import ledger_env, resolve_db
+from domain.application.store import (
+    NoLedger,
+    is_postgres,
+    ledger_env,
+    ledger_tables_exist,
+    resolve_db,
+)
 from domain.application.tokens import TokenStore
 from domain.model import records as r
 from domain.model.events import BranchEvent, LedgerEvent, RulebookAdopted, branch_stream_id
+from domain.model.rulebook import honour_reach
 from projections import queries
 from projections.runner import Progress, ProjectionRunner
-from projections.views import REBUILD, open_views
+from projections.tables import all_tables
+from projections.views import REBUILD, ViewStore, open_views
 
 COMPLETE = 2**62  # tracking position that marks an import run as finished
 # The fingerprint of the lines an import run consumed is a row of its refusal log, written
@@ -83,11 +98,29 @@ class HistoryEntry:
 class FiveStar(ReadServices):
     """The application services over one store; ``settings`` default to ``Settings.from_env()``."""
 
-    def __init__(self, db: str | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        db: str | None = None,
+        settings: Settings | None = None,
+        *,
+        create: bool = True,
+        check: bool = True,
+    ) -> None:
+        """Open the ledger at ``db`` and its read models. ``create=False``: the ledger must
+        exist (``NoLedger`` otherwise, with nothing created). ``check=False`` (``rebuild``
+        only) opens read models that belong to another ledger, to replace them."""
         self.db = resolve_db(db)
         self.settings = settings or Settings.from_env()
-        self.ledger = Ledger(env=ledger_env(self.db), settings=self.settings)
-        self.views = open_views(self.db, self.ledger.factory.datastore)  # type: ignore[attr-defined]
+        self.ledger = Ledger(env=ledger_env(self.db, create=create), settings=self.settings)
+        datastore = self.ledger.factory.datastore  # type: ignore[attr-defined]
+        events_table = self.ledger.recorder.events_table_name  # type: ignore[attr-defined]
+        if not create and is_postgres(self.db) and not ledger_tables_exist(datastore, events_table):
+            self.ledger.close()
+            raise NoLedger(self.db)
+        self.identity = ledger_identity(datastore)
+        self.views = open_views(self.db, datastore)
+        if check:
+            self._check_views()
         self.log = LedgerLog(self.ledger)
         self.runner = ProjectionRunner(self.log, self.views, self.settings.projection_batch_size)
         # One writer and one projector per process: the branch cache and the tracked
@@ -96,6 +129,28 @@ class FiveStar(ReadServices):
         self.write_lock = threading.RLock()
         self.projection_lock = threading.Lock()
         self._pending: list[tuple[int, LedgerEvent]] = []
+
+    def _check_views(self) -> None:
+        """Refuse read models of another ledger or ahead of this one (ADR 0012); bind
+        read models that were never bound (new, or from before the binding) to it."""
+        problem = self.views_problem()
+        if problem is not None:
+            self.close()
+            raise StoreMismatch(problem)
+        if views_binding(self.views.datastore) is None:
+            bind_views(self.views.datastore, self.identity, honour_reach())
+
+    def views_problem(self) -> str | None:
+        """Why the read models cannot be trusted for this ledger, or None."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        return check_binding(
+            views_binding(self.views.datastore),
+            self.identity,
+            honour_reach(),
+            self.views.position(),
+            head,
+            self.db,
+        )
 
     def close(self) -> None:
         self.ledger.close()
@@ -326,9 +381,14 @@ class FiveStar(ReadServices):
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every read model into fresh tables, then swap them in (resumable)."""
-        fresh = open_views(self.db, self.ledger.factory.datastore, REBUILD)  # type: ignore[attr-defined]
+        datastore = self.ledger.factory.datastore  # type: ignore[attr-defined]
+        fresh = open_views(self.db, datastore, REBUILD)
+        if self.views_problem() is not None:  # an interrupted rebuild there is not this ledger's
+            discard_views(fresh)
+            fresh = open_views(self.db, datastore, REBUILD)
         position = rebuild(self.db, self.ledger, fresh, self.settings, progress)
         self.views.swap_in(fresh)
+        bind_views(self.views.datastore, self.identity, honour_reach())
         return position
 
     # ------------------------------------------------------------------ status
@@ -405,3 +465,15 @@ def _chunks(
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:
     """Rebuild every read model into fresh tables, then swap them in (resumable)."""
     return service.rebuild(progress)
+
+
+def discard_views(store: ViewStore) -> None:
+    """Drop a prefix's read-model tables and tracking (they reflect another ledger)."""
+    with store.datastore.transaction(commit=True) as c:
+        for name in all_tables(store.read_models):
+            c.execute(f"DROP TABLE IF EXISTS {store.table(name)}")
+        for model in store.read_models:
+            c.execute(
+                store.sql(f"DELETE FROM {store.tracking_table} WHERE application_name = ?"),
+                (store.tracking_name(model.name),),
+            )

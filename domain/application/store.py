@@ -32,15 +32,36 @@ def resolve_db(db: str | None) -> str:
     return db or os.environ.get("FIVESTAR_DB") or DEFAULT_DB
 
 
-def ledger_env(db: str) -> dict[str, str]:
-    """The eventsourcing environment for the ledger stored at ``db``."""
+class NoLedger(LookupError):
+    """A command that only reads was pointed at a store that holds no ledger."""
+
+    def __init__(self, db: str) -> None:
+        super().__init__(
+            f"no ledger at {db} (check --db or FIVESTAR_DB; `fivestar import FILE` creates one)"
+        )
+
+
+def require_ledger_file(db: str) -> None:
+    """A SQLite ledger must exist before anything but a writing command opens it (opening
+    would create an empty file, and its directories)."""
+    if not is_postgres(db) and not Path(db).expanduser().is_file():
+        raise NoLedger(db)
+
+
+def ledger_env(db: str, *, create: bool = True) -> dict[str, str]:
+    """The eventsourcing environment for the ledger stored at ``db``; ``create=False`` for a
+    store that must exist already (nothing is created, not even a directory)."""
     if is_postgres(db):
         return {
             **postgres_env(db),
             # A topic, not an import: the PostgreSQL modules load only when a URL asks.
             "PROCESS_RECORDER_TOPIC": "domain.application.postgres:PostgresLedgerRecorder",
+            **({} if create else {"CREATE_TABLE": "n"}),
         }
-    Path(db).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    if create:
+        Path(db).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    else:
+        require_ledger_file(db)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(Path(db).expanduser()),
@@ -166,3 +187,11 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+
+def ledger_tables_exist(datastore: Any, events_table: str) -> bool:
+    """Whether the ledger's events table exists in a PostgreSQL database."""
+    schema = getattr(datastore, "schema", "") or "public"
+    with datastore.transaction(commit=False) as c:
+        c.execute("SELECT to_regclass(%s) AS present", (f"{schema}.{events_table}",))
+        return c.fetchall()[0]["present"] is not None

@@ -124,6 +124,7 @@ class BranchFacts(Struct, gc=False, kw_only=True):
             years.update(bucket)
         years.update(self.members)
         years.update(self.meetings)
+        years.update(h.on.year for h in self.honours)  # an honour writes its own year's row
         return years
 
 

@@ -159,7 +159,10 @@ def test_an_unknown_branch_is_a_clear_usage_error(
         assert "unknown branch" in result.err.lower()
 
 
-def test_an_unknown_branch_in_an_empty_store_is_a_usage_error(cli: Callable[..., Any]) -> None:
+def test_an_unknown_branch_in_an_empty_store_is_a_usage_error(
+    cli: Callable[..., Any], write_ledger: Callable[..., Any]
+) -> None:
+    assert cli("import", str(write_ledger([]))).code == 0  # creates the store, records nothing
     result = cli("history", "V1", "--json")
     assert result.code == 2
     assert "V1" in result.err

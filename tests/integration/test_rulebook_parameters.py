@@ -37,12 +37,13 @@ def criterion(result: list[dict[str, Any]], star: str, name: str) -> dict[str, A
 def test_a_five_year_window_reaches_a_stored_year_from_an_honour_imported_later(
     books: Path, cli: Callable[..., Any], write_ledger: Callable[..., Any]
 ) -> None:
+    attested = rec("criterion.attested", "V1", "2025-06-01", year=2025,
+                   criterion="org_tasks_complete", met=True, by="township")  # fmt: skip
+    first = [village("V1"), attested]
+    assert cli("import", str(write_ledger(first))).code == 0
     res = cli("recompute", "--year", "2025", "--rulebook", "test-window-5", "--adopt",
               "--reason", "test: five-year window")  # fmt: skip
     assert res.code == 0, res.err
-    first = [village("V1"), rec("criterion.attested", "V1", "2025-06-01", year=2025,
-                                criterion="org_tasks_complete", met=True, by="township")]  # fmt: skip
-    assert cli("import", str(write_ledger(first))).code == 0
     assert cli("import", str(write_ledger([honour("V1", "2021-05-01", "h2021")]))).code == 0
 
     def honour_met(*extra: str) -> bool:

@@ -76,7 +76,8 @@ def _removed(text: str) -> str:
         text,
     )
     return re.sub(
-        r'\[\[kinds\.village\.stars\.criteria\]\]\nid = "collective_income"\n(?:.+\n)+?wording = .+\n',
+        r'\[\[kinds\.village\.stars\.criteria\]\]\nid = "collective_income"\n'
+        r"(?:.+\n)+?wording = .+\n",
         "",
         text,
     )

@@ -9,9 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.http.auth import PERMISSION, Principal, guard
-from api.http.controllers.common import READ_PROBLEMS, Text, Year, problems
+from api.http.controllers.common import READ_PROBLEMS, Text, Year, problem, problems
 from api.http.schemas import Eligibility
 from domain.application.service import FiveStar
+from domain.model.rulebook import KINDS
+from domain.model.vocabulary import vocabulary
 
 Star = Annotated[
     str | None,
@@ -46,6 +48,10 @@ class EligibilityController(Controller):
         township: Text = None,
         star: Star = None,
     ) -> list[Eligibility]:
+        if star is not None and star not in known_stars():
+            raise problem(
+                400, f"star: {star!r} is not a star of any rulebook ({', '.join(known_stars())})"
+            )
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
@@ -55,3 +61,8 @@ class EligibilityController(Controller):
         if star is not None:
             results = [e for e in results if star in e.eligible]
         return results
+
+
+def known_stars() -> list[str]:
+    """Every star of either kind in any rulebook, in rulebook order."""
+    return list(dict.fromkeys(s for kind in KINDS for s in vocabulary(kind).stars))

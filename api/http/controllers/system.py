@@ -41,12 +41,17 @@ def health(request: Request[Any, Any, Any]) -> Health:
     else:
         error = projector.error
         status = "failing" if error else "running"
+    if position > head and error is None:
+        error = (
+            f"the read models are at position {position}, ahead of the ledger ({head}): "
+            "run `fivestar rebuild`"
+        )
     return Health(
         ok=error is None,
         store="postgresql" if is_postgres(svc.db) else "sqlite",
         head=head,
         position=position,
-        lag=max(0, head - position),
+        lag=head - position,  # never clamped: negative means ahead of the ledger
         projector=status,  # type: ignore[arg-type]
         projector_error=error,
     )
