@@ -18,7 +18,7 @@ from domain.model.rulebook import RulebookError, available_rulebooks, load_ruleb
 from domain.model.vocabulary import star_name
 from projections import queries
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository (scripts/)
 LEVEL_ZH = {"county": "县级", "city": "市级", "province": "省级"}
 
 

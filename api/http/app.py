@@ -26,6 +26,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from api.exports import ExportMiddleware
 from api.http.auth import Forbidden, Unauthorized
 from api.http.controllers.branches import BranchesController
 from api.http.controllers.common import DEPENDENCIES, PROBLEM_JSON, problem
@@ -35,6 +36,7 @@ from api.http.controllers.rulebooks import RulebooksController
 from api.http.controllers.system import health, ping
 from api.http.controllers.tokens import TokensController
 from api.http.controllers.workflow import WorkflowController
+from api.ui import TEMPLATE_CONFIG, ui_router
 from domain.application.service import FiveStar, UnknownBranch
 from domain.application.tokens import TokenStore
 from domain.model import records as r
@@ -167,6 +169,7 @@ def create_app(
             WorkflowController,
             RulebooksController,
             TokensController,
+            ui_router(),  # the dashboard under /ui (ADR 0017)
         ],
         state=State(
             {"svc": svc, "tokens": tokens, "projector": projector, "wait_seconds": wait_seconds}
@@ -178,6 +181,8 @@ def create_app(
         exception_handlers={Exception: _unexpected},
         openapi_config=_openapi(),
         request_max_body_size=16 * 1024 * 1024,
+        template_config=TEMPLATE_CONFIG,
+        middleware=[ExportMiddleware],  # ?format=csv|xlsx on the list endpoints
     )
 
 
