@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from api.cli.export import exported
 from api.cli.main import ProgressBar, emit_json, note, recorder_name
 from domain.application.service import FiveStar, UnknownBranch, rebuild_views
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
@@ -123,6 +124,8 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
     if args.branch and not results:
         raise UserError(f"unknown branch {args.branch!r}")
+    if exported(args, "eligibility", results):
+        return 0
     if args.json:
         emit_json(results)
         return 0
@@ -153,6 +156,8 @@ def _star_order(kind: str) -> list[str]:
 def cmd_awards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = queries.awards(svc, args.year)
+    if exported(args, "awards", rows):
+        return 0
     if args.json:
         emit_json(rows)
         return 0
@@ -176,6 +181,8 @@ def cmd_awards(args: argparse.Namespace) -> int:
 def cmd_rewards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = queries.rewards(svc, args.year)
+    if exported(args, "rewards", rows):
+        return 0
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "county"} for row in rows])
         return 0
@@ -202,6 +209,8 @@ def cmd_rewards(args: argparse.Namespace) -> int:
 def cmd_priority(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = queries.priority(svc, args.year)
+    if exported(args, "priority", rows):
+        return 0
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "levels"} for row in rows])
         return 0

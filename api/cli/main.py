@@ -17,6 +17,8 @@ from typing import Any
 
 import msgspec
 
+from api.cli.export import add_export_args
+
 EXIT_REFUSED, EXIT_USAGE = 1, 2
 BATCH_COMMANDS = frozenset({"import", "rebuild", "recompute", "demo"})
 
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rulebook")
     _as_of(p)
     p.add_argument("--json", action="store_true")
+    add_export_args(p)
 
     for name, text in (
         ("awards", "awards of a rating year, flagged stale where evidence changed"),
@@ -118,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=year_arg, required=True)
         p.add_argument("--json", action="store_true")
+        add_export_args(p)
 
     p = sub.add_parser("recompute", help="what changes for a year under another rulebook")
     p.add_argument("--year", type=year_arg, required=True)

@@ -39,7 +39,8 @@ from domain.model.rulebook import RulebookError, available_rulebooks, load_ruleb
 from projections import queries, registry
 
 YearQ = Annotated[int | None, Parameter(ge=2000, le=2100, required=False)]
-TextQ = Annotated[str | None, Parameter(min_length=1, max_length=200, required=False)]
+# Forms send empty fields: "" means "no condition" (see _blank).
+TextQ = Annotated[str | None, Parameter(max_length=200, required=False)]
 LevelQ = Annotated[int | None, Parameter(ge=0, le=5, required=False)]
 FormatQ = Annotated[str | None, Parameter(pattern=r"^(csv|xlsx)$", required=False)]
 
@@ -223,6 +224,7 @@ class DashboardController(Controller):
         township: TextQ = None,
     ) -> Template:
         svc, principal = _svc(request), request.state.principal
+        county, township = _blank(county), _blank(township)
         year, known = _year(svc, year)
         rows = ov.branch_rows(svc, principal, year, county, township)
         total, groups = ov.summarize(rows, county, township)
@@ -266,6 +268,7 @@ class DashboardController(Controller):
         format: FormatQ = None,
     ) -> Template | Response[bytes]:
         svc, principal = _svc(request), request.state.principal
+        county, township = _blank(county), _blank(township)
         year, known = _year(svc, year)
         keep = ov.Filter(eligible, awarded, stale, priority, excluded)
         rows = [r for r in ov.branch_rows(svc, principal, year, county, township) if keep.keeps(r)]
@@ -333,6 +336,7 @@ class DashboardController(Controller):
         format: FormatQ = None,
     ) -> Template | Response[bytes]:
         svc, principal = _svc(request), request.state.principal
+        type, as_of = _blank(type), _blank(as_of)
         _forbid_outside(principal, code, locate(svc, code))
         moment, as_of_error = _parse_as_of(as_of)
         entries = svc.history(code, moment)
@@ -376,7 +380,7 @@ class DashboardController(Controller):
         format: FormatQ = None,
         adopted: bool = False,
     ) -> Template | Response[bytes]:
-        svc = _svc(request)
+        svc, rulebook = _svc(request), _blank(rulebook)
         year, known = _year(svc, year)
         report, error = None, None
         if rulebook:
@@ -452,6 +456,11 @@ def _adopt(request: Request[Any, Any, Any], year: int, rulebook: str, reason: st
     projector = request.app.state.projector
     if projector is not None:
         projector.wake()
+
+
+def _blank(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
 
 
 def _parse_as_of(text: str | None) -> tuple[datetime | None, str | None]:
