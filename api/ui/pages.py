@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from api import exports
@@ -38,11 +38,13 @@ from domain.application.service import FiveStar, UnknownBranch
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 from projections import queries, registry
 
-YearQ = Annotated[int | None, Parameter(ge=2000, le=2100, required=False)]
+YearQ = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
 # Forms send empty fields: "" means "no condition" (see _blank).
-TextQ = Annotated[str | None, Parameter(max_length=200, required=False)]
-LevelQ = Annotated[int | None, Parameter(ge=0, le=5, required=False)]
-FormatQ = Annotated[str | None, Parameter(pattern=r"^(csv|xlsx)$", required=False)]
+TextQ = Annotated[str | None, QueryParameter(max_length=200)]
+LevelQ = Annotated[int | None, QueryParameter(ge=0, le=5)]
+FlagQ = Annotated[bool, QueryParameter()]
+CodeP = Annotated[str, PathParameter(min_length=1, max_length=64)]
+FormatQ = Annotated[str | None, QueryParameter(pattern=r"^(csv|xlsx)$")]
 
 
 class NotSignedIn(Exception):
@@ -262,9 +264,9 @@ class DashboardController(Controller):
         township: TextQ = None,
         eligible: LevelQ = None,
         awarded: LevelQ = None,
-        stale: bool = False,
-        priority: bool = False,
-        excluded: bool = False,
+        stale: FlagQ = False,
+        priority: FlagQ = False,
+        excluded: FlagQ = False,
         format: FormatQ = None,
     ) -> Template | Response[bytes]:
         svc, principal = _svc(request), request.state.principal
@@ -302,17 +304,18 @@ class DashboardController(Controller):
         )
 
     @get("/branches/{code:str}", sync_to_thread=True, opt={PERMISSION: "read"})
-    def branch(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def branch(self, request: Request[Any, Any, Any], code: CodeP, year: YearQ = None) -> Template:
         svc, principal = _svc(request), request.state.principal
         _forbid_outside(principal, code, locate(svc, code))
         info = registry.get_branch(svc, code)
         awards = ov.branch_awards(svc, code)
         years = []
-        for year in ov.branch_years(svc, code):
-            results = queries.eligibility(svc, year, branch=code)
+        for known in ov.branch_years(svc, code):
+            results = queries.eligibility(svc, known, branch=code)
             if results:
-                years.append({"year": year, "result": results[0], "award": awards.get(year)})
+                years.append({"year": known, "result": results[0], "award": awards.get(known)})
         newest = years[0]["year"] if years else None
+        open_year = year if year in {y["year"] for y in years} else newest
         return Template(
             "branch.html",
             context=_context(
@@ -321,6 +324,7 @@ class DashboardController(Controller):
                 code=code,
                 info=info,
                 years=years,
+                open_year=open_year,
                 sections=sections.available(svc, code, newest) if newest else [],
                 url=_url,
             ),
@@ -330,7 +334,7 @@ class DashboardController(Controller):
     def history(
         self,
         request: Request[Any, Any, Any],
-        code: str,
+        code: CodeP,
         type: TextQ = None,
         as_of: TextQ = None,
         format: FormatQ = None,
@@ -378,7 +382,7 @@ class DashboardController(Controller):
         year: YearQ = None,
         rulebook: TextQ = None,
         format: FormatQ = None,
-        adopted: bool = False,
+        adopted: FlagQ = False,
     ) -> Template | Response[bytes]:
         svc, rulebook = _svc(request), _blank(rulebook)
         year, known = _year(svc, year)
