@@ -89,29 +89,35 @@ def branch_rows(
     county: str | None = None,
     township: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Every branch the reader may read (narrowed to county/township), sorted by code."""
+    """Every branch the reader may read (narrowed to county/township), sorted by code.
+
+    Read from the light columns of the read models (eligible stars, exclusion, awarded
+    stars) without decoding each branch's full eligibility object: the overview of a
+    1,500-branch province must cost less than twice the JSON of their eligibility
+    (docs/performance.md). ``stale`` and ``priority`` follow ``queries.awards`` and
+    ``queries.priority`` (tests/api/test_ui.py compares them on a generated ledger)."""
     scope = principal.read_scope.narrow(county, township)
     if scope is None:
         return []
-    places, _ = registry.list_branches(
-        svc,
-        code=scope.branch,
-        county=scope.county,
-        township=scope.township,
-        limit=10**9,
+    clauses, params = registry.branch_filter(scope.branch, scope.county, scope.township, alias="b")
+    where = "".join(f" AND {c}" for c in clauses)
+    places = svc.views.query(
+        "SELECT b.code, b.name, b.kind, b.county, b.township, e.excluded, e.eligible "
+        "FROM {p}branches b LEFT JOIN {p}eligibility e ON e.code = b.code AND e.year = ? "
+        f"WHERE 1 = 1{where} ORDER BY b.code",
+        [year, *params],
     )
-    results = queries.eligibility(
-        svc, year, branch=scope.branch, county=scope.county, township=scope.township
-    )
-    awards = {a["branch"]: a for a in queries.awards(svc, year)}
-    priority = {p["branch"]: p for p in queries.priority(svc, year)}
-    by_code = {e.branch: e for e in results}
+    awarded = _awarded(svc, [year - 2, year - 1, year])
     rows = []
     for place in places:
         code = place["code"]
-        e = by_code.get(code)
-        award = awards.get(code)
-        eligible = e.eligible if e is not None else []
+        if place["eligible"] is None:  # no stored result: judged as the JSON judges it
+            results = queries.eligibility(svc, year, branch=code)
+            eligible = results[0].eligible if results else []
+            excluded = bool(results and results[0].excluded)
+        else:
+            eligible, excluded = json.loads(place["eligible"]), bool(place["excluded"])
+        stars = awarded[year].get(code)
         rows.append(
             {
                 "branch": code,
@@ -123,14 +129,37 @@ def branch_rows(
                 "eligible": eligible,
                 "eligible_level": len(eligible),
                 "eligible_names": "、".join(star_name(place["kind"], s) for s in eligible),
-                "excluded": bool(e is not None and e.excluded),
-                "awarded_level": award["level"] if award else None,
-                "awarded_stars": award["stars"] if award else [],
-                "stale": bool(award and award["stale"]),
-                "priority": priority[code]["tier"] if code in priority else None,
+                "excluded": excluded,
+                "awarded_level": len(stars) if stars is not None else None,
+                "awarded_stars": stars or [],
+                "stale": stars is not None and (excluded or not set(stars) <= set(eligible)),
+                "priority": _tier([awarded[y].get(code) for y in sorted(awarded)]),
             }
         )
     return rows
+
+
+def _awarded(svc: FiveStar, years: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Awarded stars by year and branch."""
+    out: dict[int, dict[str, list[str]]] = {y: {} for y in years}
+    marks = ", ".join("?" for _ in years)
+    for row in svc.views.query(
+        f"SELECT year, code, stars FROM {{p}}awards WHERE year IN ({marks})", years
+    ):
+        out[int(row["year"])][row["code"]] = json.loads(row["stars"])
+    return out
+
+
+def _tier(chain: list[list[str] | None]) -> str | None:
+    """The three-year priority tier (rules.md §8), as ``queries.priority`` decides it."""
+    if any(stars is None for stars in chain):
+        return None
+    levels = [len(stars) for stars in chain if stars is not None]
+    if all(level == 5 for level in levels):
+        return "five_star"
+    if all(level >= 4 for level in levels):
+        return "four_star_or_above"
+    return None
 
 
 def summarize(

@@ -6,11 +6,19 @@ read, counts match the JSON, and optional sections appear only when the service 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+from api.http.auth import Principal, Scope
+from api.ui import overview as ov
 from api.ui.session import COOKIE
+from projections import queries
 from tests.api.test_api_harness import Api, api_fixture  # noqa: F401
 from tests.api.test_api_reads import YEARS, five_star_three_years
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def sign_in(api: Api, token: str, **headers: str) -> Any:
@@ -183,3 +191,36 @@ def test_optional_sections_appear_only_when_offered(api: Api) -> None:
     assert "合规检查 compliance" in page.text and "超期" in page.text
     assert "案件 cases" in page.text and "暂不可用" in page.text
     assert "晋级阶梯" not in page.text
+
+
+def test_overview_rows_agree_with_the_queries(api: Api, tmp_path: Path) -> None:
+    """The overview reads light columns for speed; it must say what queries.eligibility,
+    queries.awards (stale) and queries.priority say, on a generated ledger with a rulebook
+    adopted afterwards (which makes some awards stale)."""
+    ledger = tmp_path / "ledger.jsonl"
+    with ledger.open("wb") as out:
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "generate_ledger.py"),
+             "--branches", "40", "--seed", "7"],
+            stdout=out, check=True,
+        )  # fmt: skip
+    api.svc.import_file(ledger, "test")
+    api.svc.ledger.adopt(2025, "puyang-2024-revision", "stricter", "test")
+    api.svc.catch_up()
+    everyone = Principal("t", "auditor", Scope())
+    stale = 0
+    for year in (2024, 2025, 2026):
+        rows = ov.branch_rows(api.svc, everyone, year)
+        assert [(r["branch"], r["eligible"], r["excluded"]) for r in rows] == [
+            (e.branch, e.eligible, e.excluded) for e in queries.eligibility(api.svc, year)
+        ]
+        awards = {a["branch"]: (a["level"], a["stale"]) for a in queries.awards(api.svc, year)}
+        assert {
+            r["branch"]: (r["awarded_level"], r["stale"])
+            for r in rows
+            if r["awarded_level"] is not None
+        } == awards
+        tiers = {p["branch"]: p["tier"] for p in queries.priority(api.svc, year)}
+        assert {r["branch"]: r["priority"] for r in rows if r["priority"]} == tiers
+        stale += sum(r["stale"] for r in rows)
+    assert stale > 0  # the comparison covered stale awards
