@@ -1128,7 +1128,7 @@ def sqlite_run(args: argparse.Namespace, workdir: Path) -> int:
         dash = bench_dashboard.measure(str(db), args.year)
         log(f"dashboard: overview {dash.overview_ms:.0f} ms, {dash.ratio:.2f}x /eligibility")
         if args.write:
-            write_section(Path(args.write), bench_dashboard.HEADING, bench_dashboard.section(dash))
+            bench_dashboard.write(Path(args.write), dash)
     return 0
 
 

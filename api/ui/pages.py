@@ -20,7 +20,14 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from api import exports
-from api.http.auth import PERMISSION, Forbidden, Principal, authenticate, authorize
+from api.http.auth import (
+    PERMISSION,
+    Forbidden,
+    Principal,
+    Unauthorized,
+    authenticate,
+    authorize,
+)
 from api.http.controllers.common import locate
 from api.ui import chart, labels, sections
 from api.ui import overview as ov
@@ -156,7 +163,7 @@ class SignInController(Controller):
         else:
             try:
                 await to_thread.run_sync(authenticate, request.app.state.tokens, f"Bearer {token}")
-            except Exception:
+            except Unauthorized:
                 error = "令牌无效或已吊销 (unknown or revoked token)"
         if error is not None:
             nonce = login_nonce()
