@@ -1122,6 +1122,13 @@ def sqlite_run(args: argparse.Namespace, workdir: Path) -> int:
     if args.write:
         section = render_sqlite(args, info, lines, steps, http, scaling, pg, pg_info, start_load)
         write_section(Path(args.write), "## SQLite", section)
+    if not args.skip_http:  # the dashboard's overview page against its JSON (issue 14)
+        import bench_dashboard
+
+        dash = bench_dashboard.measure(str(db), args.year)
+        log(f"dashboard: overview {dash.overview_ms:.0f} ms, {dash.ratio:.2f}x /eligibility")
+        if args.write:
+            bench_dashboard.write(Path(args.write), dash)
     return 0
 
 

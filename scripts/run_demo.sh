@@ -46,6 +46,7 @@ if [ -z "$token" ]; then
 fi
 cat <<MSG
 == API on http://127.0.0.1:$port  (interactive docs: http://127.0.0.1:$port/schema)
+== dashboard on http://127.0.0.1:$port/ui  (sign in with the token below)
    auditor token (reads everything): $token
    try: curl -s -H 'Authorization: Bearer $token' http://127.0.0.1:$port/branches/$first/eligibility/2025
    Ctrl-C stops the server.

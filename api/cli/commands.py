@@ -10,18 +10,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from api.cli import text
+from api.cli.export import exported
 from api.cli.input_file import refuse_input
-from api.cli.output import EXIT_REFUSED, ProgressBar, emit_json, note, recorder_name
+from api.cli.output import EXIT_REFUSED, ProgressBar, UserError, emit_json, note, recorder_name
 from domain.application.identity import StoreMismatch
 from domain.application.service import FiveStar, ImportChanged, UnknownBranch, rebuild_views
 from domain.application.store import NoLedger
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (scripts/generate_ledger.py)
-
-
-class UserError(Exception):
-    """A problem with what was asked (unknown branch, rulebook, file): exit 2."""
 
 
 def _open(
@@ -114,6 +111,8 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
     if args.branch and not results:
         raise UserError(f"unknown branch {args.branch!r}")
+    if exported(args, "eligibility", results):
+        return 0
     if args.json:
         emit_json(results)
         return 0
@@ -131,6 +130,8 @@ def _star_order(kind: str) -> list[str]:
 def cmd_awards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = svc.awards(args.year)
+    if exported(args, "awards", rows):
+        return 0
     if args.json:
         emit_json(rows)
         return 0
@@ -141,6 +142,8 @@ def cmd_awards(args: argparse.Namespace) -> int:
 def cmd_rewards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = svc.rewards(args.year)
+    if exported(args, "rewards", rows):
+        return 0
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "county"} for row in rows])
         return 0
@@ -151,6 +154,8 @@ def cmd_rewards(args: argparse.Namespace) -> int:
 def cmd_priority(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = svc.priority(args.year)
+    if exported(args, "priority", rows):
+        return 0
     if args.json:
         emit_json([{k: v for k, v in row.items() if k != "levels"} for row in rows])
         return 0

@@ -11,6 +11,7 @@ import gc
 import sys
 from collections.abc import Callable
 
+from api.cli.export import add_export_args
 from api.cli.output import EXIT_USAGE, _as_of, note, year_arg
 
 BATCH_COMMANDS = frozenset({"import", "rebuild", "recompute", "demo"})
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rulebook")
     _as_of(p)
     p.add_argument("--json", action="store_true")
+    add_export_args(p)
 
     for name, text in (
         ("awards", "awards of a rating year, flagged stale where evidence changed"),
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=year_arg, required=True)
         p.add_argument("--json", action="store_true")
+        add_export_args(p)
 
     p = sub.add_parser("recompute", help="what changes for a year under another rulebook")
     p.add_argument("--year", type=year_arg, required=True)

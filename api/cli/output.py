@@ -16,6 +16,10 @@ import msgspec
 EXIT_REFUSED, EXIT_USAGE = 1, 2
 
 
+class UserError(Exception):
+    """A problem with what was asked (unknown branch, rulebook, file): exit 2."""
+
+
 def recorder_name() -> str:
     try:
         return f"cli:{getpass.getuser()}"

@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
@@ -26,6 +27,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from api.exports import ExportMiddleware
 from api.http.auth import Forbidden, Unauthorized
 from api.http.controllers.branches import BranchesController
 from api.http.controllers.common import DEPENDENCIES, PROBLEM_JSON, problem
@@ -37,6 +39,7 @@ from api.http.controllers.system import health, ping
 from api.http.controllers.tokens import TokensController
 from api.http.controllers.workflow import WorkflowController
 from api.http.docs_page import OfflineSwagger, swagger_assets
+from api.http.ui import TEMPLATE_CONFIG, ui_router
 from domain.application.projector import Projector
 from domain.application.service import FiveStar, UnknownBranch
 from domain.model import records as r
@@ -170,6 +173,7 @@ def create_app(
             TokensController,
             swagger_assets(),
             MechanismsController,
+            ui_router(),  # the dashboard under /ui (ADR 0017)
         ],
         state=State(
             {"svc": svc, "tokens": tokens, "projector": projector, "wait_seconds": wait_seconds}
@@ -181,6 +185,8 @@ def create_app(
         exception_handlers={Exception: _unexpected},
         openapi_config=_openapi(),
         request_max_body_size=16 * 1024 * 1024,
+        template_config=TEMPLATE_CONFIG,
+        middleware=[DefineMiddleware(ExportMiddleware)],  # ?format=csv|xlsx on list endpoints
     )
 
 

@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from domain.application.overview import overview_rows
 from domain.model.compliance import Compliance, Staffing
 from domain.model.evaluation import Eligibility, evaluate
 from domain.model.events import LedgerEvent
 from domain.model.facts import BranchFacts, year_slice
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
 from projections import compliance as compliance_model
-from projections import queries, registry
+from projections import overview, queries, registry
 from projections.eligibility import replay
 from projections.tables import ViewStore
 
@@ -99,9 +100,63 @@ class ReadServices:
             events=self.events_until(as_of, position) if replayed else None,
         )
 
+    def branch_compliance(self, code: str, year: int) -> list[dict[str, Any]]:
+        """The branch's requirements of ``year`` judged today (or on 31 December of a past
+        year), one row each, for the branch page."""
+        on = min(date.today(), date(year, 12, 31))
+        found = self.compliance(year, on, branch=code)
+        if not found:
+            return []
+        return [
+            {
+                "requirement": req.requirement,
+                "status": req.status,
+                "held": req.held,
+                "due": req.due,
+                "missing": ", ".join(req.missing),
+                "warnings": len(req.warnings),
+            }
+            for req in found[0].requirements
+        ]
+
     def staffing(self, year: int) -> list[Staffing]:
         """职业化 per county for ``year`` (county parameters from ``rulebooks/``)."""
         return compliance_model.staffing(self.views, year)
+
+    # ------------------------------------------------------------------ dashboard
+    def rated_years(self) -> list[int]:
+        """The years some branch has a stored eligibility for."""
+        return overview.years(self.views)
+
+    def overview(
+        self,
+        year: int,
+        branch: str | None = None,
+        county: str | None = None,
+        township: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """One light row per branch for ``year``: eligible and awarded stars, stale, priority,
+        excluded (the dashboard's overview), sorted by code."""
+        return overview_rows(
+            self.views,
+            lambda y, code: self.eligibility(y, branch=code),
+            year,
+            branch,
+            county,
+            township,
+        )
+
+    def branch_years(self, code: str) -> list[int]:
+        """Years with a stored eligibility for the branch, latest first."""
+        return overview.branch_years(self.views, code)
+
+    def branch_awards(self, code: str) -> dict[int, dict[str, Any]]:
+        """The branch's awards by year."""
+        return overview.branch_awards(self.views, code)
+
+    def rulebooks_in_force(self) -> dict[int, str]:
+        """The rulebook adopted for each year that has an adoption."""
+        return queries.in_force(self.views)
 
     # ---------------------------------------------------------------- branches
     def list_branches(

@@ -5,24 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.support.api import BRANCHES, Api, api_for, assert_problem
-from tests.support.builders import ALL_VILLAGE, chain, five_star_village_years, rec, village
-
-YEARS = [2022, 2023, 2024]
-
-
-def five_star_three_years(api: Api) -> None:
-    """V1 eligible for five stars 2022-2024 and awarded them by the province each year."""
-    records = [*five_star_village_years("V1", YEARS)]
-    records.append(rec("branch.secretary_appointed", "V1", "2021-12-01", person="李书记",
-                       civil_servant=False))  # fmt: skip
-    api.write(records, api.token("county"))
-    for year in YEARS:
-        declared, *reviews, award = chain("V1", year, ALL_VILLAGE, "province")
-        api.write([declared, *[r for r in reviews if r["by"] == "township"]], api.token("township"))
-        api.write([r for r in reviews if r["by"] == "county"], api.token("county"))
-        api.write([r for r in reviews if r["by"] == "city"], api.token("city"))
-        api.write([award], api.token("province"))
+from tests.support.api import BRANCHES, YEARS, Api, api_for, assert_problem, five_star_three_years
+from tests.support.builders import ALL_VILLAGE, rec, village
 
 
 def test_registry_filters_and_pages(api: Api) -> None:

@@ -14,7 +14,14 @@ from litestar.testing import TestClient
 from api.http.app import create_app
 from api.http.auth import hash_token, new_token
 from domain.application.service import FiveStar
-from tests.support.builders import community, rec, village
+from tests.support.builders import (
+    ALL_VILLAGE,
+    chain,
+    community,
+    five_star_village_years,
+    rec,
+    village,
+)
 
 _ids = itertools.count(1)
 _names = itertools.count(1)
@@ -133,3 +140,20 @@ RECORD_KINDS = sorted(
         "rating.awarded:county", "rating.awarded:city", "rating.awarded:province",
     }
 )  # fmt: skip
+
+
+YEARS = [2022, 2023, 2024]
+
+
+def five_star_three_years(api: Api) -> None:
+    """V1 eligible for five stars 2022-2024 and awarded them by the province each year."""
+    records = [*five_star_village_years("V1", YEARS)]
+    records.append(rec("branch.secretary_appointed", "V1", "2021-12-01", person="李书记",
+                       civil_servant=False))  # fmt: skip
+    api.write(records, api.token("county"))
+    for year in YEARS:
+        declared, *reviews, award = chain("V1", year, ALL_VILLAGE, "province")
+        api.write([declared, *[r for r in reviews if r["by"] == "township"]], api.token("township"))
+        api.write([r for r in reviews if r["by"] == "county"], api.token("county"))
+        api.write([r for r in reviews if r["by"] == "city"], api.token("city"))
+        api.write([award], api.token("province"))

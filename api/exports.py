@@ -1,0 +1,413 @@
+"""Lists as spreadsheets: CSV (UTF-8 with a byte-order mark) and XLSX, with Chinese headers.
+
+Officials hand spreadsheets upward; Excel opens a CSV as UTF-8 only when it starts with a
+byte-order mark, and an XLSX keeps its header row frozen and its columns wide enough to read.
+One table definition per list (eligibility, awards, rewards, priority, registry, history,
+the dashboard's branch lists) serves the HTTP API (``?format=csv|xlsx`` or ``Accept``, through
+``ExportMiddleware``), the dashboard's download links and ``fivestar … --format csv|xlsx``.
+
+Rows come in as plain JSON-shaped dicts (what the API serves), so every export says exactly
+what the JSON says. Nothing here imports Litestar: the CLI uses it too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+BOM = "\ufeff"
+FORMATS = ("csv", "xlsx")
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+LEVEL_ZH = {
+    "township": "乡镇级",
+    "county": "县级",
+    "city": "市级",
+    "province": "省级",
+    "national": "全国",
+}
+KIND_ZH = {"village": "农村", "community": "社区"}
+TIER_ZH = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
+
+
+class ExportError(ValueError):
+    """An export that cannot be made (unknown format or list)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # Chinese first, the JSON field id beside it
+    value: Callable[[dict[str, Any]], Any]
+    width: int = 12
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str  # the sheet's name (at most 31 characters in XLSX)
+    columns: tuple[Column, ...]
+
+
+# ------------------------------------------------------------------ cells
+def _star_names(kind: str, stars: Iterable[str]) -> str:
+    from domain.model.vocabulary import star_name
+
+    return "、".join(star_name(kind, s) for s in stars)
+
+
+def _yes(value: Any) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+def _criteria(rows: Iterable[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{c.get('star') or ''}.{c['criterion']}: {c['detail']}".lstrip(".") for c in rows
+    )
+
+
+def _get(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: row.get(name)
+
+
+def _nested(outer: str, inner: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: (row.get(outer) or {}).get(inner)
+
+
+# ------------------------------------------------------------------ tables
+BRANCH = Column("支部代码 branch", _get("branch"), 12)
+YEAR = Column("年度 year", _get("year"), 8)
+
+TABLES: dict[str, Table] = {
+    "eligibility": Table(
+        "评星资格 eligibility",
+        (
+            BRANCH,
+            YEAR,
+            Column("类型 kind", lambda r: KIND_ZH.get(r["kind"], r["kind"]), 8),
+            Column("评星标准 rulebook", _get("rulebook"), 22),
+            Column("软弱涣散不参与评星 excluded", lambda r: _yes(r["excluded"]), 12),
+            Column("可评星数 stars", lambda r: len(r["eligible"]), 10),
+            Column("可评星 eligible", lambda r: _star_names(r["kind"], r["eligible"]), 40),
+            Column("可评星代码 eligible ids", lambda r: ",".join(r["eligible"]), 40),
+            Column(
+                "未达标条件 not met",
+                lambda r: _criteria(c for c in r["criteria"] if not c["met"]),
+                60,
+            ),
+            Column("排除说明 exclusion", lambda r: (r.get("exclusion") or {}).get("detail"), 40),
+        ),
+    ),
+    "awards": Table(
+        "授星 awards",
+        (
+            BRANCH,
+            YEAR,
+            Column("星级 level", _get("level"), 8),
+            Column("星 stars", lambda r: ",".join(r["stars"]), 40),
+            Column("授予层级 by", lambda r: LEVEL_ZH.get(r["by"], r["by"]), 10),
+            Column("授予日期 on", _get("on"), 12),
+            Column("证据已变待复核 stale", lambda r: _yes(r["stale"]), 12),
+            Column("现未达标 now failing", lambda r: _criteria(r["now_failing"]), 60),
+        ),
+    ),
+    "rewards": Table(
+        "奖励 rewards",
+        (
+            BRANCH,
+            YEAR,
+            Column("星级 level", _get("level"), 8),
+            Column("授予层级 authority", lambda r: LEVEL_ZH.get(r["authority"], r["authority"])),
+            Column("授予日期 on", _get("on"), 12),
+            Column("工作经费(元) funds_yuan", _get("funds_yuan"), 14),
+            Column("两委报酬增幅(%) pay_rise_pct", _get("pay_rise_pct"), 14),
+            Column("书记 secretary", _nested("secretary", "person"), 12),
+            Column(
+                "书记为公务员 civil_servant",
+                lambda r: _yes((r.get("secretary") or {}).get("civil_servant")),
+                12,
+            ),
+            Column("书记待遇 benefits", lambda r: ",".join(r["secretary_benefits"]), 40),
+        ),
+    ),
+    "priority": Table(
+        "优先名单 priority",
+        (
+            BRANCH,
+            Column("档次 tier", lambda r: TIER_ZH.get(r["tier"], r["tier"]), 18),
+            Column("年度 years", lambda r: ",".join(map(str, r["years"])), 16),
+            Column(
+                "书记 secretaries",
+                lambda r: "; ".join(f"{s['year']}:{s['person'] or '—'}" for s in r["secretaries"]),
+                36,
+            ),
+            Column("书记有变动 secretary_changed", lambda r: _yes(r["secretary_changed"]), 12),
+            Column("优先事项 entitlements", lambda r: ",".join(r["entitlements"]), 60),
+        ),
+    ),
+    "branches": Table(
+        "支部 branches",
+        (
+            Column("支部代码 code", _get("code"), 12),
+            Column("名称 name", _get("name"), 24),
+            Column("类型 kind", lambda r: KIND_ZH.get(r["kind"], r["kind"]), 8),
+            Column("县区 county", _get("county"), 12),
+            Column("乡镇 township", _get("township"), 14),
+            Column("户数 households", _get("households"), 10),
+            Column("人口 population", _get("population"), 10),
+            Column("登记日期 registered_on", _get("registered_on"), 12),
+        ),
+    ),
+    "history": Table(
+        "记录 history",
+        (
+            Column("位置 position", _get("position"), 10),
+            Column("记录时间 recorded_at", _get("recorded_at"), 28),
+            Column("记录人 recorder", _get("recorder"), 18),
+            Column("类型 type", _nested("record", "type"), 24),
+            Column("记录编号 id", _nested("record", "id"), 14),
+            Column(
+                "内容 record",
+                lambda r: json.dumps(r.get("record"), ensure_ascii=False, sort_keys=True),
+                80,
+            ),
+        ),
+    ),
+    "dashboard": Table(
+        "支部列表 branches",
+        (
+            BRANCH,
+            Column("名称 name", _get("name"), 24),
+            Column("县区 county", _get("county"), 12),
+            Column("乡镇 township", _get("township"), 14),
+            YEAR,
+            Column("可评星数 eligible", _get("eligible_level"), 10),
+            Column("可评星 eligible stars", _get("eligible_names"), 40),
+            Column("已授星级 awarded", _get("awarded_level"), 10),
+            Column("证据已变待复核 stale", lambda r: _yes(r.get("stale")), 12),
+            Column("优先名单 priority", lambda r: TIER_ZH.get(r.get("priority") or "", ""), 18),
+            Column("软弱涣散 excluded", lambda r: _yes(r.get("excluded")), 10),
+        ),
+    ),
+    "recompute": Table(
+        "重算预览 recompute",
+        (
+            BRANCH,
+            Column("县区 county", _get("county"), 12),
+            Column("乡镇 township", _get("township"), 14),
+            Column("新增星 gained", lambda r: ",".join(r["gained"]), 30),
+            Column("失去星 lost", lambda r: ",".join(r["lost"]), 30),
+            Column("变化条件 flipped", lambda r: _criteria(r["flipped"]), 60),
+        ),
+    ),
+}
+
+
+def table(kind: str) -> Table:
+    try:
+        return TABLES[kind]
+    except KeyError:
+        raise ExportError(f"no export for the list {kind!r}") from None
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _yes(value)
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def cells(kind: str, rows: Iterable[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The header and the body of ``kind``'s table for ``rows`` (JSON-shaped dicts)."""
+    t = table(kind)
+    return [c.header for c in t.columns], [[_cell(c.value(r)) for c in t.columns] for r in rows]
+
+
+# ---------------------------------------------------------------- writers
+def to_csv(kind: str, rows: Iterable[dict[str, Any]]) -> bytes:
+    header, body = cells(kind, rows)
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    return out.getvalue().encode("utf-8")
+
+
+def to_xlsx(kind: str, rows: Iterable[dict[str, Any]]) -> bytes:
+    """One sheet: bold, frozen header row, an autofilter and column widths."""
+    import xlsxwriter
+
+    t = table(kind)
+    header, body = cells(kind, rows)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    sheet = book.add_worksheet(_sheet_name(t.title))
+    bold = book.add_format({"bold": True, "bg_color": "#F2F2F2", "text_wrap": True})
+    for col, (column, text) in enumerate(zip(t.columns, header, strict=True)):
+        sheet.set_column(col, col, column.width)
+        sheet.write_string(0, col, text, bold)
+    for row_no, row in enumerate(body, 1):
+        for col, value in enumerate(row):
+            if isinstance(value, int | float):
+                sheet.write_number(row_no, col, value)
+            else:
+                sheet.write_string(row_no, col, str(value))
+    sheet.freeze_panes(1, 0)
+    if body:
+        sheet.autofilter(0, 0, len(body), len(header) - 1)
+    book.close()
+    return buffer.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", " ", title)[:31]
+
+
+def render(kind: str, rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
+    if fmt == "csv":
+        return to_csv(kind, rows)
+    if fmt == "xlsx":
+        return to_xlsx(kind, rows)
+    raise ExportError(f"format: {fmt!r} is not one of csv, xlsx, json")
+
+
+def filename(kind: str, fmt: str, year: int | str | None = None) -> str:
+    return f"{kind}-{year}.{fmt}" if year else f"{kind}.{fmt}"
+
+
+def disposition(name: str) -> str:
+    return f'attachment; filename="{name}"'
+
+
+# ------------------------------------------------------- API negotiation
+_LISTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^/eligibility/?$"), "eligibility"),
+    (re.compile(r"^/awards/?$"), "awards"),
+    (re.compile(r"^/rewards/?$"), "rewards"),
+    (re.compile(r"^/priority/?$"), "priority"),
+    (re.compile(r"^/branches/?$"), "branches"),
+    (re.compile(r"^/branches/[^/]+/history/?$"), "history"),
+)
+
+
+def wanted_format(query: dict[str, list[str]], accept: str) -> str | None:
+    """csv, xlsx, None (JSON) from ``?format=`` (first) or the Accept header."""
+    asked = query.get("format")
+    if asked:
+        value = asked[0].strip().lower()
+        if value == "json":
+            return None
+        if value not in FORMATS:
+            raise ExportError(f"format: {asked[0]!r} is not one of csv, xlsx, json")
+        return value
+    accept = accept.lower()
+    if "text/csv" in accept:
+        return "csv"
+    if MEDIA["xlsx"] in accept:
+        return "xlsx"
+    return None
+
+
+def list_kind(path: str) -> str | None:
+    for pattern, kind in _LISTS:
+        if pattern.match(path):
+            return kind
+    return None
+
+
+def _list_rows(kind: str, data: Any) -> list[dict[str, Any]]:
+    if kind == "branches" and isinstance(data, dict):
+        return list(data.get("items", []))
+    return list(data) if isinstance(data, list) else []
+
+
+class ExportMiddleware:
+    """Turns the JSON answer of a list endpoint into CSV or XLSX when asked.
+
+    The handlers stay as they are (the same jurisdiction filter, the same rows): the JSON
+    they produce is converted, so an export can never say more than the JSON does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = list_kind(scope.get("path", "")) if scope.get("type") == "http" else None
+        if kind is None or scope.get("method") != "GET":
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
+        try:
+            fmt = wanted_format(query, accept)
+        except ExportError as exc:
+            await _send_problem(send, 400, str(exc))
+            return
+        if fmt is None:
+            await self.app(scope, receive, send)
+            return
+        await self._convert(scope, receive, send, kind, fmt, query)
+
+    async def _convert(
+        self, scope: Any, receive: Any, send: Any, kind: str, fmt: str, query: dict[str, Any]
+    ) -> None:
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            else:
+                await send(message)
+
+        await self.app(scope, receive, capture)
+        headers = dict(start.get("headers") or [])
+        body = b"".join(chunks)
+        if start.get("status") != 200 or not headers.get(b"content-type", b"").startswith(
+            b"application/json"
+        ):
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        content = render(kind, _list_rows(kind, json.loads(body)), fmt)
+        name = filename(kind, fmt, (query.get("year") or [None])[0])
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", MEDIA[fmt].encode()),
+                    (b"content-length", str(len(content)).encode()),
+                    (b"content-disposition", disposition(name).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+
+async def _send_problem(send: Any, status: int, detail: str) -> None:
+    body = json.dumps({"status": status, "title": "Bad Request", "detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,100 @@
+"""Chinese labels for the ids people read on the dashboard (the ids stay beside them)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from domain.model.vocabulary import star_name
+
+RECORD_TYPES = {
+    "branch.registered": "支部登记",
+    "branch.secretary_appointed": "书记任命",
+    "incident.recorded": "违法违纪等事件",
+    "incident.retracted": "事件撤销",
+    "meeting.held": "组织生活（三会一课等）",
+    "member.developed": "发展党员",
+    "plan.set": "发展党员计划",
+    "honor.granted": "表彰",
+    "metric.reported": "指标上报",
+    "criterion.attested": "条件认定",
+    "designation.granted": "称号授予",
+    "designation.revoked": "称号撤销",
+    "weakness.designated": "软弱涣散认定",
+    "weakness.lifted": "软弱涣散整顿摘帽",
+    "rating.declared": "申报星级",
+    "rating.recommended": "推荐星级",
+    "rating.awarded": "授予星级",
+    "rulebook.adopted": "采用评星标准",
+}
+MEETING_KINDS = {
+    "branch_committee": "支委会",
+    "party_congress": "党员大会",
+    "party_group": "党小组会",
+    "party_lesson": "党课",
+    "theme_day": "主题党日",
+    "org_life": "组织生活会",
+    "two_committee_briefing": "两委联席会",
+}
+ROLES = {
+    "recorder": "记录员",
+    "township": "乡镇",
+    "county": "县区",
+    "city": "市",
+    "province": "省",
+    "auditor": "审计",
+    "service": "服务账号",
+    "admin": "管理员",
+}
+LEVELS = {
+    "township": "乡镇级",
+    "county": "县级",
+    "city": "市级",
+    "province": "省级",
+    "national": "全国",
+}
+KINDS = {"village": "农村", "community": "社区"}
+TIERS = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
+
+
+def record_type(kind: str) -> str:
+    return RECORD_TYPES.get(kind, kind)
+
+
+def star(kind: str, star_id: str | None) -> str:
+    return star_name(kind, star_id) if star_id else "排除"
+
+
+@cache
+def _wordings() -> dict[tuple[str, str, str], str]:
+    book = load_rulebook(BASE_RULEBOOK)
+    out: dict[tuple[str, str, str], str] = {}
+    for kind in ("village", "community"):
+        for s in book.stars(kind):
+            for c in s.criteria:
+                wording = getattr(c, "wording", "") or ""
+                out[(kind, s.id, c.id)] = wording
+    return out
+
+
+def criterion(kind: str, star_id: str | None, criterion_id: str) -> str:
+    """The rulebook's Chinese wording of a criterion ('' when it has none)."""
+    if criterion_id == "exclusion":
+        return "软弱涣散党组织不参与星级评定"
+    return _wordings().get((kind, star_id or "", criterion_id), "")
+
+
+def stars(kind: str) -> list[str]:
+    """The kind's star ids in rules.md's canonical order."""
+    from domain.model.vocabulary import vocabulary
+
+    return list(vocabulary(kind).stars)
+
+
+def any_star(star_id: str) -> str:
+    """A star's Chinese name whatever the kind (recompute reports carry no kind)."""
+    for kind in ("village", "community"):
+        name = star_name(kind, star_id)
+        if name != star_id:
+            return name
+    return star_id
