@@ -342,7 +342,7 @@ class ExportMiddleware:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = list_kind(scope.get("path", "")) if scope.get("type") == "http" else None
         if kind is None or scope.get("method") != "GET":
             await self.app(scope, receive, send)
