@@ -92,3 +92,16 @@ def test_the_star_that_needs_the_others_is_read_from_the_rulebooks(
     res = cli("import", str(write_ledger(base)))
     assert res.code == 1
     assert "branch_exemplary only with" in res.out
+
+
+def test_an_honours_own_year_is_refreshed_by_an_earlier_honour_imported_later(
+    books: Path, cli: Callable[..., Any], write_ledger: Callable[..., Any]
+) -> None:
+    """Found by the property test: a year whose only facts are an honour has a stored row,
+    and an earlier honour within the window must refresh it."""
+    first = [village("V1"), honour("V1", "2023-03-12", "h23")]
+    assert cli("import", str(write_ledger(first))).code == 0
+    assert cli("import", str(write_ledger([honour("V1", "2022-07-01", "h22")]))).code == 0
+    res = cli("eligibility", "--year", "2023", "--branch", "V1", "--json")
+    row = criterion(res.json(), "branch_strong", "honour_within_three_years")
+    assert sorted(row["evidence"]) == ["h22", "h23"]
