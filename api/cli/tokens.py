@@ -101,7 +101,8 @@ def _branches_in_scope(ledger: Ledger, args: argparse.Namespace) -> bool:
             start=start, limit=5000, topics=[topic], inclusive_of_start=start is None
         )
         for note in notes:
-            record = ledger.mapper.to_domain_event(note).record
+            event: Any = ledger.mapper.to_domain_event(note)
+            record = event.record
             if all(
                 wanted is None or wanted == value
                 for wanted, value in (

@@ -78,6 +78,7 @@ def ledger_identity(datastore: Any) -> str:
     if row is None:
         table.write(uuid.uuid4().hex, replace=False)
         row = table.read()
+    assert row is not None, "the identity row was just written"
     return str(row["identity"])
 
 

@@ -147,7 +147,7 @@ class FiveStar(ReadServices):
             views_binding(self.views.datastore),
             self.identity,
             honour_reach(),
-            self.views.position(),
+            max(self.views.positions().values(), default=0),
             head,
             self.db,
         )

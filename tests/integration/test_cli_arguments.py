@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from api.http.auth import new_token
-from tests.api.test_api_harness import Api, assert_problem, lite_fixture  # noqa: F401
+from tests.support.api import Api, assert_problem
 from tests.support.builders import village
 
 

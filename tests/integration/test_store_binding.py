@@ -16,8 +16,9 @@ import pytest
 
 from api.cli.main import main
 from domain.application.service import FiveStar
-from domain.application.store import is_postgres, views_sqlite_path
-from tests.api.test_api_harness import Api, lite_fixture  # noqa: F401
+from domain.application.store import is_postgres
+from projections.views import views_sqlite_path
+from tests.support.api import Api
 from tests.support.builders import village
 
 READ_COMMANDS = [
@@ -104,7 +105,8 @@ def test_read_models_ahead_of_the_ledger_are_an_error(
 ) -> None:
     assert run(capsys, "--db", db, "import", str(write_ledger([village("V1")])))[0] == 0
     with FiveStar(db) as svc, svc.views.writing() as w:
-        w.track(svc.views.position() + 5)
+        for model in svc.views.read_models:
+            w.track(model.name, svc.views.position() + 5)
     code, _, err = run(capsys, "--db", db, "awards", "--year", "2025")
     assert code == 2 and "ahead of the ledger" in err and "fivestar rebuild" in err
     assert run(capsys, "--db", db, "rebuild")[0] == 0
@@ -116,7 +118,8 @@ def test_health_is_not_ok_when_the_read_models_are_ahead(lite: Api) -> None:
     svc = lite.svc
     svc.catch_up()
     with svc.views.writing() as w:
-        w.track(svc.views.position() + 3)
+        for model in svc.views.read_models:
+            w.track(model.name, svc.views.position() + 3)
     body = lite.get("/health", None).json()
     assert body["ok"] is False
     assert body["lag"] == -3
