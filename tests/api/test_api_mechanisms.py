@@ -55,7 +55,7 @@ def test_compliance_reads_follow_the_scope(api: Api) -> None:
     one = api.get("/branches/V1/compliance/2025", township, on="2025-03-31")
     assert one.status_code == 200 and one.json()["on"] == "2025-03-31"
     assert one.json()["requirements"][0]["status"] == "pending"
-    assert_problem(api.get("/branches/V2/compliance/2025", township), 403)
+    assert_problem(api.get("/branches/V2/compliance/2025", township), 404)  # as unknown
     assert_problem(api.get("/branches/NOPE/compliance/2025", service), 404)
 
 
