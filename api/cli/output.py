@@ -87,8 +87,19 @@ class ProgressBar:
             sys.stderr.flush()
 
 
+def position_arg(text: str) -> int:
+    """A ledger position: a whole number from 0 (before the first record) on."""
+    try:
+        position = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a ledger position: {text!r}") from None
+    if position < 0:
+        raise argparse.ArgumentTypeError(f"{position}: ledger positions start at 0")
+    return position
+
+
 def _as_of(p: argparse.ArgumentParser) -> None:
     """``--as-of T`` or ``--position N``: read the ledger as it stood then (an auditor's replay)."""
     group = p.add_mutually_exclusive_group()
     group.add_argument("--as-of", type=parse_as_of, help="ISO 8601 timestamp (UTC if no zone)")
-    group.add_argument("--position", type=int, help="a ledger position")
+    group.add_argument("--position", type=position_arg, help="a ledger position (0 or more)")
