@@ -49,7 +49,7 @@ def document_bodies(schema: dict[str, Any]) -> None:
             if key == name or key.endswith(f"_{name}") or key.endswith(f".{name}"):
                 body["additionalProperties"] = False
                 if name == "RecomputeRequest":
-                    body.update(ADOPTION_NEEDS_A_REASON)
+                    body["allOf"] = [ADOPTION_NEEDS_A_REASON, *rulebook_years()]
 
 
 # ``adopt: true`` needs a reason that is not blank (who adopts is recorded, and why).
@@ -60,6 +60,23 @@ ADOPTION_NEEDS_A_REASON = {
         "required": ["reason"],
     },
 }
+
+
+def rulebook_years() -> list[dict[str, Any]]:
+    """A rulebook applies to rating years from its ``applies_from`` on."""
+    out = []
+    for book_id in available_rulebooks():
+        try:
+            first = load_rulebook(book_id).applies_from
+        except RulebookError:
+            continue
+        out.append(
+            {
+                "if": {"properties": {"rulebook": {"const": book_id}}, "required": ["rulebook"]},
+                "then": {"properties": {"year": {"minimum": first}}},
+            }
+        )
+    return out
 
 
 @cache
@@ -77,7 +94,12 @@ def star_ids() -> list[str]:
 
 
 def document_records(components: dict[str, Any]) -> None:
-    """Stars are an enum of the rulebooks' star ids."""
+    """Stars are an enum of the rulebooks' star ids; text holds no NUL (PostgreSQL text
+    cannot store it, and ``domain.model.records`` refuses it)."""
+    for component in components.values():
+        for prop in component.get("properties", {}).values():
+            if prop.get("type") == "string" and "pattern" not in prop and "format" not in prop:
+                prop["pattern"] = "^[^\\u0000]*$"
     for name in RATING_RECORDS:
         stars = components.get(name, {}).get("properties", {}).get("stars")
         if stars is not None:

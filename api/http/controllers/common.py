@@ -23,7 +23,7 @@ from domain.model.rulebook import available_rulebooks
 from projections import registry
 
 PROBLEM_JSON = "application/problem+json"
-MAX_POSITION = 2**62
+MAX_POSITION = 2**53  # exact in a JSON number (a float): what the schema can promise
 # Text in paths and queries: no control characters (PostgreSQL text cannot hold NUL).
 _TEXT = r"^[^\x00-\x1f\x7f]+$"
 
