@@ -106,9 +106,9 @@ def _document_records_body(schema: dict[str, Any]) -> None:
     schema["components"]["schemas"]["Record"] = record
     document_records(schema["components"]["schemas"])
     ref = {"$ref": "#/components/schemas/Record"}
-    # In an array each record is judged on its own, as an imported line: an object that is
-    # not a valid Record is refused in the 207 answer, not the request (ADR 0013).
-    item = {"type": "object", "description": "a Record; one that is not is refused on its own"}
+    # In an array each item is judged on its own, as an imported line: one that is not a
+    # valid Record is refused in the 207 answer, not the request (ADR 0013).
+    item = {"description": "a Record; anything else is refused on its own (207)"}
     many = {"type": "array", "maxItems": MAX_RECORDS, "items": item}
     operation["requestBody"] = {
         "required": True,

@@ -63,7 +63,8 @@ ADOPTION_NEEDS_A_REASON = {
 
 
 def rulebook_years() -> list[dict[str, Any]]:
-    """A rulebook applies to rating years from its ``applies_from`` on."""
+    """A rulebook is adopted for rating years from its ``applies_from`` on (a dry run may
+    ask about any year)."""
     out = []
     for book_id in available_rulebooks():
         try:
@@ -72,7 +73,10 @@ def rulebook_years() -> list[dict[str, Any]]:
             continue
         out.append(
             {
-                "if": {"properties": {"rulebook": {"const": book_id}}, "required": ["rulebook"]},
+                "if": {
+                    "properties": {"rulebook": {"const": book_id}, "adopt": {"const": True}},
+                    "required": ["rulebook", "adopt"],
+                },
                 "then": {"properties": {"year": {"minimum": first}}},
             }
         )
@@ -96,7 +100,8 @@ def star_ids() -> list[str]:
 def document_records(components: dict[str, Any]) -> None:
     """Stars are an enum of the rulebooks' star ids; text holds no NUL (PostgreSQL text
     cannot store it, and ``domain.model.records`` refuses it)."""
-    for component in components.values():
+    records = [c for name, c in components.items() if name.endswith("Record")]
+    for component in records:
         for prop in component.get("properties", {}).values():
             if prop.get("type") == "string" and "pattern" not in prop and "format" not in prop:
                 prop["pattern"] = "^[^\\u0000]*$"

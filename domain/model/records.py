@@ -212,7 +212,10 @@ def _decode_integral(raw: bytes | str, exc: msgspec.ValidationError) -> AnyRecor
     """JSON has one number type: ``2024.0`` is the integer 2024 (JSON Schema says so too),
     so a whole number written with a fraction is taken for an integer field. Only a line
     that failed on exactly that takes this slower path."""
-    obj = msgspec.json.decode(raw)
+    try:
+        obj = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # valid up to the field, not beyond it
+        raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
     if isinstance(obj, dict):
         obj = {
             k: int(v) if isinstance(v, float) and v.is_integer() and abs(v) <= 2**53 else v

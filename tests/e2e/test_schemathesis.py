@@ -17,17 +17,18 @@ from tests.e2e.test_serve import ROOT, Server, fivestar
 pytest.importorskip("schemathesis")
 ST = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
 GENERATOR = ROOT / "scripts" / "generate_ledger.py"
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     db = str(tmp_path / "fivestar.db")
     ledger = tmp_path / "small.jsonl"
     generated = subprocess.run(
-        [sys.executable, str(GENERATOR), "--branches", "3", "--seed", "7"],
+        [sys.executable, str(GENERATOR), "--branches", "5", "--seed", "1"],
         capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     ledger.write_text(generated.stdout)
-    assert fivestar(db, "import", str(ledger)).returncode == 0
+    assert fivestar(db, "import", str(ledger)).returncode in (0, 1)  # 1: some refused, by design
     issued = fivestar(db, "token", "issue", "--role", "admin", "--name", "schemathesis")
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip().splitlines()[-1]
@@ -36,7 +37,8 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     try:
         server.wait_ready()
         run = subprocess.run(
-            [ST, "run", f"{server.url}/schema/openapi.json", "--checks", "all",
+            [ST, "--config-file", str(CONFIG), "run", f"{server.url}/schema/openapi.json",
+             "--checks", "all",
              "--header", f"Authorization: Bearer {token}", "--max-examples", "5",
              "--request-timeout", "20", "--seed", "20261129", "--no-color"],
             capture_output=True, text=True, timeout=900, check=False,

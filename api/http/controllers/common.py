@@ -86,7 +86,10 @@ def strict_body(cls: type[Any]) -> Any:
 
 def _integral(raw: bytes, cls: type[Any]) -> bool:
     """Whether the body decodes as ``cls`` once whole floats are read as integers."""
-    obj = msgspec.json.decode(raw)
+    try:
+        obj = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # e.g. a number followed by garbage
+        return False
     if not isinstance(obj, dict):
         return False
     obj = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in obj.items()}
