@@ -41,7 +41,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
              "--checks", "all",
              "--header", f"Authorization: Bearer {token}", "--max-examples", "5",
              "--request-timeout", "20", "--seed", "20261129", "--no-color"],
-            capture_output=True, text=True, timeout=900, check=False,
+            capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path,
         )  # fmt: skip
     finally:
         server.stop()
