@@ -39,6 +39,7 @@ from api.http.controllers.system import health, ping
 from api.http.controllers.tokens import TokensController
 from api.http.controllers.workflow import WorkflowController
 from api.http.docs_page import OfflineSwagger, swagger_assets
+from api.http.openapi import amend_document, document_records
 from api.http.ui import TEMPLATE_CONFIG, ui_router
 from domain.application.projector import Projector
 from domain.application.service import FiveStar, UnknownBranch
@@ -54,7 +55,7 @@ def _from_http(exc: HTTPException) -> ProblemDetailsException:
         extra["errors"] = exc.extra
     detail = exc.detail or HTTPStatus(exc.status_code).phrase
     if exc.status_code == 413:
-        detail = f"{detail}: the body is too large (at most {MAX_RECORDS} records a request)"
+        detail = f"{detail}: the body is larger than 16 MB"
     return problem(exc.status_code, detail, headers=exc.headers, **extra)
 
 
@@ -98,6 +99,7 @@ def _document_records_body(schema: dict[str, Any]) -> None:
     for public in ("/ping", "/health"):
         if "get" in paths.get(public, {}):
             paths[public]["get"]["security"] = []
+    amend_document(schema)
     operation = paths.get("/records", {}).get("post")
     if operation is None or "requestBody" in operation:
         return
@@ -106,14 +108,15 @@ def _document_records_body(schema: dict[str, Any]) -> None:
     )
     schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
     schema["components"]["schemas"]["Record"] = record
+    document_records(schema["components"]["schemas"])
     ref = {"$ref": "#/components/schemas/Record"}
+    # In an array each item is judged on its own, as an imported line: one that is not a
+    # valid Record is refused in the 207 answer, not the request (ADR 0013).
+    item = {"description": "a Record; anything else is refused on its own (207)"}
+    many = {"type": "array", "maxItems": MAX_RECORDS, "items": item}
     operation["requestBody"] = {
         "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"oneOf": [ref, {"type": "array", "maxItems": MAX_RECORDS, "items": ref}]}
-            }
-        },
+        "content": {"application/json": {"schema": {"oneOf": [ref, many]}}},
     }
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from domain.model.evaluation import CriterionResult, Eligibility, ExclusionResult
+from domain.model.rulebook import available_rulebooks
 
 __all__ = [
     "Adopted",
@@ -43,6 +44,8 @@ __all__ = [
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*$")]
 TokenName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
 Year = Annotated[int, Meta(ge=2000, le=2100)]
+# The rulebooks shipped with the package, as an enum the OpenAPI document lists.
+RulebookIds = Literal[tuple(available_rulebooks())]  # type: ignore[valid-type]
 
 
 class _Body(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -188,7 +191,7 @@ class RecomputeRequest(_Body):
     """A dry run by default; ``adopt`` records the rulebook for the year (admin only)."""
 
     year: Year
-    rulebook: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    rulebook: RulebookIds  # type: ignore[valid-type]
     adopt: bool = False
     reason: Annotated[str, Meta(max_length=2000)] = ""
 

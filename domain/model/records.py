@@ -357,7 +357,9 @@ def decode_record(raw: bytes | str) -> AnyRecord:
     try:
         record = _decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
+        if "Expected `int`, got `float`" not in str(exc):
+            raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
+        record = _decode_integral(raw, exc)
     except msgspec.DecodeError as exc:
         raise RecordError("-", f"structural: not a JSON object ({exc})") from None
     except RecursionError:  # a line of a thousand '[' is refused, not a crash (ADR 0013)
@@ -369,6 +371,25 @@ def decode_record(raw: bytes | str) -> AnyRecord:
     if isinstance(record, MetricReportedRecord) and record.value == 0:
         record = msgspec.structs.replace(record, value=0.0)  # -0.0 is 0 by value
     return record
+
+
+def _decode_integral(raw: bytes | str, exc: msgspec.ValidationError) -> AnyRecord:
+    """JSON has one number type: ``2024.0`` is the integer 2024 (JSON Schema says so too),
+    so a whole number written with a fraction is taken for an integer field. Only a line
+    that failed on exactly that takes this slower path."""
+    try:
+        obj = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # valid up to the field, not beyond it
+        raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
+    if isinstance(obj, dict):
+        obj = {
+            k: int(v) if isinstance(v, float) and v.is_integer() and abs(v) <= 2**53 else v
+            for k, v in obj.items()
+        }
+    try:
+        return _decoder.decode(_encoder.encode(obj))
+    except msgspec.ValidationError:
+        raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
 
 
 def record_from_object(obj: object) -> AnyRecord:

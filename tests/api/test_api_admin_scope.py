@@ -129,3 +129,9 @@ def _hash(token: str) -> str:
     from api.http.auth import hash_token
 
     return hash_token(token)
+
+
+def test_options_on_tokens_names_every_method(lite: Api) -> None:
+    response = lite.client.options("/tokens", headers=lite.auth(lite.admin))
+    assert response.status_code == 204
+    assert set(response.headers["allow"].split(", ")) == {"GET", "OPTIONS", "POST"}

@@ -110,7 +110,7 @@ def test_rulebooks_recompute_and_adopt(api: Api) -> None:
     assert_problem(api.client.post("/recompute", json={**body, "adopt": True}, headers=headers),
                    422)  # fmt: skip
     assert_problem(
-        api.client.post("/recompute", json={**body, "rulebook": "nope"}, headers=headers), 422
+        api.client.post("/recompute", json={**body, "rulebook": "nope"}, headers=headers), 400
     )
     assert_problem(api.client.post("/recompute", json={**body, "x": 1}, headers=headers), 400)
     adopted = api.client.post(

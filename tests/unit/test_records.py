@@ -440,3 +440,20 @@ def test_record_from_object_validates_like_a_line() -> None:
     with pytest.raises(RecordError) as info:
         record_from_object([obj("plan.set")])
     assert info.value.record_id == "-"
+
+
+def test_whole_numbers_written_as_floats_are_integers() -> None:
+    """JSON has one number type: 2024.0 is the integer 2024 (ADR 0013); 2024.5 is not."""
+    import pytest as _pytest
+
+    from domain.model import records as _r
+
+    line = (
+        b'{"id":"p1","type":"plan.set","branch":"V1","on":"2024-01-02","year":2024.0,"target":3.0}'
+    )
+    record = _r.decode_record(line)
+    assert (record.year, record.target) == (2024, 3)
+    with _pytest.raises(_r.RecordError, match="year"):
+        _r.decode_record(line.replace(b"2024.0", b"2024.5"))
+    with _pytest.raises(_r.RecordError, match="structural"):
+        _r.decode_record(line[:-1] + b", 1} trailing")

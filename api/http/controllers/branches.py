@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import (
+    MAX_POSITION,
     READ_PROBLEMS,
     AsOf,
     Code,
@@ -28,7 +29,7 @@ from domain.application.service import FiveStar, UnknownBranch
 from domain.model.rulebook import RulebookError
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0, le=2**62, description="branches to skip")]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_POSITION, description="branches to skip")]
 Kind = Annotated[Literal["village", "community"] | None, QueryParameter()]
 
 

@@ -8,18 +8,21 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request
 from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import PathParameter, QueryParameter
 from litestar.plugins.problem_details import ProblemDetailsException
 
 from api.http.auth import Principal
 from api.http.schemas import Problem
 from domain.application.service import FiveStar
+from domain.model.rulebook import available_rulebooks
 
 PROBLEM_JSON = "application/problem+json"
-MAX_POSITION = 2**62
+MAX_POSITION = 2**53  # exact in a JSON number (a float): what the schema can promise
 # Text in paths and queries: no control characters (PostgreSQL text cannot hold NUL).
 _TEXT = r"^[^\x00-\x1f\x7f]+$"
 
@@ -33,6 +36,7 @@ AsOf = Annotated[
     str | None,
     QueryParameter(
         max_length=64,
+        format=OpenAPIFormat.DATE_TIME,
         description="ISO 8601 timestamp, inclusive (no zone = UTC); a bare date is its midnight",
     ),
 ]
@@ -40,7 +44,10 @@ Position = Annotated[
     int | None, QueryParameter(ge=0, le=MAX_POSITION, description="a ledger position, inclusive")
 ]
 RulebookId = Annotated[
-    str | None, QueryParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    str | None,
+    QueryParameter(
+        enum=available_rulebooks(), description="a rulebook other than the one in force"
+    ),
 ]
 MinPosition = Annotated[
     int | None,
@@ -53,6 +60,43 @@ MinPosition = Annotated[
         ),
     ),
 ]
+
+
+def strict_body(cls: type[Any]) -> Any:
+    """A ``before_request`` hook that decodes the JSON body as ``cls`` strictly: Litestar
+    converts bodies leniently (``"adopt": "true"``, ``"year": "2024"`` pass), which the
+    OpenAPI document does not allow. A whole number written ``2024.0`` is an integer in
+    JSON, and taken as one (ADR 0013)."""
+
+    async def check(request: Request[Any, Any, Any]) -> None:
+        raw = await request.body()
+        try:
+            msgspec.json.decode(raw, type=cls)
+        except msgspec.ValidationError as exc:
+            if not _integral(raw, cls):
+                raise problem(400, f"body: {exc}") from None
+        except msgspec.DecodeError as exc:
+            raise problem(400, f"the body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise problem(400, "the body is nested too deeply") from None
+
+    return check
+
+
+def _integral(raw: bytes, cls: type[Any]) -> bool:
+    """Whether the body decodes as ``cls`` once whole floats are read as integers."""
+    try:
+        obj = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # e.g. a number followed by garbage
+        return False
+    if not isinstance(obj, dict):
+        return False
+    obj = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in obj.items()}
+    try:
+        msgspec.convert(obj, cls)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 def problem(
@@ -73,9 +117,15 @@ _PROBLEM_TEXT = {
     401: "no token, or an unknown or revoked one",
     403: "the token's role (for a registration, its jurisdiction) does not allow it",
     404: "no such branch (or token), or none within the token's jurisdiction",
-    409: "the record id is in the ledger with other content",
-    413: "more than 1,000 records in one request",
-    422: "refused by a rule (the detail names the field and the rule)",
+    409: (
+        "a conflict with the ledger: a record id it holds with other content, a token name "
+        "that is taken, or a min_position beyond its last position"
+    ),
+    413: "the body is larger than 16 MB",
+    422: (
+        "refused by a rule (the detail names the field and the rule), or more than 1,000 "
+        "records in one request"
+    ),
     503: "the store is unreachable, or the read models did not reach min_position in time",
 }
 
@@ -93,7 +143,7 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
     }
 
 
-READ_PROBLEMS = (400, 401, 403, 503)
+READ_PROBLEMS = (400, 401, 403, 409, 503)
 
 
 # ------------------------------------------------------------------ dependencies
@@ -124,7 +174,9 @@ def wait_for_position(state: Any, min_position: int) -> int:
         return position
     head = svc.head()
     if min_position > head:
-        raise problem(400, f"min_position {min_position} is beyond the ledger's last, {head}")
+        raise problem(
+            409, f"min_position {min_position} is beyond the ledger's last position, {head}"
+        )
     deadline = time.monotonic() + state.wait_seconds
     while position < min_position:
         if time.monotonic() >= deadline:

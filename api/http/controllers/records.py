@@ -185,7 +185,7 @@ class RecordsController(Controller):
         else:
             raise problem(400, "the body must be a JSON object (one record) or an array of them")
         if len(items) > MAX_RECORDS:
-            raise problem(413, f"{len(items)} records in one request; at most {MAX_RECORDS}")
+            raise problem(422, f"{len(items)} records in one request; at most {MAX_RECORDS}")
 
         admitted = _admit(svc, principal, [_decode(obj) for obj in items])
         to_ledger = [rec for rec in admitted if not isinstance(rec, _Refusal)]

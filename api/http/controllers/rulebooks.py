@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from api.http.auth import PERMISSION, Principal, guard
-from api.http.controllers.common import READ_PROBLEMS, problem, problems
+from api.http.controllers.common import READ_PROBLEMS, problem, problems, strict_body
 from api.http.schemas import (
     Adopted,
     Adoption,
@@ -55,6 +55,7 @@ class RulebooksController(Controller):
         sync_to_thread=True,
         status_code=200,
         opt={PERMISSION: "recompute"},
+        before_request=strict_body(RecomputeRequest),
         summary="What changes for a year under another rulebook; optionally adopt it",
         description=(
             "A dry run changes nothing. With `adopt: true` (province-wide admin tokens only) and a "

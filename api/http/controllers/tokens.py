@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
 from litestar.params import JSONBody, PathParameter
 
 from api.http.auth import PERMISSION, Principal, Scope, guard, hash_token, new_token
-from api.http.controllers.common import problem, problems
+from api.http.controllers.common import problem, problems, strict_body
 from api.http.schemas import IssuedToken, TokenInfo, TokenRequest
 from domain.application.tokens import StoredToken, TokenError, TokenStore
 
@@ -49,6 +50,12 @@ class TokensController(Controller):
     guards = [guard]  # noqa: RUF012
     opt = {PERMISSION: "admin"}  # noqa: RUF012
 
+    @route(http_method=[HttpMethod.OPTIONS], include_in_schema=False, sync_to_thread=False)
+    def allowed(self) -> Response[None]:
+        """Litestar's own OPTIONS answer for a path served by two handlers names only the
+        first one registered (``Allow: OPTIONS, POST``); this one names both."""
+        return Response(None, status_code=204, headers={"Allow": "GET, OPTIONS, POST"})
+
     @get(
         sync_to_thread=True,
         summary="Tokens within the caller's scope: names, roles, scopes (never the tokens)",
@@ -63,6 +70,7 @@ class TokensController(Controller):
     @post(
         sync_to_thread=True,
         status_code=201,
+        before_request=strict_body(TokenRequest),
         summary="Issue a token (shown once)",
         description=(
             "Within the caller's own scope and of its rank or below: a token limited to a "
