@@ -21,10 +21,11 @@ from eventsourcing.postgres import (
 )
 from psycopg.sql import SQL, Identifier
 
+from domain.application.ledger_tree import PostgresTreeMixin
 from projections.views import LIVE, ViewStore
 
 
-class PostgresLedgerRecorder(PostgresProcessRecorder):
+class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = Identifier(self.datastore.schema)

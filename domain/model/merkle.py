@@ -213,3 +213,28 @@ def from_hex(text: str) -> bytes:
     if len(data) != 32:
         raise ValueError(f"not a SHA-256 hash (want 64 hex digits): {text!r}")
     return data
+
+
+class RootBuilder:
+    """The root of a growing list of leaves in one pass and O(log n) memory (a stack of
+    complete subtrees: the binary digits of the size)."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []
+        self.size = 0
+
+    def add(self, leaf: bytes) -> None:
+        level, value = 0, leaf
+        while self._stack and self._stack[-1][0] == level:
+            value = node_hash(self._stack.pop()[1], value)
+            level += 1
+        self._stack.append((level, value))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        value = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            value = node_hash(left, value)
+        return value

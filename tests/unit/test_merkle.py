@@ -131,3 +131,12 @@ def test_canonical_entries_sort_keys_and_keep_chinese_text() -> None:
             '"recorder":"cli:王","version":3}'
         ).encode()
     )
+
+
+def test_the_streaming_root_equals_the_tree_hash_at_every_size() -> None:
+    leaves = _leaves(70)
+    builder = m.RootBuilder()
+    assert builder.root() == m.EMPTY_ROOT
+    for n, leaf in enumerate(leaves, 1):
+        builder.add(leaf)
+        assert builder.root() == naive(leaves[:n])
