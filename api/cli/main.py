@@ -17,6 +17,8 @@ from typing import Any
 
 import msgspec
 
+from api.cli import integrity
+
 EXIT_REFUSED, EXIT_USAGE = 1, 2
 BATCH_COMMANDS = frozenset({"import", "rebuild", "recompute", "demo"})
 
@@ -160,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("revoke")
     t.add_argument("name")
     tsub.add_parser("list")
+    integrity.add_parsers(sub, parse_as_of)
     return parser
 
 
@@ -177,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         gc.disable()
     from api.cli import commands
 
-    handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "run", None) or getattr(
+        commands, f"cmd_{args.command}"
+    )
     try:
         return handler(args)
     except KeyboardInterrupt:
