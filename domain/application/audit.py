@@ -233,7 +233,9 @@ class Audit:
         if size is not None:
             report.digest_size = size
             report.digest_check = _digest_check(size, expected, at_size, builder.size)
-        self.tree.record_check(report.checked_at, report.ok, report.size, report.root, report.message())
+        self.tree.record_check(
+            report.checked_at, report.ok, report.size, report.root, report.message()
+        )
         return report
 
     def _notes(self, top: int) -> Iterator[Any]:
@@ -294,7 +296,9 @@ class Audit:
             stored = self.tree.root(report.size)
         report.stored_root = stored.hex()
         if stored.hex() != report.root:
-            report.problems.append(Problem(0, None, None, "the stored tree disagrees with the leaves"))
+            report.problems.append(
+                Problem(0, None, None, "the stored tree disagrees with the leaves")
+            )
 
     def last_check(self) -> dict[str, Any] | None:
         return self.tree.last_check()
@@ -405,7 +409,12 @@ def _entry_view(state: bytes) -> _EntryView:
 def _record_of(view: _EntryView) -> dict[str, Any]:
     if view.record is not None:
         return view.record
-    return {"type": "rulebook.adopted", "year": view.year, "rulebook": view.rulebook, "reason": view.reason}
+    return {
+        "type": "rulebook.adopted",
+        "year": view.year,
+        "rulebook": view.rulebook,
+        "reason": view.reason,
+    }
 
 
 def _content_problem(note: Any) -> str | None:
@@ -420,7 +429,10 @@ def _content_problem(note: Any) -> str | None:
         stream = rating_year_stream_id(event.year)
     else:
         return f"a {type(event).__name__} is not a ledger event"
-    if UUID(str(note.originator_id)) != stream or event.originator_version != note.originator_version:
+    if (
+        UUID(str(note.originator_id)) != stream
+        or event.originator_version != note.originator_version
+    ):
         return "stored under another stream or version than its content says"
     return None
 
@@ -434,7 +446,9 @@ def _branch_of(note: Any) -> str | None:
 
 def _digest_check(size: int, expected: bytes | None, at_size: bytes | None, total: int) -> str:
     if size == 0:
-        return "ok" if expected in (None, merkle.EMPTY_ROOT) else "the empty ledger has another root"
+        return (
+            "ok" if expected in (None, merkle.EMPTY_ROOT) else "the empty ledger has another root"
+        )
     if at_size is None:
         return f"the ledger has {total} events, fewer than the digest's {size}"
     if expected is not None and at_size != expected:

@@ -149,15 +149,19 @@ class PostgresTreeMixin:
     sql_create_statements: list[Any]
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        from psycopg.sql import SQL  # loaded only with a PostgreSQL store
+
         super().__init__(datastore, **kwargs)  # type: ignore[call-arg]
-        self.sql_create_statements.extend(pg_tables(self.datastore.schema))
+        self.sql_create_statements.extend(SQL(s) for s in pg_tables(self.datastore.schema))
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]
         if ids:
-            append_leaves_pg(curs, self.datastore.schema, self.events_table_name, stored_events, ids)
+            append_leaves_pg(
+                curs, self.datastore.schema, self.events_table_name, stored_events, ids
+            )
         return ids
 
 
@@ -283,7 +287,9 @@ class TreeStore:
         rows = self._rows("SELECT hash FROM {nodes} WHERE level = ? AND idx = ?", (level, idx))
         if rows:
             return bytes(rows[0]["hash"])
-        value = merkle.node_hash(self._perfect(level - 1, 2 * idx), self._perfect(level - 1, 2 * idx + 1))
+        value = merkle.node_hash(
+            self._perfect(level - 1, 2 * idx), self._perfect(level - 1, 2 * idx + 1)
+        )
         self._put_nodes([(level, idx, value)])
         return value
 
@@ -297,9 +303,7 @@ class TreeStore:
         the leaves not yet covered, then each level from the one below."""
         for level in range(CACHE_LEVEL, max(size.bit_length(), CACHE_LEVEL)):
             want = size >> level
-            rows = self._rows(
-                "SELECT MAX(idx) AS top FROM {nodes} WHERE level = ?", (level,)
-            )
+            rows = self._rows("SELECT MAX(idx) AS top FROM {nodes} WHERE level = ?", (level,))
             top = rows[0]["top"] if rows else None
             have = 0 if top is None else top + 1
             if have >= want:

@@ -28,7 +28,6 @@ register_topic("domain.events", _events)
 _encoder = msgspec.json.Encoder()
 
 
-
 class UnknownTopic(ValueError):
     """A stored event whose topic is not one of the product's event classes."""
 
