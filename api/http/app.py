@@ -30,6 +30,7 @@ from api.http.auth import Forbidden, Unauthorized
 from api.http.controllers.branches import BranchesController
 from api.http.controllers.common import DEPENDENCIES, PROBLEM_JSON, problem
 from api.http.controllers.eligibility import EligibilityController
+from api.http.controllers.ledger import LedgerController
 from api.http.controllers.records import MAX_RECORDS, RecordsController
 from api.http.controllers.rulebooks import RulebooksController
 from api.http.controllers.system import health, ping
@@ -167,6 +168,7 @@ def create_app(
             WorkflowController,
             RulebooksController,
             TokensController,
+            LedgerController,
         ],
         state=State(
             {"svc": svc, "tokens": tokens, "projector": projector, "wait_seconds": wait_seconds}

@@ -71,6 +71,7 @@ class Health(Struct, kw_only=True):
     lag: int  # events recorded but not yet in the read models
     projector: Literal["running", "external", "off", "failing"]
     projector_error: str | None = None
+    verification: dict[str, Any] | None = None  # the last `fivestar verify` (ADR 0016)
 
 
 # --------------------------------------------------------------------- records
