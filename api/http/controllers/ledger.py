@@ -131,7 +131,7 @@ class LedgerController(Controller):
         principal: NamedDependency[Principal],
         after: After = 0,
         limit: Limit = 100,
-        type: Types = None,  # noqa: A002
+        type: Types = None,
         county: Text = None,
     ) -> dict[str, Any]:
         found, next_position = events_after(
@@ -158,7 +158,7 @@ class LedgerController(Controller):
         after: After = 0,
         limit: Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)] = None,
         idle: Annotated[float | None, QueryParameter(ge=0, le=3600)] = None,
-        type: Types = None,  # noqa: A002
+        type: Types = None,
         county: Text = None,
     ) -> ServerSentEvent:
         start = _last_event_id(request.headers.get("last-event-id"), after)
