@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 
 from api.cli.main import ProgressBar, emit_json, note, recorder_name
+from domain.application.audit import LedgerDamaged
+from domain.application.mapper import CorruptEvent
 from domain.application.service import FiveStar, UnknownBranch, rebuild_views
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 from domain.model.vocabulary import star_name
@@ -70,7 +72,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         try:
             entries = svc.history(args.branch, args.as_of, args.position)
-        except UnknownBranch as exc:
+        except (UnknownBranch, CorruptEvent) as exc:
             raise UserError(str(exc)) from None
     if args.json:
         emit_json(
@@ -258,6 +260,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         bar = ProgressBar("rebuilding read models")
         try:
             position = rebuild_views(svc, bar)
+        except LedgerDamaged as exc:
+            note(f"fivestar: {exc}")
+            return 1
         finally:
             bar.close()
     print(f"read models rebuilt up to position {position}")

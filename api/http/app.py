@@ -36,6 +36,7 @@ from api.http.controllers.rulebooks import RulebooksController
 from api.http.controllers.system import health, ping
 from api.http.controllers.tokens import TokensController
 from api.http.controllers.workflow import WorkflowController
+from domain.application.mapper import CorruptEvent
 from domain.application.service import FiveStar, UnknownBranch
 from domain.application.tokens import TokenStore
 from domain.model import records as r
@@ -60,6 +61,7 @@ _MAP: dict[type[Exception], Any] = {
     Unauthorized: lambda exc: problem(401, str(exc), headers={"WWW-Authenticate": "Bearer"}),
     Forbidden: lambda exc: problem(403, str(exc)),
     UnknownBranch: lambda exc: problem(404, str(exc)),
+    CorruptEvent: lambda exc: problem(500, f"the ledger is damaged: {exc}"),
     # msgspec gives up on JSON nested deeper than the stack allows (Litestar lets it through)
     RecursionError: lambda exc: problem(400, "the body is nested too deeply"),
     UnicodeDecodeError: lambda exc: problem(400, f"the body is not UTF-8: {exc}"),

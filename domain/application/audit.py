@@ -42,6 +42,10 @@ class AuditError(LookupError):
     """What was asked cannot be answered (unknown record, size beyond the ledger, ...)."""
 
 
+class LedgerDamaged(RuntimeError):
+    """The stored events no longer match the ledger's tree (``fivestar verify`` says where)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One event whose stored content or position no longer matches the ledger's record."""

@@ -28,7 +28,11 @@ register_topic("domain.events", _events)
 _encoder = msgspec.json.Encoder()
 
 
-class UnknownTopic(ValueError):
+class CorruptEvent(ValueError):
+    """A stored event that cannot be decoded: tampered with, or written by something else."""
+
+
+class UnknownTopic(CorruptEvent):
     """A stored event whose topic is not one of the product's event classes."""
 
 
@@ -65,7 +69,11 @@ def _topic(cls: type) -> str:
 
 def decode_event(topic: str, state: bytes) -> Any:
     """An event from its stored topic and state (the projection's fast path)."""
-    return _decoder(topic).decode(state)
+    decoder = _decoder(topic)
+    try:
+        return decoder.decode(state)
+    except msgspec.DecodeError as exc:
+        raise CorruptEvent(f"{topic.rpartition(':')[2]} cannot be decoded: {exc}") from None
 
 
 class MsgspecMapper(Mapper):  # type: ignore[type-arg]
@@ -78,7 +86,13 @@ class MsgspecMapper(Mapper):  # type: ignore[type-arg]
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        return _decoder(stored_event.topic).decode(stored_event.state)
+        try:
+            return decode_event(stored_event.topic, stored_event.state)
+        except CorruptEvent as exc:
+            raise CorruptEvent(
+                f"the stored event version {stored_event.originator_version} of stream "
+                f"{stored_event.originator_id} is damaged ({exc}); run `fivestar verify`"
+            ) from None
 
 
 class NullTranscoder(Transcoder):

@@ -18,6 +18,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from domain.application.ledger import REFUSED, Ledger, Outcome
+from domain.application.mapper import CorruptEvent
 from domain.application.rebuild import rebuild
 from domain.application.store import ledger_env, resolve_db
 from domain.model import records as r
@@ -214,7 +215,10 @@ class FiveStar:
             raise UnknownBranch(code)
         entries = []
         for note in notes:
-            event: BranchEvent = self.ledger.mapper.to_domain_event(note)
+            try:
+                event: BranchEvent = self.ledger.mapper.to_domain_event(note)
+            except CorruptEvent as exc:
+                raise CorruptEvent(f"branch {code}, position {note.id}: {exc}") from None
             if _after(note.id, event.timestamp, as_of, position):
                 break
             entries.append(
@@ -289,6 +293,11 @@ def _chunks(
 
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:
     """Rebuild every read model into fresh tables, then swap them in (resumable)."""
+    from domain.application.audit import Audit, LedgerDamaged
+
+    report = Audit(service).verify(progress=progress)  # never build views on a damaged ledger
+    if not report.ok:
+        raise LedgerDamaged(f"rebuild refused: {report.message()}")
     fresh = open_views(service.db, service.ledger, REBUILD)
     position = rebuild(service.db, service.ledger, fresh, progress)
     service.views.swap_in(fresh)

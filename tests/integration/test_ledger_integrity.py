@@ -250,3 +250,12 @@ def test_health_of_the_last_verification_is_recorded(cli: Cli, store: Store) -> 
         last = Audit(svc).last_check()
     assert last is not None and not last["ok"]
     assert "position 6 (branch V2 version 2)" in last["message"]
+
+
+def test_a_damaged_branch_says_where_and_rebuild_refuses(cli: Cli, store: Store) -> None:
+    store.set_state(6, b"\xff\x00 not json")
+    history = cli("history", "V2")
+    assert history.code == 2 and "branch V2, position 6" in history.err
+    rebuild = cli("rebuild")
+    assert rebuild.code == 1 and "position 6 (branch V2 version 2)" in rebuild.err
+    untouched_history_reads(cli)
