@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from domain.application import receipts
 from domain.application.service import FiveStar
 from domain.model.evaluation import Eligibility, evaluate
 from domain.model.facts import (
@@ -54,7 +55,26 @@ def eligibility(
     county: str | None = None,
     township: str | None = None,
 ) -> list[Eligibility]:
-    """One result per registered branch (or ``branch``), sorted by code."""
+    """One result per registered branch (or ``branch``), sorted by code, each with the
+    basis it was judged on (ledger position, tree size and root, rulebook and its hash)."""
+    replayed = as_of is not None or position is not None
+    at = receipts.position_as_of(svc.ledger.recorder, as_of, position) if replayed else None
+    if at is None:
+        at = svc.views.position()
+    results = _judged(svc, year, branch, rulebook, as_of, position, county, township)
+    return receipts.with_basis(svc.ledger.recorder, results, at)
+
+
+def _judged(
+    svc: FiveStar,
+    year: int,
+    branch: str | None = None,
+    rulebook: str | None = None,
+    as_of: datetime | None = None,
+    position: int | None = None,
+    county: str | None = None,
+    township: str | None = None,
+) -> list[Eligibility]:
     if as_of is not None or position is not None:
         facts, adopted = replay(svc.events_until(as_of, position))
         book = load_rulebook(rulebook or adopted.get(year, BASE_RULEBOOK))
@@ -153,6 +173,7 @@ def awards(svc: FiveStar, year: int) -> list[dict[str, Any]]:
                 "on": row["on_date"],
                 "stale": stale,
                 "now_failing": failing if stale else [],
+                "basis": receipts.award_basis(svc.ledger.recorder, row["position"]),
             }
         )
     return out

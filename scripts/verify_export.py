@@ -58,6 +58,8 @@ def canonical(value: object) -> str:
 
 def leaf_hash(event: dict) -> bytes:
     entry = {k: event[k] for k in ("branch", "record", "recorded_at", "recorder", "version")}
+    if event.get("basis") is not None:  # an award's determination receipt is hashed too
+        entry["basis"] = event["basis"]
     return hashlib.sha256(b"\x00" + canonical(entry).encode("utf-8")).digest()
 
 

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.application.ledger_tree import TreeStore, entry_of
+from domain.application.ledger_tree import TreeStore, entry_of, view_of
 from domain.application.mapper import decode_event
 from domain.application.store import is_postgres
 from domain.model import merkle
@@ -335,6 +335,8 @@ class Audit:
                 "record": _record_of(view),
                 "leaf_hash": leaf.hash.hex() if leaf is not None else None,
             }
+            if view.basis is not None:
+                line["basis"] = view.basis
             out.write(_line.encode(line) + b"\n")
             last_position = note.id
             if progress and builder.size % PAGE == 0:
@@ -394,23 +396,11 @@ class Audit:
 _MISSING = "missing: the ledger recorded an event here that the store no longer has"
 
 
-class _EntryView(msgspec.Struct, gc=False):
-    timestamp: str
-    recorder: str
-    record: dict[str, Any] | None = None
-    year: int | None = None
-    rulebook: str | None = None
-    reason: str | None = None
+def _entry_view(state: bytes) -> Any:
+    return view_of(state)
 
 
-_view = msgspec.json.Decoder(_EntryView)
-
-
-def _entry_view(state: bytes) -> _EntryView:
-    return _view.decode(state)
-
-
-def _record_of(view: _EntryView) -> dict[str, Any]:
+def _record_of(view: Any) -> dict[str, Any]:
     if view.record is not None:
         return view.record
     return {
@@ -495,6 +485,8 @@ def _event_of(line: dict[str, Any]) -> Any:
         )
     typed = msgspec.json.decode(msgspec.json.encode(record), type=r.AnyRecord)
     cls = EVENT_FOR_RECORD[type(typed)]
+    if line.get("basis") is not None:
+        common["basis"] = msgspec.convert(line["basis"], merkle.Basis)
     return cls(originator_id=branch_stream_id(typed.branch), record=typed, **common)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
@@ -32,6 +33,7 @@ from domain.model.branch import (
 from domain.model.events import (
     BranchEvent,
     LedgerEvent,
+    RatingAwarded,
     RulebookAdopted,
     branch_stream_id,
     rating_year_stream_id,
@@ -180,6 +182,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         events: list[BranchEvent] = []
         touched: set[str] = set()
         clock = self._clock()
+        self._point: tuple[int, int, str] | None = None  # the ledger an award is judged on
         try:
             for line, item in items:
                 outcome = self._decide(line, item, recorder, clock, rulebook_for)
@@ -239,8 +242,22 @@ class Ledger(Application):  # type: ignore[type-arg]
         if decided == DUPLICATE:
             return Outcome(line, item.id, DUPLICATE)
         assert isinstance(decided, BranchEvent)
+        if isinstance(decided, RatingAwarded):
+            decided = self._with_basis(decided, rulebook_for)
         branch.mutate(decided)
         return Outcome(line, item.id, APPLIED, event=decided)
+
+    def _with_basis(
+        self, event: RatingAwarded, rulebook_for: Callable[[int], Rulebook]
+    ) -> RatingAwarded:
+        """The award keeps the basis of its eligibility check: the ledger as stored before
+        its batch (size, root) and the rulebook in force with its file's hash (ADR 0016)."""
+        from domain.application import receipts
+
+        if self._point is None:
+            self._point = receipts.ledger_point(self.recorder)
+        book = rulebook_for(event.record.year).id
+        return msgspec.structs.replace(event, basis=receipts.basis(self._point, book))
 
     def adopt(self, year: int, rulebook_id: str, reason: str, recorder: str) -> RulebookAdopted:
         """Record that ``rulebook_id`` is in force for rating year ``year`` from now on."""

@@ -36,9 +36,15 @@ class _EntryView(msgspec.Struct, gc=False):
     year: int | None = None
     rulebook: str | None = None
     reason: str | None = None
+    basis: dict[str, Any] | None = None
 
 
 _view = msgspec.json.Decoder(_EntryView)
+
+
+def view_of(state: bytes) -> _EntryView:
+    """The hashed parts of a stored event (``msgspec.DecodeError`` if it is not one)."""
+    return _view.decode(state)
 
 
 def entry_of(version: int, state: bytes) -> tuple[str | None, bytes]:
@@ -55,7 +61,10 @@ def entry_of(version: int, state: bytes) -> tuple[str | None, bytes]:
         branch = None
     else:
         branch = record.get("branch")
-    return branch, merkle.canonical_entry(branch, version, view.timestamp, view.recorder, record)
+    entry = merkle.canonical_entry(
+        branch, version, view.timestamp, view.recorder, record, view.basis
+    )
+    return branch, entry
 
 
 def leaf_rows(
@@ -207,8 +216,10 @@ class Leaf(msgspec.Struct, frozen=True):
 class TreeStore:
     """Reads leaves and serves subtree hashes over a ledger recorder's store."""
 
-    def __init__(self, recorder: Any, postgres: bool) -> None:
+    def __init__(self, recorder: Any, postgres: bool | None = None) -> None:
         self.recorder = recorder
+        if postgres is None:
+            postgres = type(recorder.datastore).__module__.startswith("eventsourcing.postgres")
         self.postgres = postgres
         prefix = f"{_q(recorder.datastore.schema)}." if postgres else ""
         self.leaves_table = f"{prefix}merkle_leaves"
@@ -263,6 +274,14 @@ class TreeStore:
             (position,),
         )
         return _leaf(rows[0]) if rows else None
+
+    def size_at(self, position: int) -> int:
+        """How many leaves the ledger had when its last event was at ``position``."""
+        rows = self._rows(
+            "SELECT MAX(leaf_index) AS top FROM {leaves} WHERE position <= ?", (position,)
+        )
+        top = rows[0]["top"] if rows else None
+        return 0 if top is None else top + 1
 
     def leaf(self, index: int) -> Leaf | None:
         found = self.leaves(index, index + 1)

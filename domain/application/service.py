@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from eventsourcing.persistence import Tracking
 
 from domain.application.ledger import REFUSED, Ledger, Outcome
@@ -221,11 +222,10 @@ class FiveStar:
                 raise CorruptEvent(f"branch {code}, position {note.id}: {exc}") from None
             if _after(note.id, event.timestamp, as_of, position):
                 break
-            entries.append(
-                HistoryEntry(
-                    note.id, event.timestamp, event.recorder, r.record_to_dict(event.record)
-                )
-            )
+            record = r.record_to_dict(event.record)
+            if getattr(event, "basis", None) is not None:  # an award's determination receipt
+                record["basis"] = msgspec.to_builtins(event.basis)  # type: ignore[attr-defined]
+            entries.append(HistoryEntry(note.id, event.timestamp, event.recorder, record))
         for row in self.views.query(
             "SELECT position, year, rulebook, reason, recorder, recorded_at FROM {p}adoptions"
         ):

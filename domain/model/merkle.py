@@ -22,6 +22,19 @@ import msgspec
 
 Subtree = Callable[[int, int], bytes]  # hash of the leaves [start, end)
 
+
+class Basis(msgspec.Struct, frozen=True, kw_only=True):
+    """What a determination was judged on: the ledger of ``size`` events up to ``position``
+    with Merkle ``root``, under the rulebook ``rulebook`` whose file hashes to
+    ``rulebook_sha256`` (a determination receipt, ADR 0016)."""
+
+    position: int
+    size: int
+    root: str
+    rulebook: str
+    rulebook_sha256: str
+
+
 _entry_encoder = msgspec.json.Encoder(order="sorted")
 
 
@@ -30,18 +43,25 @@ class ProofError(ValueError):
 
 
 def canonical_entry(
-    branch: str | None, version: int, recorded_at: str, recorder: str, record: Any
+    branch: str | None,
+    version: int,
+    recorded_at: str,
+    recorder: str,
+    record: Any,
+    basis: Any = None,
 ) -> bytes:
-    """The bytes a leaf hashes: one event as the auditor sees it in an export."""
-    return _entry_encoder.encode(
-        {
-            "branch": branch,
-            "record": record,
-            "recorded_at": recorded_at,
-            "recorder": recorder,
-            "version": version,
-        }
-    )
+    """The bytes a leaf hashes: one event as the auditor sees it in an export (an award's
+    determination receipt, ``basis``, is hashed with it when there is one)."""
+    entry = {
+        "branch": branch,
+        "record": record,
+        "recorded_at": recorded_at,
+        "recorder": recorder,
+        "version": version,
+    }
+    if basis is not None:
+        entry["basis"] = basis
+    return _entry_encoder.encode(entry)
 
 
 def leaf_hash(entry: bytes) -> bytes:
