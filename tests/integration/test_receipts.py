@@ -23,7 +23,8 @@ def sha(rulebook: str) -> str:
 def test_eligibility_names_the_ledger_and_rulebook_it_was_judged_on(
     cli: Cli, write_ledger: Callable[..., Path]
 ) -> None:
-    assert cli("import", str(write_ledger([village("V1"), *five_star_village_years("V1", [2024])]))).code == 0
+    records = [village("V1"), *five_star_village_years("V1", [2024])]
+    assert cli("import", str(write_ledger(records))).code == 0
     digest = cli("digest", "--json").json()
     [result] = cli("eligibility", "--year", "2024", "--json").json()
     basis = result["basis"]
