@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from domain.model.evaluation import CriterionResult, Eligibility, ExclusionResult
+from domain.model.merkle import Basis
 
 __all__ = [
     "Adopted",
@@ -130,6 +131,7 @@ class Award(Struct, kw_only=True):
     on: str
     stale: bool
     now_failing: list[FailingCriterion]
+    basis: Basis | None = None  # the eligibility check the award was recorded on (ADR 0016)
 
 
 class Secretary(Struct, kw_only=True):
