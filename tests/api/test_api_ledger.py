@@ -108,3 +108,27 @@ def test_the_stream_delivers_every_event_exactly_once_across_a_reconnect(api: Ap
     ids = [e["id"] for e in first + second]
     assert ids == list(range(1, 14))
     assert all(e["data"]["position"] == e["id"] for e in first + second)
+
+
+def test_the_feed_consumer_example_keeps_its_position(api: Api, tmp_path: Any, capsys: Any) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "follow_feed.py"
+    spec = importlib.util.spec_from_file_location("follow_feed", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.fetch = lambda url, token, after, types, county: api.get(
+        "/events", token, after=after, limit=1000
+    ).json()
+    api.register()
+    token, state = api.token("service"), tmp_path / "feed.pos"
+    args = ["--token", token, "--state", str(state), "--once"]
+    assert module.main(args) == 0
+    assert state.read_text().strip() == "5" and len(capsys.readouterr().out.splitlines()) == 5
+    api.write(meetings("V1", 2), api.token("county"))
+    assert module.main(args) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [int(line.split()[0]) for line in printed] == [6, 7]
+    assert state.read_text().strip() == "7"
