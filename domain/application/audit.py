@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
@@ -418,17 +419,21 @@ def _content_problem(note: Any) -> str | None:
     except (ValueError, msgspec.DecodeError) as exc:
         return f"cannot be decoded: {str(exc)[:200]}"
     if isinstance(event, BranchEvent):
-        stream = branch_stream_id(event.record.branch)
+        stream = _branch_stream(event.record.branch)
     elif isinstance(event, RulebookAdopted):
-        stream = rating_year_stream_id(event.year)
+        stream = rating_year_stream_id(event.year).hex
     else:
         return f"a {type(event).__name__} is not a ledger event"
-    if (
-        UUID(str(note.originator_id)) != stream
-        or event.originator_version != note.originator_version
-    ):
+    stored = note.originator_id
+    stored = stored.hex if isinstance(stored, UUID) else str(stored).replace("-", "").lower()
+    if stored != stream or event.originator_version != note.originator_version:
         return "stored under another stream or version than its content says"
     return None
+
+
+@lru_cache(maxsize=100_000)
+def _branch_stream(code: str) -> str:
+    return branch_stream_id(code).hex
 
 
 def _branch_of(note: Any) -> str | None:
