@@ -82,6 +82,7 @@ def cmd_history(args: argparse.Namespace) -> int:
                     "recorded_at": e.recorded_at,
                     "recorder": e.recorder,
                     "record": e.record,
+                    **({"basis": e.basis} if e.basis else {}),
                 }
                 for e in entries
             ]

@@ -111,6 +111,7 @@ class HistoryEntry(Struct, kw_only=True):
     recorded_at: datetime
     recorder: str
     record: dict[str, Any]
+    basis: dict[str, Any] | None = None  # an award's determination receipt (ADR 0016)
 
 
 # ------------------------------------------------------------------- workflow

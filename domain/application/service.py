@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class HistoryEntry:
     recorded_at: datetime
     recorder: str
     record: dict[str, Any]
+    basis: dict[str, Any] | None = None  # an award's determination receipt (ADR 0016)
 
 
 class FiveStar:
@@ -223,9 +224,11 @@ class FiveStar:
             if _after(note.id, event.timestamp, as_of, position):
                 break
             record = r.record_to_dict(event.record)
-            if getattr(event, "basis", None) is not None:  # an award's determination receipt
-                record["basis"] = msgspec.to_builtins(event.basis)  # type: ignore[attr-defined]
-            entries.append(HistoryEntry(note.id, event.timestamp, event.recorder, record))
+            basis = getattr(event, "basis", None)  # an award's determination receipt
+            entry = HistoryEntry(note.id, event.timestamp, event.recorder, record)
+            if basis is not None:
+                entry = replace(entry, basis=msgspec.to_builtins(basis))
+            entries.append(entry)
         for row in self.views.query(
             "SELECT position, year, rulebook, reason, recorder, recorded_at FROM {p}adoptions"
         ):

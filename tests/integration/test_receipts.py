@@ -56,7 +56,7 @@ def test_an_award_keeps_the_basis_it_was_recorded_on(
     assert (basis["size"], basis["root"]) == (judged_on["size"], judged_on["root"])
     assert basis["size"] > before["size"] and basis["rulebook_sha256"] == sha(basis["rulebook"])
     history = cli("history", "V1", "--json").json()
-    assert history[-1]["record"]["basis"] == basis
+    assert history[-1]["basis"] == basis and "basis" not in history[-1]["record"]
     proof = cli("prove", "V1", award["id"], "--json").json()
     assert proof["leaf_index"] == judged_on["size"]  # the award itself comes right after
     consistency = cli(
