@@ -141,6 +141,7 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
                 "on": row["on_date"],
                 "stale": stale,
                 "now_failing": failing if stale else [],
+                "position": row["position"],  # of the award event (its receipt is there)
             }
         )
     return out

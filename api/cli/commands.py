@@ -13,7 +13,9 @@ from api.cli import text
 from api.cli.export import exported
 from api.cli.input_file import refuse_input
 from api.cli.output import EXIT_REFUSED, ProgressBar, UserError, emit_json, note, recorder_name
+from domain.application.audit import LedgerDamaged
 from domain.application.identity import StoreMismatch
+from domain.application.mapper import CorruptEvent
 from domain.application.service import FiveStar, ImportChanged, UnknownBranch, rebuild_views
 from domain.application.store import NoLedger
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
@@ -75,7 +77,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         try:
             entries = svc.history(args.branch, args.as_of, args.position)
-        except UnknownBranch as exc:
+        except (UnknownBranch, CorruptEvent) as exc:
             raise UserError(str(exc)) from None
     if args.json:
         emit_json(
@@ -85,6 +87,7 @@ def cmd_history(args: argparse.Namespace) -> int:
                     "recorded_at": e.recorded_at,
                     "recorder": e.recorder,
                     "record": e.record,
+                    **({"basis": e.basis} if e.basis else {}),
                 }
                 for e in entries
             ]
@@ -195,6 +198,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         bar = ProgressBar("rebuilding read models")
         try:
             position = rebuild_views(svc, bar)
+        except LedgerDamaged as exc:
+            note(f"fivestar: {exc}")
+            return 1
         finally:
             bar.close()
     print(f"read models rebuilt up to position {position}")

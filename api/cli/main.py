@@ -11,8 +11,9 @@ import gc
 import sys
 from collections.abc import Callable
 
+from api.cli import integrity
 from api.cli.export import add_export_args
-from api.cli.output import EXIT_USAGE, _as_of, note, year_arg
+from api.cli.output import EXIT_USAGE, _as_of, note, parse_as_of, year_arg
 
 BATCH_COMMANDS = frozenset({"import", "rebuild", "recompute", "demo"})
 
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("revoke")
     t.add_argument("name")
     tsub.add_parser("list")
+    integrity.add_parsers(sub, parse_as_of)
     _db_after_the_command(sub)
     return parser
 
@@ -137,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         gc.disable()
     from api.cli import commands
 
-    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", None) or getattr(
-        commands, f"cmd_{args.command}"
+    handler: Callable[[argparse.Namespace], int] = (
+        getattr(args, "handler", None)
+        or getattr(args, "run", None)
+        or getattr(commands, f"cmd_{args.command}")
     )
     try:
         return handler(args)

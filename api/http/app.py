@@ -32,6 +32,7 @@ from api.http.auth import Forbidden, Unauthorized
 from api.http.controllers.branches import BranchesController
 from api.http.controllers.common import DEPENDENCIES, PROBLEM_JSON, problem
 from api.http.controllers.eligibility import EligibilityController
+from api.http.controllers.ledger import LedgerController
 from api.http.controllers.mechanisms import MechanismsController
 from api.http.controllers.records import MAX_RECORDS, RecordsController
 from api.http.controllers.rulebooks import RulebooksController
@@ -41,6 +42,7 @@ from api.http.controllers.workflow import WorkflowController
 from api.http.docs_page import OfflineSwagger, swagger_assets
 from api.http.openapi import amend_document, document_records
 from api.http.ui import TEMPLATE_CONFIG, ui_router
+from domain.application.mapper import CorruptEvent
 from domain.application.projector import Projector
 from domain.application.service import FiveStar, UnknownBranch
 from domain.model import records as r
@@ -64,6 +66,7 @@ _MAP: dict[type[Exception], Any] = {
     Unauthorized: lambda exc: problem(401, str(exc), headers={"WWW-Authenticate": "Bearer"}),
     Forbidden: lambda exc: problem(403, str(exc)),
     UnknownBranch: lambda exc: problem(404, str(exc)),
+    CorruptEvent: lambda exc: problem(500, f"the ledger is damaged: {exc}"),
     # msgspec gives up on JSON nested deeper than the stack allows (Litestar lets it through)
     RecursionError: lambda exc: problem(400, "the body is nested too deeply"),
     UnicodeDecodeError: lambda exc: problem(400, f"the body is not UTF-8: {exc}"),
@@ -177,6 +180,7 @@ def create_app(
             swagger_assets(),
             MechanismsController,
             ui_router(),  # the dashboard under /ui (ADR 0017)
+            LedgerController,
         ],
         state=State(
             {"svc": svc, "tokens": tokens, "projector": projector, "wait_seconds": wait_seconds}

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from domain.model.evaluation import CriterionResult, Eligibility, ExclusionResult
+from domain.model.merkle import Basis
 from domain.model.rulebook import available_rulebooks
 
 __all__ = [
@@ -74,6 +75,7 @@ class Health(Struct, kw_only=True):
     lag: int  # events recorded but not yet in the read models
     projector: Literal["running", "external", "off", "failing"]
     projector_error: str | None = None
+    verification: dict[str, Any] | None = None  # the last `fivestar verify` (ADR 0016)
 
 
 # --------------------------------------------------------------------- records
@@ -112,6 +114,7 @@ class HistoryEntry(Struct, kw_only=True):
     recorded_at: datetime
     recorder: str
     record: dict[str, Any]
+    basis: dict[str, Any] | None = None  # an award's determination receipt (ADR 0016)
 
 
 # ------------------------------------------------------------------- workflow
@@ -132,6 +135,7 @@ class Award(Struct, kw_only=True):
     on: str
     stale: bool
     now_failing: list[FailingCriterion]
+    basis: Basis | None = None  # the eligibility check the award was recorded on (ADR 0016)
 
 
 class Secretary(Struct, kw_only=True):

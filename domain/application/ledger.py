@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
@@ -47,6 +48,7 @@ from domain.model.branch import (
 from domain.model.events import (
     BranchEvent,
     LedgerEvent,
+    RatingAwarded,
     RulebookAdopted,
     branch_stream_id,
     rating_year_stream_id,
@@ -187,6 +189,7 @@ class Ledger(Application):
         events: list[BranchEvent] = []
         touched: set[str] = set()
         clock = self._clock()
+        self._point: tuple[int, int, str] | None = None  # the ledger an award is judged on
         try:
             for line, item in items:
                 outcome = self._decide(line, item, recorder, clock, rulebook_for)
@@ -244,8 +247,22 @@ class Ledger(Application):
         if decided == DUPLICATE:
             return Duplicate(line, item.id)
         assert isinstance(decided, BranchEvent)
+        if isinstance(decided, RatingAwarded):
+            decided = self._with_basis(decided, rulebook_for)
         branch.mutate(decided)
         return Accepted(line, item.id, event=decided)
+
+    def _with_basis(
+        self, event: RatingAwarded, rulebook_for: Callable[[int], Rulebook]
+    ) -> RatingAwarded:
+        """The award keeps the basis of its eligibility check: the ledger as stored before
+        its batch (size, root) and the rulebook in force with its file's hash (ADR 0016)."""
+        from domain.application import receipts
+
+        if self._point is None:
+            self._point = receipts.ledger_point(self.recorder)
+        book = rulebook_for(event.record.year).id
+        return msgspec.structs.replace(event, basis=receipts.basis(self._point, book))
 
     def adopt(self, year: int, rulebook_id: str, reason: str, recorder: str) -> RulebookAdopted:
         """Record that ``rulebook_id`` is in force for rating year ``year`` from now on."""

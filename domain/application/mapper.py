@@ -3,6 +3,10 @@
 The event Struct is encoded whole with msgspec and decoded by its topic into the same class.
 This bypasses the library's ``class_version`` upcasting: event schema changes are handled
 by adding optional fields with defaults (msgspec fills them when decoding old events).
+
+A stored topic is looked up in an allow-list of the product's own classes, never imported by
+name: a row whose topic names another module (``antigravity:geohash``) is an
+``UnknownTopic``, not an import (ADR 0016).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from typing import Any
 
 import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
-from eventsourcing.utils import get_topic, register_topic, resolve_topic
+from eventsourcing.utils import get_topic, register_topic
 
 from domain.model import events as _events
+from domain.model.branch import BranchSnapshot
 
 # Events were stored under the module ``domain.events`` before the model moved to
 # ``domain.model.events``: old ledgers keep decoding.
@@ -23,9 +28,38 @@ register_topic("domain.events", _events)
 _encoder = msgspec.json.Encoder()
 
 
+class CorruptEvent(ValueError):
+    """A stored event that cannot be decoded: tampered with, or written by something else."""
+
+
+class UnknownTopic(CorruptEvent):
+    """A stored event whose topic is not one of the product's event classes."""
+
+
+def _allowed() -> dict[str, type]:
+    """Topic -> class for every class the ledger stores, under the current module and the
+    legacy ``domain.events`` one."""
+    classes: list[type] = [
+        *_events.EVENT_FOR_RECORD.values(),
+        _events.RulebookAdopted,
+        BranchSnapshot,
+    ]
+    allowed = {get_topic(cls): cls for cls in classes}
+    allowed.update(
+        {f"domain.events:{cls.__name__}": cls for cls in classes if cls is not BranchSnapshot}
+    )
+    return allowed
+
+
+ALLOWED_TOPICS = _allowed()
+
+
 @cache
 def _decoder(topic: str) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(resolve_topic(topic))
+    cls = ALLOWED_TOPICS.get(topic)
+    if cls is None:
+        raise UnknownTopic(f"topic {topic[:80]!r} is not an event class of this ledger")
+    return msgspec.json.Decoder(cls)
 
 
 @cache
@@ -35,7 +69,11 @@ def _topic(cls: type) -> str:
 
 def decode_event(topic: str, state: bytes) -> Any:
     """An event from its stored topic and state (the projection's fast path)."""
-    return _decoder(topic).decode(state)
+    decoder = _decoder(topic)
+    try:
+        return decoder.decode(state)
+    except msgspec.DecodeError as exc:
+        raise CorruptEvent(f"{topic.rpartition(':')[2]} cannot be decoded: {exc}") from None
 
 
 class MsgspecMapper(Mapper):
@@ -48,7 +86,13 @@ class MsgspecMapper(Mapper):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        return _decoder(stored_event.topic).decode(stored_event.state)
+        try:
+            return decode_event(stored_event.topic, stored_event.state)
+        except CorruptEvent as exc:
+            raise CorruptEvent(
+                f"the stored event version {stored_event.originator_version} of stream "
+                f"{stored_event.originator_id} is damaged ({exc}); run `fivestar verify`"
+            ) from None
 
 
 class NullTranscoder(Transcoder):

@@ -18,8 +18,10 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from domain.application.ledger_tree import PostgresTreeMixin
 
-class PostgresLedgerRecorder(PostgresProcessRecorder):
+
+class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = Identifier(self.datastore.schema)

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from domain.application import receipts
+from domain.application.ledger import Ledger
 from domain.application.overview import overview_rows
 from domain.model.compliance import Compliance, Staffing
 from domain.model.evaluation import Eligibility, evaluate
@@ -28,6 +30,7 @@ class ReadServices:
     """Mixed into ``FiveStar``, which provides ``views`` and ``events_until``."""
 
     views: ViewStore
+    ledger: Ledger  # FiveStar's (its recorder holds the tree a basis is taken from)
 
     def events_until(
         self, as_of: datetime | None = None, position: int | None = None
@@ -47,17 +50,26 @@ class ReadServices:
     ) -> list[Eligibility]:
         """One result per registered branch (or ``branch``), sorted by code; as the ledger
         stood at ``as_of``/``position`` when one is given (the auditor's replay)."""
-        if as_of is not None or position is not None:
+        replayed = as_of is not None or position is not None
+        at = receipts.position_as_of(self.ledger.recorder, as_of, position) if replayed else None
+        if at is None:
+            at = self.views.position()
+        if replayed:
             facts, adopted = replay(self.events_until(as_of, position))
             book = load_rulebook(rulebook or adopted.get(year, BASE_RULEBOOK))
             chosen = sorted(c for c in facts if _wanted(facts[c], branch, county, township))
-            return [evaluate(year_slice(facts[c], year), book) for c in chosen]
-        return queries.eligibility(self.views, year, branch, rulebook, county, township)
+            results = [evaluate(year_slice(facts[c], year), book) for c in chosen]
+        else:
+            results = queries.eligibility(self.views, year, branch, rulebook, county, township)
+        return receipts.with_basis(self.ledger.recorder, results, at)
 
     # ------------------------------------------------ awards, rewards, priority
     def awards(self, year: int) -> list[dict[str, Any]]:
         """The year's awards, each flagged stale where the evidence no longer holds."""
-        return queries.awards(self.views, year)
+        awards = queries.awards(self.views, year)
+        for award in awards:  # the determination receipt stored in the award event
+            award["basis"] = receipts.award_basis(self.ledger.recorder, award.pop("position"))
+        return awards
 
     def rewards(self, year: int) -> list[dict[str, Any]]:
         """Rewards of the year's awards of three stars or more (rules.md §7)."""

@@ -11,11 +11,12 @@ import codecs
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
 from eventsourcing.persistence import Tracking
 
 from domain.application.identity import (
@@ -26,6 +27,7 @@ from domain.application.identity import (
     views_binding,
 )
 from domain.application.ledger import Ledger, LedgerLog
+from domain.application.mapper import CorruptEvent
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.reads import ReadServices
 from domain.application.rebuild import rebuild
@@ -93,6 +95,7 @@ class HistoryEntry:
     recorded_at: datetime
     recorder: str
     record: dict[str, Any]
+    basis: dict[str, Any] | None = None  # an award's determination receipt (ADR 0016)
 
 
 class FiveStar(ReadServices):
@@ -323,14 +326,18 @@ class FiveStar(ReadServices):
             raise UnknownBranch(code)
         entries = []
         for note in notes:
-            event: BranchEvent = self.ledger.mapper.to_domain_event(note)  # type: ignore[assignment]
+            try:
+                event: BranchEvent = self.ledger.mapper.to_domain_event(note)  # type: ignore[assignment]
+            except CorruptEvent as exc:
+                raise CorruptEvent(f"branch {code}, position {note.id}: {exc}") from None
             if _after(note.id, event.timestamp, as_of, position):
                 break
-            entries.append(
-                HistoryEntry(
-                    note.id, event.timestamp, event.recorder, r.record_to_dict(event.record)
-                )
-            )
+            record = r.record_to_dict(event.record)
+            basis = getattr(event, "basis", None)  # an award's determination receipt
+            entry = HistoryEntry(note.id, event.timestamp, event.recorder, record)
+            if basis is not None:
+                entry = replace(entry, basis=msgspec.to_builtins(basis))
+            entries.append(entry)
         for row in queries.adoptions(self.views):
             at = datetime.fromisoformat(row["recorded_at"])
             if _after(row["position"], at, as_of, position):
@@ -381,6 +388,11 @@ class FiveStar(ReadServices):
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every read model into fresh tables, then swap them in (resumable)."""
+        from domain.application.audit import Audit, LedgerDamaged
+
+        report = Audit(self).verify(progress=progress)  # never build views on a damaged ledger
+        if not report.ok:
+            raise LedgerDamaged(f"rebuild refused: {report.message()}")
         datastore = self.ledger.factory.datastore  # type: ignore[attr-defined]
         fresh = open_views(self.db, datastore, REBUILD)
         if self.views_problem() is not None:  # an interrupted rebuild there is not this ledger's

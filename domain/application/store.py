@@ -21,6 +21,8 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic
 
+from domain.application.ledger_tree import SQLITE_TABLES, append_leaves_sqlite
+
 DEFAULT_DB = "./fivestar.db"
 
 
@@ -93,6 +95,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
             "run TEXT, line INTEGER, record_id TEXT, reason TEXT, "
             "PRIMARY KEY (run, line)) WITHOUT ROWID"
         )
+        statements.extend(SQLITE_TABLES)
         return statements
 
     def convert_originator_id(self, originator_id: str) -> Any:
@@ -131,6 +134,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 "INSERT OR REPLACE INTO import_refusals VALUES (?, ?, ?, ?)",
                 [(kwargs["refusal_log"], *row) for row in refusals],
             )
+        append_leaves_sqlite(c, self.events_table_name, stored_events, ids)
         return ids
 
     def select_refusals(self, run: str) -> list[tuple[int, str, str]]:

@@ -15,6 +15,7 @@ from typing import Any
 from msgspec import Struct
 
 from domain.model.facts import YearFacts
+from domain.model.merkle import Basis
 from domain.model.rulebook import (
     Attested,
     Designated,
@@ -52,6 +53,7 @@ class Eligibility(Struct, gc=False, kw_only=True):
     exclusion: ExclusionResult | None
     eligible: list[str]
     criteria: list[CriterionResult]
+    basis: Basis | None = None  # the ledger and rulebook judged on (ADR 0016)
 
     def failing(self, stars: list[str]) -> list[CriterionResult]:
         """Criteria of ``stars`` that are not met."""

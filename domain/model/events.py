@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from msgspec import Struct
 
 from domain.model import records as r
+from domain.model.merkle import Basis
 
 
 class LedgerEvent(Struct, gc=False, frozen=True, kw_only=True):
@@ -92,6 +93,7 @@ class RatingRecommended(BranchEvent, frozen=True, kw_only=True):
 
 class RatingAwarded(BranchEvent, frozen=True, kw_only=True):
     record: r.RatingAwardedRecord
+    basis: Basis | None = None  # the eligibility check the award was recorded on (ADR 0016)
 
 
 class ActivityHeld(BranchEvent, frozen=True, kw_only=True):

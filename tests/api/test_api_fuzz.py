@@ -217,7 +217,12 @@ ANSWERS: dict[str, Any] = {
     "/priority": list[s.Priority],
     "/rulebooks": s.Rulebooks,
     "/tokens": list[s.TokenInfo],
+    "/ledger/digest": dict[str, Any],
+    "/ledger/consistency": dict[str, Any],
+    "/branches/{code}/records/{record_id}/proof": dict[str, Any],
+    "/events": dict[str, Any],
 }
+STREAMS = {"/events/stream"}  # never ends on its own: tested in test_api_ledger.py
 
 
 def _param_values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -245,7 +250,7 @@ def get_operations(spec: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]
     return [
         (path, ops["get"].get("parameters", []))
         for path, ops in sorted(spec["paths"].items())
-        if "get" in ops
+        if "get" in ops and path not in STREAMS
     ]
 
 

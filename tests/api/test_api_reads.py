@@ -56,7 +56,7 @@ def test_eligibility_list_single_star_filter_and_replay(api: Api) -> None:
     assert [e["branch"] for e in listed] == ["C1", "V1", "V2", "V3", "V4"]
     v1 = next(e for e in listed if e["branch"] == "V1")
     assert set(v1) == {"branch", "year", "kind", "rulebook", "excluded", "exclusion", "eligible",
-                       "criteria"}  # fmt: skip
+                       "criteria", "basis"}  # fmt: skip
     assert v1["eligible"] == ALL_VILLAGE and v1["rulebook"] == "puyang-2022"
     assert {"star", "criterion", "met", "detail", "evidence"} == set(v1["criteria"][0])
     starred = api.get("/eligibility", api.admin, year=2024, star="branch_strong").json()

@@ -36,6 +36,7 @@ ELIGIBILITY_KEYS = {
     "exclusion",
     "eligible",
     "criteria",
+    "basis",
 }
 CRITERION_KEYS = {"star", "criterion", "met", "detail", "evidence"}
 VILLAGE_CRITERIA = 24  # rules.md §4, puyang-2022: 5 + 5 + 6 + 3 + 5

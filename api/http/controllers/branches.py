@@ -113,7 +113,11 @@ class BranchesController(Controller):
             raise problem(404, str(exc)) from None
         return [
             HistoryEntry(
-                position=e.position, recorded_at=e.recorded_at, recorder=e.recorder, record=e.record
+                position=e.position,
+                recorded_at=e.recorded_at,
+                recorder=e.recorder,
+                record=e.record,
+                basis=e.basis,
             )
             for e in entries
         ]

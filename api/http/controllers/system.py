@@ -9,6 +9,7 @@ from litestar import Request, get
 
 from api.http.controllers.common import problem, problems
 from api.http.schemas import Health, Ping
+from domain.application.audit import Audit
 from domain.application.service import FiveStar
 from domain.application.store import is_postgres
 
@@ -46,12 +47,14 @@ def health(request: Request[Any, Any, Any]) -> Health:
             f"the read models are at position {position}, ahead of the ledger ({head}): "
             "run `fivestar rebuild`"
         )
+    verification = Audit(svc).last_check()
     return Health(
-        ok=error is None,
+        ok=error is None and (verification is None or verification["ok"]),
         store="postgresql" if is_postgres(svc.db) else "sqlite",
         head=head,
         position=position,
         lag=head - position,  # never clamped: negative means ahead of the ledger
         projector=status,  # type: ignore[arg-type]
         projector_error=error,
+        verification=verification,
     )

@@ -1,0 +1,399 @@
+"""Where the ledger's Merkle tree lives: leaf hashes by leaf index, and a cache of subtrees.
+
+Leaves are written by the ledger recorders in the transaction of their events (SQLite:
+``SQLiteLedgerRecorder._insert_events``; PostgreSQL: ``PostgresTreeMixin``), computed in bulk
+per batch, numbered 0, 1, 2, ... in ledger order under the store's write lock. So the import,
+the API and the projector can never disagree on the order, and a PostgreSQL notification-id
+gap (a rolled-back insert) leaves no hole in the tree.
+
+Interior nodes are not written with the events: they follow from the leaves and never change
+once their leaves exist. ``TreeStore`` caches the hash of every complete subtree of
+2**CACHE_LEVEL leaves or more (``merkle_nodes``, filled lazily in bulk); a root or a proof
+then reads ~log2(n) cached nodes plus at most one block of leaves (ADR 0016).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import msgspec
+from eventsourcing.persistence import StoredEvent
+
+from domain.model import merkle
+
+CACHE_LEVEL = 8  # complete subtrees of 256 leaves and up are cached
+PAGE = 10_000
+
+
+class _EntryView(msgspec.Struct, gc=False):
+    """The parts of any stored ledger event that its leaf hashes (decoded without the
+    event's class: the write path hashes what it stores, in bulk)."""
+
+    timestamp: str
+    recorder: str
+    record: dict[str, Any] | None = None
+    year: int | None = None
+    rulebook: str | None = None
+    reason: str | None = None
+    basis: dict[str, Any] | None = None
+
+
+_view = msgspec.json.Decoder(_EntryView)
+
+
+def view_of(state: bytes) -> _EntryView:
+    """The hashed parts of a stored event (``msgspec.DecodeError`` if it is not one)."""
+    return _view.decode(state)
+
+
+def entry_of(version: int, state: bytes) -> tuple[str | None, bytes]:
+    """(branch, canonical entry) of a stored event; a rulebook adoption has no branch."""
+    view = _view.decode(state)
+    record = view.record
+    if record is None:
+        record = {
+            "type": "rulebook.adopted",
+            "year": view.year,
+            "rulebook": view.rulebook,
+            "reason": view.reason,
+        }
+        branch = None
+    else:
+        branch = record.get("branch")
+    entry = merkle.canonical_entry(
+        branch, version, view.timestamp, view.recorder, record, view.basis
+    )
+    return branch, entry
+
+
+def leaf_rows(
+    stored_events: Sequence[StoredEvent], positions: Sequence[int]
+) -> list[tuple[int, str | None, int, bytes]]:
+    """(position, branch, version, leaf hash) of a batch of events just stored."""
+    rows = []
+    for event, position in zip(stored_events, positions, strict=True):
+        branch, entry = entry_of(event.originator_version, event.state)
+        rows.append((position, branch, event.originator_version, merkle.leaf_hash(entry)))
+    return rows
+
+
+# --------------------------------------------------------------------- SQLite
+SQLITE_TABLES = [
+    "CREATE TABLE IF NOT EXISTS merkle_leaves (leaf_index INTEGER PRIMARY KEY, "
+    "position INTEGER NOT NULL, branch TEXT, version INTEGER NOT NULL, leaf_hash BLOB NOT NULL)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS merkle_leaves_position ON merkle_leaves (position)",
+    "CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER, idx INTEGER, hash BLOB NOT NULL, "
+    "PRIMARY KEY (level, idx)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS ledger_verifications (at TEXT, ok INTEGER, size INTEGER, "
+    "root TEXT, message TEXT)",
+]
+
+
+def append_leaves_sqlite(
+    c: Any, events_table: str, stored_events: Sequence[StoredEvent], positions: Sequence[int]
+) -> None:
+    """Number and write the leaves of events just inserted (inside their transaction)."""
+    if not stored_events:
+        return
+    c.execute("SELECT MAX(leaf_index) FROM merkle_leaves")
+    top = c.fetchone()[0]
+    if top is None and positions[0] > 1:
+        c.execute(f"SELECT COUNT(*) FROM {events_table} WHERE rowid < ?", (positions[0],))
+        if c.fetchone()[0]:
+            top = _backfill_sqlite(c, events_table, positions[0])
+    start = 0 if top is None else top + 1
+    c.executemany(
+        "INSERT INTO merkle_leaves VALUES (?, ?, ?, ?, ?)",
+        [(start + i, *row) for i, row in enumerate(leaf_rows(stored_events, positions))],
+    )
+
+
+def _backfill_sqlite(c: Any, events_table: str, before: int) -> int | None:
+    """A ledger recorded before leaves existed gets them once, with its first new write."""
+    c.execute(
+        f"SELECT rowid, originator_version, state FROM {events_table} "
+        "WHERE rowid < ? ORDER BY rowid",
+        (before,),
+    )
+    rows = [(row[0], row[1], row[2]) for row in c.fetchall()]
+    leaves = [
+        (index, position, *_leaf_of(version, state))
+        for index, (position, version, state) in enumerate(rows)
+    ]
+    c.executemany("INSERT INTO merkle_leaves VALUES (?, ?, ?, ?, ?)", leaves)
+    return len(leaves) - 1 if leaves else None
+
+
+def _leaf_of(version: int, state: bytes) -> tuple[str | None, int, bytes]:
+    branch, entry = entry_of(version, state)
+    return branch, version, merkle.leaf_hash(entry)
+
+
+# ----------------------------------------------------------------- PostgreSQL
+def _q(schema: str) -> str:
+    return '"' + schema.replace('"', '""') + '"'
+
+
+def pg_tables(schema: str) -> list[str]:
+    s = _q(schema)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {s}.merkle_leaves (leaf_index bigint PRIMARY KEY, "
+        "position bigint NOT NULL, branch text, version bigint NOT NULL, leaf_hash bytea NOT NULL)",
+        f"CREATE UNIQUE INDEX IF NOT EXISTS merkle_leaves_position ON {s}.merkle_leaves (position)",
+        f"CREATE TABLE IF NOT EXISTS {s}.merkle_nodes (level int, idx bigint, "
+        "hash bytea NOT NULL, PRIMARY KEY (level, idx))",
+        f"CREATE TABLE IF NOT EXISTS {s}.ledger_verifications (at text, ok boolean, "
+        "size bigint, root text, message text)",
+    ]
+
+
+class PostgresTreeMixin:
+    """Put before ``PostgresProcessRecorder`` in a recorder's bases: creates the tree's
+    tables and writes each batch's leaves once its notification ids are known, in the
+    batch's transaction (under the table lock the library's insert takes)."""
+
+    datastore: Any
+    events_table_name: str
+    sql_create_statements: list[Any]
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        from psycopg.sql import SQL  # loaded only with a PostgreSQL store
+
+        super().__init__(datastore, **kwargs)  # type: ignore[call-arg]
+        self.sql_create_statements.extend(SQL(s) for s in pg_tables(self.datastore.schema))
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)  # type: ignore[misc]
+        if ids:
+            append_leaves_pg(
+                curs, self.datastore.schema, self.events_table_name, stored_events, ids
+            )
+        return ids
+
+
+def append_leaves_pg(
+    curs: Any,
+    schema: str,
+    events_table: str,
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+) -> None:
+    s = _q(schema)
+    curs.execute(f"SELECT MAX(leaf_index) AS top FROM {s}.merkle_leaves")
+    top = curs.fetchone()["top"]
+    if top is None:
+        curs.execute(
+            f"SELECT notification_id, originator_version, state FROM {s}.{_q(events_table)} "
+            "WHERE notification_id < %s ORDER BY notification_id",
+            (min(positions),),
+        )
+        earlier = [(r["notification_id"], r["originator_version"], bytes(r["state"])) for r in curs]
+        if earlier:
+            curs.executemany(
+                f"INSERT INTO {s}.merkle_leaves VALUES (%s, %s, %s, %s, %s)",
+                [(i, p, *_leaf_of(v, st)) for i, (p, v, st) in enumerate(earlier)],
+            )
+            top = len(earlier) - 1
+    start = 0 if top is None else top + 1
+    curs.executemany(
+        f"INSERT INTO {s}.merkle_leaves VALUES (%s, %s, %s, %s, %s)",
+        [(start + i, *row) for i, row in enumerate(leaf_rows(stored_events, positions))],
+    )
+
+
+# ------------------------------------------------------------------- reading
+class Leaf(msgspec.Struct, frozen=True):
+    index: int
+    position: int
+    branch: str | None
+    version: int
+    hash: bytes
+
+
+class TreeStore:
+    """Reads leaves and serves subtree hashes over a ledger recorder's store."""
+
+    def __init__(self, recorder: Any, postgres: bool | None = None) -> None:
+        self.recorder = recorder
+        if postgres is None:
+            postgres = type(recorder.datastore).__module__.startswith("eventsourcing.postgres")
+        self.postgres = postgres
+        prefix = f"{_q(recorder.datastore.schema)}." if postgres else ""
+        self.leaves_table = f"{prefix}merkle_leaves"
+        self.nodes_table = f"{prefix}merkle_nodes"
+        self.checks_table = f"{prefix}ledger_verifications"
+
+    def _sql(self, statement: str) -> str:
+        statement = statement.format(
+            leaves=self.leaves_table, nodes=self.nodes_table, checks=self.checks_table
+        )
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.recorder.datastore.transaction(commit=False) as c:
+            c.execute(self._sql(statement), tuple(params))
+            return list(c.fetchall())
+
+    def _write(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with self.recorder.datastore.transaction(commit=True) as c:
+            c.executemany(self._sql(statement), [tuple(r) for r in rows])
+
+    # leaves
+    def size(self) -> int:
+        rows = self._rows("SELECT MAX(leaf_index) AS top FROM {leaves}")
+        top = rows[0]["top"] if rows else None
+        return 0 if top is None else top + 1
+
+    def leaves(self, start: int, end: int) -> list[Leaf]:
+        rows = self._rows(
+            "SELECT leaf_index, position, branch, version, leaf_hash FROM {leaves} "
+            "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+            (start, end),
+        )
+        return [_leaf(row) for row in rows]
+
+    def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:
+        start = 0
+        while True:
+            stop = start + PAGE if end is None else min(start + PAGE, end)
+            page = self.leaves(start, stop)
+            yield from page
+            if len(page) < stop - start or (end is not None and stop >= end):
+                return
+            start = stop
+
+    def leaf_at(self, position: int) -> Leaf | None:
+        rows = self._rows(
+            "SELECT leaf_index, position, branch, version, leaf_hash FROM {leaves} "
+            "WHERE position = ?",
+            (position,),
+        )
+        return _leaf(rows[0]) if rows else None
+
+    def size_at(self, position: int) -> int:
+        """How many leaves the ledger had when its last event was at ``position``."""
+        rows = self._rows(
+            "SELECT MAX(leaf_index) AS top FROM {leaves} WHERE position <= ?", (position,)
+        )
+        top = rows[0]["top"] if rows else None
+        return 0 if top is None else top + 1
+
+    def leaf(self, index: int) -> Leaf | None:
+        found = self.leaves(index, index + 1)
+        return found[0] if found else None
+
+    # subtrees
+    def subtree(self, start: int, end: int) -> bytes:
+        """Hash of leaves [start, end): complete aligned parts from the cache."""
+        n = end - start
+        if n & (n - 1) == 0 and start % n == 0:
+            level = n.bit_length() - 1
+            return self._perfect(level, start >> level)
+        k = merkle.split(n)
+        return merkle.node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
+
+    def _perfect(self, level: int, idx: int) -> bytes:
+        if level < CACHE_LEVEL:
+            hashes = [leaf.hash for leaf in self.leaves(idx << level, (idx + 1) << level)]
+            if len(hashes) != 1 << level:
+                raise merkle.ProofError(f"leaves {idx << level}.. are missing from the tree")
+            return merkle.mth(hashes)
+        rows = self._rows("SELECT hash FROM {nodes} WHERE level = ? AND idx = ?", (level, idx))
+        if rows:
+            return bytes(rows[0]["hash"])
+        value = merkle.node_hash(
+            self._perfect(level - 1, 2 * idx), self._perfect(level - 1, 2 * idx + 1)
+        )
+        self._put_nodes([(level, idx, value)])
+        return value
+
+    def _put_nodes(self, rows: Sequence[tuple[int, int, bytes]]) -> None:
+        conflict = "ON CONFLICT (level, idx) DO NOTHING" if self.postgres else ""
+        verb = "INSERT" if self.postgres else "INSERT OR IGNORE"
+        self._write(f"{verb} INTO {{nodes}} VALUES (?, ?, ?) {conflict}", rows)
+
+    def fill_cache(self, size: int) -> None:
+        """Bring the cache of complete subtrees up to ``size`` leaves in bulk: one pass over
+        the leaves not yet covered, then each level from the one below."""
+        for level in range(CACHE_LEVEL, max(size.bit_length(), CACHE_LEVEL)):
+            want = size >> level
+            rows = self._rows("SELECT MAX(idx) AS top FROM {nodes} WHERE level = ?", (level,))
+            top = rows[0]["top"] if rows else None
+            have = 0 if top is None else top + 1
+            if have >= want:
+                continue
+            if level == CACHE_LEVEL:
+                new = self._blocks(have, want)
+            else:
+                below = self._rows(
+                    "SELECT idx, hash FROM {nodes} WHERE level = ? AND idx >= ? AND idx < ? "
+                    "ORDER BY idx",
+                    (level - 1, 2 * have, 2 * want),
+                )
+                hashes = [bytes(row["hash"]) for row in below]
+                if len(hashes) != 2 * (want - have):
+                    return  # a gap below: leave it to the lazy path
+                new = [
+                    (level, have + i, merkle.node_hash(hashes[2 * i], hashes[2 * i + 1]))
+                    for i in range(want - have)
+                ]
+            self._put_nodes(new)
+
+    def _blocks(self, have: int, want: int) -> list[tuple[int, int, bytes]]:
+        block = 1 << CACHE_LEVEL
+        out = []
+        hashes: list[bytes] = []
+        idx = have
+        start = have * block
+        for leaf in self._leaf_range(start, want * block):
+            hashes.append(leaf.hash)
+            if len(hashes) == block:
+                out.append((CACHE_LEVEL, idx, merkle.mth(hashes)))
+                hashes, idx = [], idx + 1
+        return out
+
+    def _leaf_range(self, start: int, end: int) -> Iterator[Leaf]:
+        while start < end:
+            page = self.leaves(start, min(start + PAGE, end))
+            if not page:
+                return
+            yield from page
+            start += len(page)
+
+    def root(self, size: int) -> bytes:
+        self.fill_cache(size)
+        return merkle.root(self.subtree, size)
+
+    def clear_cache(self) -> None:
+        with self.recorder.datastore.transaction(commit=True) as c:
+            c.execute(self._sql("DELETE FROM {nodes}"))
+
+    # verification results
+    def record_check(self, at: str, ok: bool, size: int, root: str, message: str) -> None:
+        self._write("INSERT INTO {checks} VALUES (?, ?, ?, ?, ?)", [(at, ok, size, root, message)])
+
+    def last_check(self) -> dict[str, Any] | None:
+        rows = self._rows(
+            "SELECT at, ok, size, root, message FROM {checks} ORDER BY at DESC LIMIT 1"
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            "at": row["at"],
+            "ok": bool(row["ok"]),
+            "size": row["size"],
+            "root": row["root"],
+            "message": row["message"],
+        }
+
+
+def _leaf(row: Any) -> Leaf:
+    return Leaf(
+        row["leaf_index"], row["position"], row["branch"], row["version"], bytes(row["leaf_hash"])
+    )
