@@ -175,8 +175,12 @@ def load_rulebook_file(path: Path) -> Rulebook:
     return book
 
 
+# Parameter files beside the rulebooks in ``rulebooks/`` that are not rulebooks.
+NOT_RULEBOOKS = frozenset({"county-rewards", "county-parameters", "case-limits"})
+
+
 def available_rulebooks() -> list[str]:
-    return sorted(p.stem for p in rulebook_dir().glob("*.toml") if p.stem != "county-rewards")
+    return sorted(p.stem for p in rulebook_dir().glob("*.toml") if p.stem not in NOT_RULEBOOKS)
 
 
 @cache
