@@ -41,7 +41,37 @@ FACTS = frozenset(
         "metric.reported",
     }
 )
-RECORDER_WRITES = FACTS | {"rating.declared"}
+# Working-mechanism records (mechanisms.md §1, ADR 0015): what a branch's recorder keeps.
+MECHANISM_FACTS = frozenset(
+    {
+        "activity.held",
+        "linkage.reported",
+        "grid.defined",
+        "grid.retired",
+        "partner.joined",
+        "partner.left",
+        "cooperative.bound",
+        "cooperative.unbound",
+        "facility.reported",
+        "staffing.reported",
+    }
+)
+# Cases, the problem register and interventions: the county's for now (later issues refine).
+LADDER_AND_CASES = frozenset(
+    {
+        "case.reported",
+        "case.assigned",
+        "case.escalated",
+        "case.progressed",
+        "case.resolved",
+        "case.verified",
+        "problem.registered",
+        "problem.resolved",
+        "intervention.started",
+        "intervention.ended",
+    }
+)
+RECORDER_WRITES = FACTS | MECHANISM_FACTS | {"rating.declared"}
 TOWNSHIP_WRITES = RECORDER_WRITES | {
     "criterion.attested",
     "designation.granted",
@@ -55,8 +85,10 @@ COUNTY_WRITES = TOWNSHIP_WRITES | {
     "rating.recommended:county",
     "rating.awarded:county",
 }
+COUNTY_WRITES |= LADDER_AND_CASES
 CITY_WRITES = frozenset({"honor.granted", "rating.recommended:city", "rating.awarded:city"})
 PROVINCE_WRITES = frozenset({"honor.granted", "rating.awarded:province"})
+ADMIN_WRITES = frozenset({"branch.registered"}) | LADDER_AND_CASES
 
 
 @dataclass(frozen=True)
@@ -76,9 +108,7 @@ ROLES: dict[str, Role] = {
     "province": Role(PROVINCE_WRITES, reads_everything=True, recompute=True),
     "auditor": Role(frozenset(), reads_everything=True, recompute=True),
     "service": Role(frozenset(), history=False),
-    "admin": Role(
-        frozenset({"branch.registered"}), reads_everything=True, recompute=True, admin=True
-    ),
+    "admin": Role(ADMIN_WRITES, reads_everything=True, recompute=True, admin=True),
 }
 
 

@@ -20,6 +20,14 @@ from domain.model import records as r
 from domain.model.evaluation import evaluate
 from domain.model.events import EVENT_FOR_RECORD, BranchEvent, branch_stream_id
 from domain.model.facts import BranchFacts, Spell, apply, new_facts, year_slice
+from domain.model.registers import (
+    MECHANISM_TYPES,
+    Refusal,
+    Registers,
+    check_kind,
+    check_ledger,
+    fold,
+)
 from domain.model.rulebook import Rulebook
 from domain.model.vocabulary import vocabulary
 
@@ -63,6 +71,8 @@ class Branch:
     ratings: dict[int, YearRatings] = field(default_factory=dict)
     modified_on: datetime | None = None
     snapshot_version: int = 0
+    # grids, partners, cooperatives, cases, problems, interventions (mechanisms.md §1)
+    registers: Registers = field(default_factory=Registers)
 
     # ------------------------------------------------------------------ folding
     def mutate(self, event: BranchEvent) -> None:
@@ -77,6 +87,8 @@ class Branch:
         assert self.facts is not None
         apply(self.facts, record)
         rtype = type(record)
+        if rtype in MECHANISM_TYPES:
+            fold(self.registers, record, self.kind)
         if rtype is r.SecretaryAppointedRecord:
             self.secretaries.append(record)  # type: ignore[arg-type]
         elif rtype is r.RatingDeclaredRecord:
@@ -123,7 +135,9 @@ class Branch:
             raise Refused(f"ledger: branch: {record.branch} is not registered", unknown_branch=True)
         else:
             check_vocabulary(record, self.kind)
-            if type(record) in _LEDGER_CHECKED:
+            if type(record) in MECHANISM_TYPES or type(record) is r.MeetingHeldRecord:
+                self._check_mechanism(record)
+            elif type(record) in _LEDGER_CHECKED:
                 self._check_ledger(record)
             elif type(record) in _RATING_TYPES:
                 self._check_workflow(record, rulebook_for)  # type: ignore[arg-type]
@@ -134,6 +148,15 @@ class Branch:
             recorder=recorder,
             record=record,
         )
+
+    def _check_mechanism(self, record: r.AnyRecord) -> None:
+        """The structural and ledger refusals of mechanisms.md §1, on the registers."""
+        assert self.facts is not None
+        try:
+            check_kind(record, self.kind, vocabulary(self.kind).stars)
+            check_ledger(self.registers, record, self.kind, set(self.facts.incidents))
+        except Refusal as refusal:
+            raise Refused(refusal.reason) from None
 
     def _check_ledger(self, record: r.AnyRecord) -> None:
         assert self.facts is not None

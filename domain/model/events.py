@@ -94,6 +94,86 @@ class RatingAwarded(BranchEvent, frozen=True, kw_only=True):
     record: r.RatingAwardedRecord
 
 
+class ActivityHeld(BranchEvent, frozen=True, kw_only=True):
+    record: r.ActivityHeldRecord
+
+
+class LinkageReported(BranchEvent, frozen=True, kw_only=True):
+    record: r.LinkageReportedRecord
+
+
+class GridDefined(BranchEvent, frozen=True, kw_only=True):
+    record: r.GridDefinedRecord
+
+
+class GridRetired(BranchEvent, frozen=True, kw_only=True):
+    record: r.GridRetiredRecord
+
+
+class PartnerJoined(BranchEvent, frozen=True, kw_only=True):
+    record: r.PartnerJoinedRecord
+
+
+class PartnerLeft(BranchEvent, frozen=True, kw_only=True):
+    record: r.PartnerLeftRecord
+
+
+class CooperativeBound(BranchEvent, frozen=True, kw_only=True):
+    record: r.CooperativeBoundRecord
+
+
+class CooperativeUnbound(BranchEvent, frozen=True, kw_only=True):
+    record: r.CooperativeUnboundRecord
+
+
+class FacilityReported(BranchEvent, frozen=True, kw_only=True):
+    record: r.FacilityReportedRecord
+
+
+class StaffingReported(BranchEvent, frozen=True, kw_only=True):
+    record: r.StaffingReportedRecord
+
+
+class CaseReported(BranchEvent, frozen=True, kw_only=True):
+    record: r.CaseReportedRecord
+
+
+class CaseAssigned(BranchEvent, frozen=True, kw_only=True):
+    record: r.CaseAssignedRecord
+
+
+class CaseEscalated(BranchEvent, frozen=True, kw_only=True):
+    record: r.CaseEscalatedRecord
+
+
+class CaseProgressed(BranchEvent, frozen=True, kw_only=True):
+    record: r.CaseProgressedRecord
+
+
+class CaseResolved(BranchEvent, frozen=True, kw_only=True):
+    record: r.CaseResolvedRecord
+
+
+class CaseVerified(BranchEvent, frozen=True, kw_only=True):
+    record: r.CaseVerifiedRecord
+
+
+class ProblemRegistered(BranchEvent, frozen=True, kw_only=True):
+    record: r.ProblemRegisteredRecord
+
+
+class ProblemResolved(BranchEvent, frozen=True, kw_only=True):
+    record: r.ProblemResolvedRecord
+
+
+class InterventionStarted(BranchEvent, frozen=True, kw_only=True):
+    record: r.InterventionStartedRecord
+
+
+class InterventionEnded(BranchEvent, frozen=True, kw_only=True):
+    record: r.InterventionEndedRecord
+
+
 class RulebookAdopted(LedgerEvent, frozen=True, kw_only=True):
     """The rulebook in force for a rating year changed (not a branch fact: its own stream)."""
 
@@ -120,6 +200,26 @@ EVENT_FOR_RECORD: dict[type[r.Record], type[BranchEvent]] = {
     r.RatingDeclaredRecord: RatingDeclared,
     r.RatingRecommendedRecord: RatingRecommended,
     r.RatingAwardedRecord: RatingAwarded,
+    r.ActivityHeldRecord: ActivityHeld,
+    r.LinkageReportedRecord: LinkageReported,
+    r.GridDefinedRecord: GridDefined,
+    r.GridRetiredRecord: GridRetired,
+    r.PartnerJoinedRecord: PartnerJoined,
+    r.PartnerLeftRecord: PartnerLeft,
+    r.CooperativeBoundRecord: CooperativeBound,
+    r.CooperativeUnboundRecord: CooperativeUnbound,
+    r.FacilityReportedRecord: FacilityReported,
+    r.StaffingReportedRecord: StaffingReported,
+    r.CaseReportedRecord: CaseReported,
+    r.CaseAssignedRecord: CaseAssigned,
+    r.CaseEscalatedRecord: CaseEscalated,
+    r.CaseProgressedRecord: CaseProgressed,
+    r.CaseResolvedRecord: CaseResolved,
+    r.CaseVerifiedRecord: CaseVerified,
+    r.ProblemRegisteredRecord: ProblemRegistered,
+    r.ProblemResolvedRecord: ProblemResolved,
+    r.InterventionStartedRecord: InterventionStarted,
+    r.InterventionEndedRecord: InterventionEnded,
 }
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://fivestar.puyang/ledger")

@@ -72,6 +72,7 @@ MeetingKind = Literal[
     "theme_day",
     "org_life",
     "two_committee_briefing",
+    "joint_meeting",
 ]
 
 
@@ -144,6 +145,153 @@ class RatingAwardedRecord(Record, frozen=True, tag="rating.awarded"):
     by: Literal["county", "city", "province"]
 
 
+# ------------------------------------------------------------ working mechanisms (mechanisms.md §1)
+# An optional id: "" (none) or the record-id character set.
+OptionalId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{0,128}\Z")]
+Month = Annotated[str, Meta(pattern=r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])\Z")]
+Positive = Annotated[int, Meta(ge=1, le=2**53)]
+Amount = Annotated[float, Meta(ge=0)]
+
+
+class ActivityHeldRecord(Record, frozen=True, tag="activity.held"):
+    kind: Literal["emergency_drill", "door_knocking"]
+    grid: OptionalId = ""
+
+
+class LinkageReportedRecord(Record, frozen=True, tag="linkage.reported"):
+    month: Month
+    households: Count
+    households_linked: Count
+    members: Count
+    members_exempt: Count
+    members_linking: Count
+    members_contacting_weekly: Count
+
+
+class GridDefinedRecord(Record, frozen=True, tag="grid.defined"):
+    grid: RecordId
+    households: Count
+    head: Name
+    full_time_workers: Count
+
+
+class GridRetiredRecord(Record, frozen=True, tag="grid.retired"):
+    grid: RecordId
+
+
+class PartnerJoinedRecord(Record, frozen=True, tag="partner.joined"):
+    partner: RecordId
+    unit: Name
+    unit_kind: Literal["organ", "enterprise", "institution", "two_new"]
+
+
+class PartnerLeftRecord(Record, frozen=True, tag="partner.left"):
+    partner: RecordId
+
+
+class CooperativeBoundRecord(Record, frozen=True, tag="cooperative.bound"):
+    cooperative: RecordId
+    name: Name
+    households: Positive
+    enterprise: Name = ""
+
+
+class CooperativeUnboundRecord(Record, frozen=True, tag="cooperative.unbound"):
+    cooperative: RecordId
+
+
+class FacilityReportedRecord(Record, frozen=True, tag="facility.reported"):
+    year: Year
+    facility: Literal["public_toilets", "service_centre_m2"]
+    value: Amount
+
+
+class StaffingReportedRecord(Record, frozen=True, tag="staffing.reported"):
+    year: Year
+    workers: Count
+    lowest_pay: Amount
+    social_insurance: bool
+    housing_fund: bool
+
+
+CaseCategory = Literal[
+    "dispute", "petition_risk", "safety_hazard", "emergency", "suspected_crime", "other"
+]
+
+
+class CaseReportedRecord(Record, frozen=True, tag="case.reported"):
+    case: RecordId
+    category: CaseCategory
+    occurred_on: date
+    grid: OptionalId = ""
+    incident: OptionalId = ""
+    summary: Text = ""
+
+
+class CaseAssignedRecord(Record, frozen=True, tag="case.assigned"):
+    case: RecordId
+    level: Literal["township", "county"]
+    unit: Name
+    lead: bool = True
+
+
+class CaseEscalatedRecord(Record, frozen=True, tag="case.escalated"):
+    case: RecordId
+    reason: Text = ""
+
+
+class CaseProgressedRecord(Record, frozen=True, tag="case.progressed"):
+    case: RecordId
+    note: Text
+
+
+class CaseResolvedRecord(Record, frozen=True, tag="case.resolved"):
+    case: RecordId
+    outcome: Text
+
+
+class CaseVerifiedRecord(Record, frozen=True, tag="case.verified"):
+    case: RecordId
+    satisfied: bool
+
+
+class ProblemRegisteredRecord(Record, frozen=True, tag="problem.registered"):
+    problem: RecordId
+    area: Name
+    summary: Text
+    deadline: date
+    paralysis: bool = False
+
+
+class ProblemResolvedRecord(Record, frozen=True, tag="problem.resolved"):
+    problem: RecordId
+
+
+Measure = Literal["first_secretary", "work_team", "reorganisation", "street_leader", "work_group"]
+
+
+class InterventionStartedRecord(Record, frozen=True, tag="intervention.started"):
+    intervention: RecordId
+    measure: Measure
+    people: Annotated[list[Name], Meta(max_length=100)]
+    from_unit: Name = ""
+
+
+class InterventionEndedRecord(Record, frozen=True, tag="intervention.ended"):
+    intervention: RecordId
+    note: Text = ""
+
+
+CaseRecord = (
+    CaseReportedRecord
+    | CaseAssignedRecord
+    | CaseEscalatedRecord
+    | CaseProgressedRecord
+    | CaseResolvedRecord
+    | CaseVerifiedRecord
+)
+
+
 AnyRecord = (
     BranchRegisteredRecord
     | SecretaryAppointedRecord
@@ -162,6 +310,26 @@ AnyRecord = (
     | RatingDeclaredRecord
     | RatingRecommendedRecord
     | RatingAwardedRecord
+    | ActivityHeldRecord
+    | LinkageReportedRecord
+    | GridDefinedRecord
+    | GridRetiredRecord
+    | PartnerJoinedRecord
+    | PartnerLeftRecord
+    | CooperativeBoundRecord
+    | CooperativeUnboundRecord
+    | FacilityReportedRecord
+    | StaffingReportedRecord
+    | CaseReportedRecord
+    | CaseAssignedRecord
+    | CaseEscalatedRecord
+    | CaseProgressedRecord
+    | CaseResolvedRecord
+    | CaseVerifiedRecord
+    | ProblemRegisteredRecord
+    | ProblemResolvedRecord
+    | InterventionStartedRecord
+    | InterventionEndedRecord
 )
 RatingRecord = RatingDeclaredRecord | RatingRecommendedRecord | RatingAwardedRecord
 RECORD_TYPES: dict[str, type[Record]] = {
@@ -232,6 +400,9 @@ def _refuse_nul(record: AnyRecord) -> None:
 
 def _check_values(record: AnyRecord) -> None:
     """Checks msgspec's type constraints cannot express on a shared field."""
+    check = _MECHANISM_CHECKS.get(type(record))
+    if check is not None:
+        check(record)
     if isinstance(record, MetricReportedRecord):
         value = record.value
         if value != value or value in (float("inf"), float("-inf")):
@@ -262,6 +433,10 @@ def _explain(exc: msgspec.ValidationError) -> str:
 
 def _plainer(message: str) -> str:
     """msgspec's wording where a person would not follow it."""
+    if "matching regex" in message and "-(0[1-9]" in message:
+        return "must be a month of the form YYYY-MM"
+    if "matching regex" in message and "{0,128}" in message:
+        return "must be empty or 1-128 letters, digits, '.', '_' or '-'"
     if "matching regex" in message and "64}" in message:
         return "must be 1-64 letters, digits, '.', '_' or '-'"
     if "matching regex" in message:
@@ -284,3 +459,75 @@ def _guess_id(raw: bytes | str) -> str:
         if isinstance(rid, str) and ID_PATTERN.fullmatch(rid):
             return rid
     return "-"
+
+
+# --------------------------------------------------- cross-field checks of mechanisms.md §1
+PEOPLE = {
+    "first_secretary": (1, 1, "exactly 1"),
+    "street_leader": (1, 1, "exactly 1"),
+    "work_team": (3, None, "3 or more"),
+    "reorganisation": (3, 5, "3 to 5"),
+    "work_group": (1, None, "1 or more"),
+}
+
+
+def _finite(record: AnyRecord, name: str) -> None:
+    value = getattr(record, name)
+    if value != value or value == float("inf"):
+        raise RecordError(record.id, f"structural: {name}: not a finite number")
+
+
+def _within(record: AnyRecord, name: str, upper: str) -> None:
+    """``name`` may not exceed the field ``upper`` (mechanisms.md §1)."""
+    if getattr(record, name) > getattr(record, upper):
+        raise RecordError(
+            record.id,
+            f"structural: {name}: {getattr(record, name)} is more than {upper} "
+            f"({getattr(record, upper)}) (mechanisms.md §1)",
+        )
+
+
+def _check_linkage(record: LinkageReportedRecord) -> None:
+    _within(record, "households_linked", "households")
+    _within(record, "members_exempt", "members")
+    _within(record, "members_linking", "members")
+    _within(record, "members_contacting_weekly", "members_linking")
+
+
+def _check_case_report(record: CaseReportedRecord) -> None:
+    if record.occurred_on > record.on:
+        raise RecordError(
+            record.id,
+            f"structural: occurred_on: {record.occurred_on} is after the report's on "
+            f"({record.on}) (mechanisms.md §1)",
+        )
+
+
+def _check_problem(record: ProblemRegisteredRecord) -> None:
+    if record.deadline < record.on:
+        raise RecordError(
+            record.id,
+            f"structural: deadline: {record.deadline} is before the registration's on "
+            f"({record.on}) (mechanisms.md §1)",
+        )
+
+
+def _check_intervention(record: InterventionStartedRecord) -> None:
+    low, high, text = PEOPLE[record.measure]
+    count = len(record.people)
+    if count < low or (high is not None and count > high):
+        raise RecordError(
+            record.id,
+            f"structural: people: {record.measure} takes {text} people, "
+            f"{count} given (mechanisms.md §1)",
+        )
+
+
+_MECHANISM_CHECKS = {
+    LinkageReportedRecord: _check_linkage,
+    CaseReportedRecord: _check_case_report,
+    ProblemRegisteredRecord: _check_problem,
+    InterventionStartedRecord: _check_intervention,
+    FacilityReportedRecord: lambda rec: _finite(rec, "value"),
+    StaffingReportedRecord: lambda rec: _finite(rec, "lowest_pay"),
+}
