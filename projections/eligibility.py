@@ -30,6 +30,8 @@ from domain.model.facts import (
     year_slice,
 )
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from projections.cases import CasesProjection
+from projections.ladder import LadderProjection
 from projections.views import ViewWriter
 
 Positioned = tuple[int, LedgerEvent]
@@ -74,6 +76,8 @@ class LedgerProjection:
     def __init__(self) -> None:
         self._cache: OrderedDict[str, BranchFacts] = OrderedDict()
         self._cache_position: int | None = None
+        # read models of their own module, fed the same batches in the same transaction
+        self.extra = [CasesProjection(), LadderProjection()]
 
     def committed(self, position: int) -> None:
         """Called once the batch ending at ``position`` is committed."""
@@ -106,6 +110,8 @@ class LedgerProjection:
             elif isinstance(event, BranchEvent):
                 self.branch_event(rows, position, event, facts, dirty)
         rows.write(w)
+        for extra in self.extra:
+            extra.process(w, batch)
         self.write_branches(w, facts, dirty, in_force)
         for year in sorted(adopted):
             judged = {code for code, years in dirty.items() if year in years}

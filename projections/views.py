@@ -19,6 +19,8 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.application.ledger import Ledger
 from domain.application.store import is_postgres, views_sqlite_path
+from projections import cases as cases_model
+from projections import ladder as ladder_model
 
 TABLES: dict[str, tuple[str, str]] = {
     # name: (columns, primary key)
@@ -51,6 +53,9 @@ TABLES: dict[str, tuple[str, str]] = {
         "position",
     ),
 }
+# Read models kept in modules of their own (cases, ladder): created, rebuilt and swapped here.
+TABLES.update(cases_model.TABLES)
+TABLES.update(ladder_model.TABLES)
 LIVE, REBUILD = "", "rb_"
 
 

@@ -160,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("revoke")
     t.add_argument("name")
     tsub.add_parser("list")
+
+    from api.cli import cases, ladder  # mechanisms.md §3-§4: commands in modules of their own
+
+    cases.add_parser(sub)
+    ladder.add_parser(sub)
     return parser
 
 
@@ -177,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         gc.disable()
     from api.cli import commands
 
-    handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", None) or getattr(
+        commands, f"cmd_{args.command}"
+    )
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -144,6 +144,8 @@ def _run_part(
         judged = branch_rows(facts, dirty, in_force)  # CPU work before taking the write lock
         with fresh.writing() as w:
             rows.write(w)
+            for extra in projection.extra:
+                extra.process(w, [e for _, events in group for e in events])
             for table, table_rows in judged.items():
                 w.upsert(table, table_rows)
             w.set_stream_progress(part, base, group[-1][0], False)

@@ -431,7 +431,7 @@ CATEGORY_LABELS = {
 LEVEL_LABELS = {"township": "乡镇处理", "county": "县级", None: "待派单"}
 STATE_LABELS = {"open": "办理中", "resolved": "待核查", "closed": "已办结"}
 BREACH_LABELS = {
-    "township_limit_days": "乡镇超过{n}天时限",
+    "township_limit_days": "超过{n}天时限",
     "acknowledge_days": "签收超时",
     "respond_days": "答复超时",
     "resolve_days": "办结超时",

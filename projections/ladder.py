@@ -1,0 +1,305 @@
+"""The ladder read model (mechanisms.md §4): per branch, its problems, interventions and
+weak-and-lax spells; queries that judge them on a business date D, and ``--apply``.
+
+The answer depends on D (terms run out, deadlines pass), so the table keeps the inputs of
+``domain.model.ladder.judge_ladder``, one row per registered branch keyed county first:
+"every branch of a county with a shortfall on D" is one SELECT on a key range and the pure
+computation over its rows. ``apply_listing`` records the weak-and-lax designations the rules
+require (ADR 0019: a listing is a recorded designation, not a derived one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from domain.model import records as r
+from domain.model.events import BranchEvent, LedgerEvent
+from domain.model.ladder import (
+    InterventionEntry,
+    LadderInput,
+    LadderResult,
+    ProblemEntry,
+    SpellEntry,
+    judge_ladder,
+    listing_reason,
+)
+from domain.model.vocabulary import vocabulary
+
+if TYPE_CHECKING:
+    from domain.application.service import FiveStar
+    from projections.views import ViewWriter
+
+Positioned = tuple[int, LedgerEvent]
+
+TABLES: dict[str, tuple[str, str]] = {
+    "ladder": (
+        "county TEXT, township TEXT, code TEXT, kind TEXT, position BIGINT, data {blob}",
+        "county, township, code",
+    ),
+}
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(LadderInput)
+LADDER_TYPES = (
+    r.BranchRegisteredRecord,
+    r.ProblemRegisteredRecord,
+    r.ProblemResolvedRecord,
+    r.InterventionStartedRecord,
+    r.InterventionEndedRecord,
+    r.WeaknessDesignatedRecord,
+    r.WeaknessLiftedRecord,
+)
+
+
+@dataclass
+class _Row:
+    county: str
+    township: str
+    kind: str
+    position: int  # the last position folded in (a replayed event is skipped)
+    data: LadderInput
+
+
+class LadderProjection:
+    """Folds problem, intervention and weakness records into each branch's row."""
+
+    def committed(self, position: int) -> None:
+        """Nothing is cached between batches."""
+
+    def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
+        records = [
+            (position, e.record)
+            for position, e in batch
+            if isinstance(e, BranchEvent) and isinstance(e.record, LADDER_TYPES)
+        ]
+        if not records:
+            return
+        rows = self._load(w, {rec.branch for _, rec in records})
+        for position, record in records:
+            if isinstance(record, r.BranchRegisteredRecord):
+                if record.branch in rows:
+                    continue  # already folded (a batch replayed after a crash)
+                rows[record.branch] = _Row(
+                    record.county, record.township, record.kind, position, LadderInput()
+                )
+                continue
+            row = rows.get(record.branch)
+            if row is None or position <= row.position:
+                continue
+            fold(row.data, position, record)
+            row.position = position
+        w.upsert(
+            "ladder",
+            [
+                (row.county, row.township, code, row.kind, row.position, _encoder.encode(row.data))
+                for code, row in rows.items()
+            ],
+        )
+
+    def _load(self, w: ViewWriter, codes: set[str]) -> dict[str, _Row]:
+        ordered = sorted(codes)
+        rows: dict[str, _Row] = {}
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in w.fetch(
+                "SELECT county, township, code, kind, position, data FROM {p}ladder "
+                f"WHERE code IN ({marks})",
+                chunk,
+            ):
+                rows[row["code"]] = _Row(
+                    row["county"],
+                    row["township"],
+                    row["kind"],
+                    row["position"],
+                    _decoder.decode(bytes(row["data"])),
+                )
+        return rows
+
+
+def fold(data: LadderInput, position: int, record: r.Record) -> None:
+    """One accepted record into a branch's ladder inputs (ledger order)."""
+    if isinstance(record, r.ProblemRegisteredRecord):
+        data.problems.append(
+            ProblemEntry(
+                id=record.id,
+                position=position,
+                problem=record.problem,
+                area=record.area,
+                on=record.on,
+                deadline=record.deadline,
+                paralysis=record.paralysis,
+            )
+        )
+    elif isinstance(record, r.ProblemResolvedRecord):
+        for problem in data.problems:
+            if problem.problem == record.problem and problem.resolved_on is None:
+                problem.resolved_on, problem.resolved_id = record.on, record.id
+    elif isinstance(record, r.InterventionStartedRecord):
+        data.interventions.append(
+            InterventionEntry(
+                id=record.id,
+                position=position,
+                intervention=record.intervention,
+                measure=record.measure,
+                on=record.on,
+            )
+        )
+    elif isinstance(record, r.InterventionEndedRecord):
+        for item in data.interventions:
+            if item.intervention == record.intervention and item.ended_on is None:
+                item.ended_on, item.ended_id = record.on, record.id
+    elif isinstance(record, r.WeaknessDesignatedRecord):
+        data.spells.append(SpellEntry(designated_id=record.id, designated_on=record.on))
+    elif (
+        isinstance(record, r.WeaknessLiftedRecord)
+        and data.spells
+        and data.spells[-1].lifted_on is None
+    ):
+        data.spells[-1].lifted_on = record.on
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    """One branch's stored inputs and place (what the queries judge)."""
+
+    code: str
+    kind: str
+    county: str
+    township: str
+    data: LadderInput
+
+
+def ladder_rows(
+    svc: FiveStar,
+    *,
+    county: str | None = None,
+    township: str | None = None,
+    branch: str | None = None,
+) -> list[LadderRow]:
+    clauses, params = [], []
+    for column, value in (("county", county), ("township", township), ("code", branch)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    rows = svc.views.query(
+        f"SELECT county, township, code, kind, data FROM {{p}}ladder{where}", params
+    )
+    out = [
+        LadderRow(
+            row["code"],
+            row["kind"],
+            row["county"],
+            row["township"],
+            _decoder.decode(bytes(row["data"])),
+        )
+        for row in rows
+    ]
+    return sorted(out, key=lambda row: row.code)
+
+
+def judge_row(row: LadderRow, on: date) -> LadderResult:
+    return judge_ladder(row.code, row.kind, row.data, on, vocabulary(row.kind).stars)
+
+
+def judged_ladder(
+    svc: FiveStar,
+    on: date,
+    *,
+    county: str | None = None,
+    township: str | None = None,
+    branch: str | None = None,
+    required: str | None = None,
+    shortfall: bool = False,
+) -> list[LadderResult]:
+    """The ladder object of every registered branch in the filter on ``on``, by code;
+    ``required`` keeps those needing that measure, ``shortfall`` those falling short."""
+    out = []
+    for row in ladder_rows(svc, county=county, township=township, branch=branch):
+        result = judge_row(row, on)
+        if required is not None and result.required != required:
+            continue
+        if shortfall and not result.shortfall:
+            continue
+        out.append(result)
+    return out
+
+
+# ------------------------------------------------------------------------------- apply
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    """What ``--apply`` did for one community: ``recorded`` (with the record), ``already
+    listed`` (with the open spell's date), ``id already used``, or ``refused`` (reason)."""
+
+    branch: str
+    outcome: str
+    record: dict[str, Any] | None = None
+    since: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"branch": self.branch, "outcome": self.outcome}
+        if self.record is not None:
+            out["record"] = self.record
+        if self.since is not None:
+            out["since"] = self.since
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+def apply_listing(
+    svc: FiveStar,
+    on: date,
+    recorder: str,
+    *,
+    county: str | None = None,
+    township: str | None = None,
+    branch: str | None = None,
+) -> list[ApplyOutcome]:
+    """Record, for each community whose listing §4 requires on ``on`` and that has no
+    weak-and-lax spell open in the ledger, a ``weakness.designated`` dated ``on`` with the
+    deterministic id ``ladder-<on>``. Applying twice adds nothing."""
+    svc.catch_up()
+    outcomes: list[ApplyOutcome] = []
+    wanted: list[tuple[LadderRow, r.WeaknessDesignatedRecord]] = []
+    rid = f"ladder-{on.isoformat()}"
+    for row in ladder_rows(svc, county=county, township=township, branch=branch):
+        if row.kind != "community":
+            continue
+        result = judge_row(row, on)
+        if not result.listing_required:
+            continue
+        spell = row.data.spells[-1] if row.data.spells else None
+        if spell is not None and spell.lifted_on is None:
+            since = spell.designated_on.isoformat()
+            outcomes.append(ApplyOutcome(row.code, "already listed", since=since))
+            continue
+        record = r.WeaknessDesignatedRecord(
+            id=rid, branch=row.code, on=on, reason=listing_reason(result)
+        )
+        wanted.append((row, record))
+    if wanted:
+        decided = svc.submit([r.record_to_dict(rec) for _, rec in wanted], recorder)
+        for (row, record), outcome in zip(wanted, decided, strict=True):
+            outcomes.append(_outcome(row.code, record, outcome))
+        svc.catch_up()
+    return sorted(outcomes, key=lambda o: o.branch)
+
+
+def _outcome(code: str, record: r.WeaknessDesignatedRecord, outcome: Any) -> ApplyOutcome:
+    if outcome.status == "applied":
+        return ApplyOutcome(code, "recorded", record=r.record_to_dict(record))
+    if outcome.status != "refused" or outcome.clash:
+        return ApplyOutcome(code, "id already used")
+    return ApplyOutcome(code, "refused", reason=outcome.reason)
