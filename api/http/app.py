@@ -28,8 +28,10 @@ from litestar.plugins.problem_details import (
 
 from api.http.auth import Forbidden, Unauthorized
 from api.http.controllers.branches import BranchesController
+from api.http.controllers.cases import CasesController
 from api.http.controllers.common import DEPENDENCIES, PROBLEM_JSON, problem
 from api.http.controllers.eligibility import EligibilityController
+from api.http.controllers.ladder import LadderController
 from api.http.controllers.records import MAX_RECORDS, RecordsController
 from api.http.controllers.rulebooks import RulebooksController
 from api.http.controllers.system import health, ping
@@ -167,6 +169,8 @@ def create_app(
             WorkflowController,
             RulebooksController,
             TokensController,
+            CasesController,
+            LadderController,
         ],
         state=State(
             {"svc": svc, "tokens": tokens, "projector": projector, "wait_seconds": wait_seconds}

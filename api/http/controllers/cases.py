@@ -1,0 +1,162 @@
+"""Cases and their time limits over HTTP (mechanisms.md §3): ``GET /cases``, ``GET
+/cases/summary`` and ``GET /branches/{code}/cases/{case}`` (the case with its record trail)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
+
+from api.http.auth import PERMISSION, Principal, guard
+from api.http.controllers.common import (
+    READ_PROBLEMS,
+    Code,
+    Text,
+    Year,
+    check_readable,
+    problem,
+    problems,
+)
+from domain.application.service import FiveStar
+from domain.model.cases import CaseLimitsError, CaseLimitsFile, case_json, summary_json
+from projections import cases as model
+
+On = Annotated[
+    date | None,
+    QueryParameter(description="the business date D, YYYY-MM-DD (default today, UTC)"),
+]
+Flag = Annotated[bool, QueryParameter()]
+CaseId = Annotated[str, PathParameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+def business_date(on: date | None) -> date:
+    return on or datetime.now(UTC).date()
+
+
+def limits_in_force() -> CaseLimitsFile:
+    """The file's limits when the request runs; a broken file is the server's fault (500)
+    and its message names the file and the key."""
+    try:
+        return model.case_limits()
+    except CaseLimitsError as exc:
+        raise problem(500, f"case limits: {exc}") from None
+
+
+class CasesController(Controller):
+    path = "/"
+    tags = ["cases"]  # noqa: RUF012
+    guards = [guard]  # noqa: RUF012
+
+    @get(
+        "/cases",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Cases in the token's jurisdiction judged on D (mechanisms.md §3)",
+        description=(
+            "One case object per case reported on or before `on`, sorted by branch then "
+            "case id. `open` keeps cases not closed, `overdue` those overdue on D."
+        ),
+        responses=problems(*READ_PROBLEMS),
+    )
+    def cases(
+        self,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        county: Text = None,
+        township: Text = None,
+        branch: Text = None,
+        on: On = None,
+        open: Flag = False,
+        overdue: Flag = False,
+    ) -> list[dict[str, Any]]:
+        scope = principal.read_scope.narrow(county, township, branch)
+        if scope is None:
+            return []
+        results = model.judged_cases(
+            svc,
+            business_date(on),
+            county=scope.county,
+            township=scope.township,
+            branch=scope.branch,
+            limits=limits_in_force(),
+        )
+        if open:
+            results = [c for c in results if c.state != "closed"]
+        if overdue:
+            results = [c for c in results if c.overdue]
+        return [case_json(c) for c in results]
+
+    @get(
+        "/cases/summary",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Cases reported in a year, per county and township, judged on D",
+        responses=problems(*READ_PROBLEMS),
+    )
+    def summary(
+        self,
+        year: Year,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        county: Text = None,
+        township: Text = None,
+        on: On = None,
+    ) -> list[dict[str, Any]]:
+        scope = principal.read_scope.narrow(county, township)
+        if scope is None:
+            return []
+        if scope.branch is not None:
+            raise problem(403, "a branch token cannot read a township summary")
+        rows = model.case_summary(
+            svc,
+            year,
+            business_date(on),
+            county=scope.county,
+            township=scope.township,
+            limits=limits_in_force(),
+        )
+        return [summary_json(row) for row in rows]
+
+    @get(
+        "/branches/{code:str}/cases/{case:str}",
+        sync_to_thread=True,
+        opt={PERMISSION: "history"},
+        summary="One case judged on D, with its full record trail",
+        description="The case object of mechanisms.md §3 and `records`: every record of the "
+        "case in ledger order, with its position, recording time and recorder.",
+        responses=problems(*READ_PROBLEMS, 404),
+    )
+    def case(
+        self,
+        code: Code,
+        case: CaseId,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        on: On = None,
+    ) -> dict[str, Any]:
+        check_readable(svc, principal, code)
+        steps = model.case_steps(svc, code, case)
+        if not steps:
+            raise problem(404, f"branch {code} has no case {case!r}")
+        day = business_date(on)
+        found = model.judged_cases(svc, day, branch=code, case=case, limits=limits_in_force())
+        ids = {s.id for s in steps}
+        trail = [
+            {
+                "position": e.position,
+                "recorded_at": e.recorded_at.isoformat(),
+                "recorder": e.recorder,
+                "record": e.record,
+            }
+            for e in svc.history(code)
+            if e.record.get("id") in ids and e.record.get("type", "").startswith("case.")
+        ]
+        if not found:
+            raise problem(404, f"case {case!r} of {code} was reported after {day}")
+        return {**case_json(found[0]), "records": trail}
