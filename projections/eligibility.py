@@ -32,6 +32,7 @@ from domain.model.facts import (
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
 from projections.cases import CasesProjection
 from projections.ladder import LadderProjection
+from projections.compliance import ComplianceProjection
 from projections.views import ViewWriter
 
 Positioned = tuple[int, LedgerEvent]
@@ -78,6 +79,7 @@ class LedgerProjection:
         self._cache_position: int | None = None
         # read models of their own module, fed the same batches in the same transaction
         self.extra = [CasesProjection(), LadderProjection()]
+        self.compliance = ComplianceProjection()
 
     def committed(self, position: int) -> None:
         """Called once the batch ending at ``position`` is committed."""
@@ -113,6 +115,7 @@ class LedgerProjection:
         for extra in self.extra:
             extra.process(w, batch)
         self.write_branches(w, facts, dirty, in_force)
+        self.compliance.process(w, batch)
         for year in sorted(adopted):
             judged = {code for code, years in dirty.items() if year in years}
             self._reevaluate_year(w, year, in_force, done=judged)

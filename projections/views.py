@@ -46,6 +46,9 @@ TABLES: dict[str, tuple[str, str]] = {
         "position BIGINT, recorded_at TEXT",
         "year, code",
     ),
+    # mechanisms.md §2 (projections.compliance): whole fold per branch, slice per branch-year
+    "mechanism_facts": ("code TEXT, facts {blob}", "code"),
+    "compliance_years": ("year INTEGER, code TEXT, facts {blob}", "year, code"),
     "stream_progress": ("part INTEGER, base BIGINT, last_stream TEXT, finished INTEGER", "part"),
     "adoptions": (
         "position BIGINT, year INTEGER, rulebook TEXT, reason TEXT, recorder TEXT, "

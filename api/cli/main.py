@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("project", help="keep the read models caught up (a projector process)")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
 
+    from api.cli.mechanisms import add_parsers as add_mechanism_parsers
+
+    add_mechanism_parsers(sub)
+
     p = sub.add_parser("token", help="issue or revoke API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     t = tsub.add_parser("issue")

@@ -32,6 +32,7 @@ from api.http.controllers.cases import CasesController
 from api.http.controllers.common import DEPENDENCIES, PROBLEM_JSON, problem
 from api.http.controllers.eligibility import EligibilityController
 from api.http.controllers.ladder import LadderController
+from api.http.controllers.mechanisms import MechanismsController
 from api.http.controllers.records import MAX_RECORDS, RecordsController
 from api.http.controllers.rulebooks import RulebooksController
 from api.http.controllers.system import health, ping
@@ -171,6 +172,7 @@ def create_app(
             TokensController,
             CasesController,
             LadderController,
+            MechanismsController,
         ],
         state=State(
             {"svc": svc, "tokens": tokens, "projector": projector, "wait_seconds": wait_seconds}

@@ -25,6 +25,7 @@ from domain.application.mapper import decode_event
 from domain.application.store import ledger_env
 from domain.model.events import BranchEvent, RulebookAdopted
 from domain.model.facts import BranchFacts
+from projections.compliance import fold_event, rows_for
 from projections.eligibility import (
     LedgerProjection,
     Positioned,
@@ -138,10 +139,14 @@ def _run_part(
         rows = Rows()
         facts: dict[str, BranchFacts] = {}
         dirty: dict[str, set[int]] = defaultdict(set)
+        mechanisms: dict[str, Any] = {}
+        touched: dict[str, set[int]] = {}
         for _, events in group:
             for position, event in events:
                 projection.branch_event(rows, position, event, facts, dirty)
+                fold_event(mechanisms, event, touched)
         judged = branch_rows(facts, dirty, in_force)  # CPU work before taking the write lock
+        judged.update(rows_for(mechanisms, touched))
         with fresh.writing() as w:
             rows.write(w)
             for extra in projection.extra:

@@ -88,7 +88,7 @@ class Branch:
         apply(self.facts, record)
         rtype = type(record)
         if rtype in MECHANISM_TYPES:
-            fold(self.registers, record, self.kind)
+            fold(self.registers, record, self.kind, event.originator_version)
         if rtype is r.SecretaryAppointedRecord:
             self.secretaries.append(record)  # type: ignore[arg-type]
         elif rtype is r.RatingDeclaredRecord:

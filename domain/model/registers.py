@@ -38,6 +38,7 @@ class GridVersion(Struct, gc=False, kw_only=True):
     households: int
     full_time_workers: int
     head: str = ""
+    seq: int = 0  # ledger order within the branch (the event's version)
 
 
 class Grid(Struct, gc=False, kw_only=True):
@@ -70,6 +71,7 @@ class PartnerSpell(Struct, gc=False, kw_only=True):
     unit_kind: str
     left_id: str | None = None
     left_on: date | None = None
+    seq: int = 0  # the join's ledger order within the branch
 
     def covers(self, day: date) -> bool:
         return self.joined_on <= day and (self.left_on is None or day < self.left_on)
@@ -97,6 +99,7 @@ class Binding(Struct, gc=False, kw_only=True):
     households: int = 0
     enterprise: str = ""
     name: str = ""
+    seq: int = 0  # ledger order within the branch
 
 
 class Cooperative(Struct, gc=False, kw_only=True):
@@ -164,14 +167,15 @@ class Registers(Struct, gc=False, kw_only=True):
 
 
 # ======================================================================= folding
-def fold(reg: Registers, record: r.Record, kind: str) -> None:
-    """Fold one accepted record into the registers (ledger order)."""
+def fold(reg: Registers, record: r.Record, kind: str, seq: int = 0) -> None:
+    """Fold one accepted record into the registers (ledger order); ``seq`` is its place in
+    the branch's stream (the event's version), kept where evidence is listed in ledger order."""
     handler = _FOLD.get(type(record))
     if handler is not None:
-        handler(reg, record, kind)
+        handler(reg, record, kind, seq)
 
 
-def _grid_defined(reg: Registers, rec: r.GridDefinedRecord, kind: str) -> None:
+def _grid_defined(reg: Registers, rec: r.GridDefinedRecord, kind: str, seq: int) -> None:
     grid = reg.grids.setdefault(rec.grid, Grid(grid=rec.grid))
     grid.versions.append(
         GridVersion(
@@ -180,29 +184,32 @@ def _grid_defined(reg: Registers, rec: r.GridDefinedRecord, kind: str) -> None:
             households=rec.households,
             full_time_workers=rec.full_time_workers,
             head=rec.head,
+            seq=seq,
         )
     )
 
 
-def _grid_retired(reg: Registers, rec: r.GridRetiredRecord, kind: str) -> None:
+def _grid_retired(reg: Registers, rec: r.GridRetiredRecord, kind: str, seq: int) -> None:
     grid = reg.grids[rec.grid]
     grid.retired_id, grid.retired_on = rec.id, rec.on
 
 
-def _partner_joined(reg: Registers, rec: r.PartnerJoinedRecord, kind: str) -> None:
+def _partner_joined(reg: Registers, rec: r.PartnerJoinedRecord, kind: str, seq: int) -> None:
     partner = reg.partners.setdefault(rec.partner, Partner(partner=rec.partner))
     partner.spells.append(
-        PartnerSpell(joined_id=rec.id, joined_on=rec.on, unit=rec.unit, unit_kind=rec.unit_kind)
+        PartnerSpell(
+            joined_id=rec.id, joined_on=rec.on, unit=rec.unit, unit_kind=rec.unit_kind, seq=seq
+        )
     )
 
 
-def _partner_left(reg: Registers, rec: r.PartnerLeftRecord, kind: str) -> None:
+def _partner_left(reg: Registers, rec: r.PartnerLeftRecord, kind: str, seq: int) -> None:
     spell = reg.partners[rec.partner].open_spell()
     assert spell is not None
     spell.left_id, spell.left_on = rec.id, rec.on
 
 
-def _bound(reg: Registers, rec: r.CooperativeBoundRecord, kind: str) -> None:
+def _bound(reg: Registers, rec: r.CooperativeBoundRecord, kind: str, seq: int) -> None:
     coop = reg.cooperatives.setdefault(rec.cooperative, Cooperative(cooperative=rec.cooperative))
     coop.changes.append(
         Binding(
@@ -212,19 +219,20 @@ def _bound(reg: Registers, rec: r.CooperativeBoundRecord, kind: str) -> None:
             households=rec.households,
             enterprise=rec.enterprise,
             name=rec.name,
+            seq=seq,
         )
     )
     if coop.bound_since is None:
         coop.bound_since = rec.on
 
 
-def _unbound(reg: Registers, rec: r.CooperativeUnboundRecord, kind: str) -> None:
+def _unbound(reg: Registers, rec: r.CooperativeUnboundRecord, kind: str, seq: int) -> None:
     coop = reg.cooperatives[rec.cooperative]
-    coop.changes.append(Binding(id=rec.id, on=rec.on, bound=False))
+    coop.changes.append(Binding(id=rec.id, on=rec.on, bound=False, seq=seq))
     coop.bound_since = None
 
 
-def _case(reg: Registers, rec: r.CaseRecord, kind: str) -> None:
+def _case(reg: Registers, rec: r.CaseRecord, kind: str, seq: int) -> None:
     if isinstance(rec, r.CaseReportedRecord):
         reg.cases[rec.case] = CaseState(
             case=rec.case,
@@ -247,7 +255,9 @@ def _case(reg: Registers, rec: r.CaseRecord, kind: str) -> None:
         case.resolved = rec.satisfied
 
 
-def _problem_registered(reg: Registers, rec: r.ProblemRegisteredRecord, kind: str) -> None:
+def _problem_registered(
+    reg: Registers, rec: r.ProblemRegisteredRecord, kind: str, seq: int
+) -> None:
     reg.problems[rec.problem] = ProblemState(
         problem=rec.problem,
         registered_id=rec.id,
@@ -258,18 +268,18 @@ def _problem_registered(reg: Registers, rec: r.ProblemRegisteredRecord, kind: st
     )
 
 
-def _problem_resolved(reg: Registers, rec: r.ProblemResolvedRecord, kind: str) -> None:
+def _problem_resolved(reg: Registers, rec: r.ProblemResolvedRecord, kind: str, seq: int) -> None:
     problem = reg.problems[rec.problem]
     problem.resolved_id, problem.resolved_on = rec.id, rec.on
 
 
-def _started(reg: Registers, rec: r.InterventionStartedRecord, kind: str) -> None:
+def _started(reg: Registers, rec: r.InterventionStartedRecord, kind: str, seq: int) -> None:
     reg.interventions[rec.intervention] = InterventionState(
         intervention=rec.intervention, started_id=rec.id, on=rec.on, measure=rec.measure
     )
 
 
-def _ended(reg: Registers, rec: r.InterventionEndedRecord, kind: str) -> None:
+def _ended(reg: Registers, rec: r.InterventionEndedRecord, kind: str, seq: int) -> None:
     item = reg.interventions[rec.intervention]
     item.ended_id, item.ended_on = rec.id, rec.on
 

@@ -175,7 +175,7 @@ def load_rulebook_file(path: Path) -> Rulebook:
     return book
 
 
-# Parameter files beside the rulebooks in ``rulebooks/`` that are not rulebooks.
+# Parameter files beside the rulebooks that are not rulebooks themselves.
 NOT_RULEBOOKS = frozenset({"county-rewards", "county-parameters", "case-limits"})
 
 

@@ -1,0 +1,143 @@
+"""``fivestar compliance`` and ``fivestar staffing`` (mechanisms.md §2).
+
+Registered on the parser by ``add_parsers``; each command sets its own handler, so the shared
+``main.py`` only calls ``add_parsers``. Heavy imports wait until a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from api.cli.main import _as_of, emit_json, year_arg
+
+STATUS_MARK = {"met": "✓", "missed": "✗", "pending": "…"}
+STATUS_ZH = {"met": "达标", "missed": "未达标", "pending": "进行中"}
+
+
+def date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date of the form YYYY-MM-DD: {text!r}") from None
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("compliance", help="working mechanisms each branch is behind on (§2)")
+    p.add_argument("--year", type=year_arg, required=True)
+    p.add_argument("--branch")
+    p.add_argument("--county")
+    p.add_argument("--township")
+    p.add_argument("--on", type=date_arg, help="business date D (default today)")
+    p.add_argument("--status", choices=["met", "missed", "pending"])
+    p.add_argument("--requirement", help="only this requirement")
+    _as_of(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_compliance)
+
+    p = sub.add_parser("staffing", help="community workers per county (职业化, §2)")
+    p.add_argument("--year", type=year_arg, required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_staffing)
+
+
+def cmd_compliance(args: argparse.Namespace) -> int:
+    from api.cli.commands import UserError, _open
+    from projections.compliance import compliance, filtered
+
+    on = args.on or date.today()
+    with _open(args) as svc:
+        results = compliance(
+            svc,
+            args.year,
+            on,
+            branch=args.branch,
+            county=args.county,
+            township=args.township,
+            as_of=args.as_of,
+            position=args.position,
+        )
+        rows = _names(svc)
+    names = {row["code"]: row["name"] for row in rows}
+    counties = {row["code"]: row["county"] for row in rows}
+    if args.branch and not results:
+        raise UserError(f"unknown branch {args.branch!r}")
+    shown = filtered(results, args.requirement, args.status)
+    if args.json:
+        emit_json(shown)
+        return 0
+    for result in shown:
+        _print_branch(result, names.get(result.branch, ""))
+    _print_summary(results, counties)
+    return 0
+
+
+def _names(svc: Any) -> list[Any]:
+    return svc.views.query("SELECT code, name, county FROM {p}branches")
+
+
+def _print_branch(result: Any, name: str) -> None:
+    from domain.model.compliance import LABELS
+
+    kind = "村" if result.kind == "village" else "社区"
+    print(f"{result.branch} {name} ({kind}) {result.year} 截至 {result.on}")
+    for req in result.requirements:
+        label, period = LABELS[req.requirement]
+        line = f"  {STATUS_MARK[req.status]} {label} {period} {req.held}/{req.due}"
+        if req.missing:
+            line += f" 缺 {', '.join(req.missing)}"
+        line += f"  [{req.requirement} {STATUS_ZH[req.status]}]"
+        print(line)
+        for warning in req.warnings:
+            print(f"      注意: {warning}")
+
+
+def _print_summary(results: list[Any], places: dict[str, str]) -> None:
+    """Per county: how many branches are behind (missed) on each requirement."""
+    from domain.model.compliance import LABELS
+
+    by_county: dict[str, Counter[str]] = {}
+    for result in results:
+        counter = by_county.setdefault(places.get(result.branch, ""), Counter())
+        for req in result.requirements:
+            if req.status == "missed":
+                counter[req.requirement] += 1
+    for county, counter in sorted(by_county.items()):
+        behind = ", ".join(
+            f"{LABELS[req][0]} {n}" for req, n in counter.items() if n
+        )  # requirement order: Counter keeps first-seen order
+        total = sum(1 for r in results if places.get(r.branch) == county)
+        print(f"{county or '-'}: {total} branches; behind (未达标): {behind or 'none 无'}")
+
+
+def cmd_staffing(args: argparse.Namespace) -> int:
+    from api.cli.commands import UserError, _open
+    from domain.model.rulebook import RulebookError
+    from projections.compliance import staffing
+
+    with _open(args) as svc:
+        try:
+            rows = staffing(svc, args.year)
+        except RulebookError as exc:
+            raise UserError(str(exc)) from None
+    if args.json:
+        emit_json(rows)
+        return 0
+    for s in rows:
+        ratio = (
+            f"{s.per_10k}/万人 {'达标' if s.meets_ratio else '未达18/万'}"
+            if s.per_10k is not None
+            else "城镇人口未填 (no urban_population)"
+        )
+        print(f"{s.county} {s.year}: {s.communities} 个社区, {s.workers} 名社区工作者, {ratio}")
+        if s.below_wage is None:
+            print("    工资底线未填 (no wage_floor)")
+        elif s.below_wage:
+            print(f"    低于 {s.wage_floor} 元: {', '.join(s.below_wage)}")
+        if s.without_insurance:
+            print(f"    五险一金不全: {', '.join(s.without_insurance)}")
+        if s.unreported:
+            print(f"    未报: {', '.join(s.unreported)}")
+    return 0

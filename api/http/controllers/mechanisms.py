@@ -1,0 +1,152 @@
+"""``GET /compliance``, ``GET /branches/{code}/compliance/{year}`` and ``GET /staffing``
+(mechanisms.md §2): the compliance read model within the token's jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from api.http.auth import PERMISSION, Principal, guard
+from api.http.controllers.common import (
+    READ_PROBLEMS,
+    AsOf,
+    Code,
+    Position,
+    Text,
+    Year,
+    YearPath,
+    check_readable,
+    parse_as_of,
+    problem,
+    problems,
+)
+from domain.application.service import FiveStar
+from domain.model.compliance import REQUIREMENTS, Compliance, Staffing
+from domain.model.rulebook import RulebookError
+from projections import compliance as read
+
+On = Annotated[
+    date | None,
+    QueryParameter(description="business date D: only records dated on or before it count"),
+]
+RequirementId = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=1, max_length=64, pattern=r"^[a-z_]+$", description="only this requirement"
+    ),
+]
+Status = Annotated[
+    Literal["met", "missed", "pending"] | None,
+    QueryParameter(description="only requirements in this status (branches with none left out)"),
+]
+KNOWN = {rid for rid, *_ in REQUIREMENTS}
+
+
+class MechanismsController(Controller):
+    path = "/"
+    tags = ["mechanisms"]  # noqa: RUF012
+    guards = [guard]  # noqa: RUF012
+
+    @get(
+        "/compliance",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Working-mechanism compliance of every branch in the jurisdiction for a year",
+        description=(
+            "One object per registered branch, sorted by code (mechanisms.md §2), judged on "
+            "`on` (default today); as the ledger stood at `as_of`/`position` when given."
+        ),
+        responses=problems(*READ_PROBLEMS),
+    )
+    def compliance(
+        self,
+        year: Year,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        on: On = None,
+        county: Text = None,
+        township: Text = None,
+        requirement: RequirementId = None,
+        status: Status = None,
+        as_of: AsOf = None,
+        position: Position = None,
+    ) -> list[Compliance]:
+        moment = parse_as_of(as_of)
+        if requirement is not None and requirement not in KNOWN:
+            raise problem(400, f"requirement: unknown requirement {requirement!r}")
+        scope = principal.read_scope.narrow(county, township)
+        if scope is None:
+            return []
+        results = read.compliance(
+            svc,
+            year,
+            on or date.today(),
+            branch=scope.branch,
+            county=scope.county,
+            township=scope.township,
+            as_of=moment,
+            position=position,
+        )
+        return read.filtered(results, requirement, status)
+
+    @get(
+        "/branches/{code:str}/compliance/{year:int}",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="One branch's working-mechanism compliance for a year",
+        responses=problems(*READ_PROBLEMS, 404),
+    )
+    def branch_compliance(
+        self,
+        code: Code,
+        year: YearPath,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+        on: On = None,
+        as_of: AsOf = None,
+        position: Position = None,
+    ) -> Compliance:
+        moment = parse_as_of(as_of)
+        check_readable(svc, principal, code)
+        results = read.compliance(
+            svc, year, on or date.today(), branch=code, as_of=moment, position=position
+        )
+        if not results:
+            raise problem(404, f"branch {code} is not in the read models (yet, or at that time)")
+        return results[0]
+
+    @get(
+        "/staffing",
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        summary="Community workers per county for a year (职业化)",
+        description=(
+            "One object per county that has communities, in code-point order. County-wide: "
+            "a token scoped to a township or a branch may not read it."
+        ),
+        responses=problems(*READ_PROBLEMS),
+    )
+    def staffing(
+        self,
+        year: Year,
+        svc: NamedDependency[FiveStar],
+        principal: NamedDependency[Principal],
+        read_at: NamedDependency[int | None],
+    ) -> list[Staffing]:
+        scope = principal.read_scope
+        if scope.township is not None or scope.branch is not None:
+            raise problem(
+                403,
+                f"staffing is county-wide; token {principal.name} is scoped to {scope.describe()}",
+            )
+        try:
+            rows = read.staffing(svc, year)
+        except RulebookError as exc:
+            raise problem(503, f"county parameters: {exc}") from None
+        return [s for s in rows if scope.county is None or s.county == scope.county]
