@@ -31,8 +31,8 @@ from domain.model.facts import (
 )
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
 from projections.cases import CasesProjection
-from projections.ladder import LadderProjection
 from projections.compliance import ComplianceProjection
+from projections.ladder import LadderProjection
 from projections.views import ViewWriter
 
 Positioned = tuple[int, LedgerEvent]

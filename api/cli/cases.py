@@ -95,11 +95,11 @@ def _list(cases: list[CaseResult], on: date, limits: CaseLimitsFile, as_json: bo
 
 def case_line(case: CaseResult, on: date, limits: CaseLimitsFile) -> str:
     """``[超期] C0004 c1 矛盾纠纷 乡镇处理 第9天 超过7天目标 办理中 | 县级 签收超时``."""
-    from domain.model.cases import BREACH_LABELS, CATEGORY_LABELS, LEVEL_LABELS, STATE_LABELS
+    from domain.model.cases import BREACH_LABELS, CATEGORY_LABELS, STATE_LABELS
 
     stage = case.stages[-1]
     day = ((stage.end or on) - stage.start).days
-    where = f"{LEVEL_LABELS.get(stage.level, stage.level)} 第{day}天"
+    where = f"{_level_label(case, stage.level)} 第{day}天"
     in_force = limits.for_county(case.limits)[1]
     target = in_force.township_target_days
     if case.within_target is False and len(case.stages) == 1 and day > target:
@@ -108,7 +108,7 @@ def case_line(case: CaseResult, on: date, limits: CaseLimitsFile) -> str:
     if case.reported_late:
         flags.append("迟报")
     for s in case.stages:
-        level = LEVEL_LABELS.get(s.level, s.level)
+        level = _level_label(case, s.level)
         flags.extend(
             f"{level} {BREACH_LABELS[k].format(n=getattr(in_force, k))}" for k in s.breaches
         )
@@ -119,6 +119,15 @@ def case_line(case: CaseResult, on: date, limits: CaseLimitsFile) -> str:
         f"{STATE_LABELS.get(case.state, case.state)}"
     )
     return text + (f" | {'；'.join(flags)}" if flags else "")
+
+
+def _level_label(case: CaseResult, level: str | None) -> str:
+    """乡镇处理 for a village's township stage, 街道处理 for a community's street stage."""
+    from domain.model.cases import LEVEL_LABELS
+
+    if level == "township" and case.within_target is None:
+        return "街道处理"
+    return LEVEL_LABELS.get(level, level or "")
 
 
 def _summary(rows: list[SummaryRow], as_json: bool) -> int:
