@@ -30,6 +30,8 @@ from litestar.testing import TestClient
 from api.http import schemas as s
 from api.http.app import create_app
 from api.http.auth import hash_token
+from api.http.controllers import cases as cases_api
+from api.http.controllers import ladder as ladder_api
 from tests.api.test_api_access import ALL_KINDS, sample
 from tests.api.test_api_harness import BRANCHES
 
@@ -219,6 +221,15 @@ ANSWERS: dict[str, Any] = {
     "/rulebooks": s.Rulebooks,
     "/tokens": list[s.TokenInfo],
 }
+ANSWERS.update(  # mechanisms.md §3-§4
+    {
+        "/cases": list[cases_api.Case],
+        "/cases/summary": list[cases_api.CaseSummary],
+        "/branches/{code}/cases/{case}": cases_api.CaseWithTrail,
+        "/ladder": list[ladder_api.Ladder],
+        "/branches/{code}/ladder": ladder_api.Ladder,
+    }
+)
 
 
 def _param_values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
+from msgspec import Struct
 
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import (
@@ -30,6 +32,60 @@ On = Annotated[
 ]
 Flag = Annotated[bool, QueryParameter()]
 CaseId = Annotated[str, PathParameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class Stage(Struct, kw_only=True):
+    level: str | None
+    start: date
+    end: date | None
+    breaches: list[str]
+
+
+class Case(Struct, kw_only=True):
+    """The case object of mechanisms.md §3."""
+
+    branch: str
+    case: str
+    category: str
+    occurred_on: date
+    reported_on: date
+    reported_late: bool
+    incident: str | None
+    state: str
+    level: str | None
+    stages: list[Stage]
+    within_target: bool | None
+    overdue: bool
+    limits: str
+    evidence: list[str]
+
+
+class TrailEntry(Struct, kw_only=True):
+    position: int
+    recorded_at: datetime
+    recorder: str
+    record: dict[str, Any]
+
+
+class CaseWithTrail(Case, kw_only=True):
+    """The case object and every record of the case in ledger order."""
+
+    records: list[TrailEntry]
+
+
+class CaseSummary(Struct, kw_only=True):
+    """One county and township's cases of a year (mechanisms.md §3)."""
+
+    county: str
+    township: str
+    reported: int
+    reported_late: int
+    escalated: int
+    closed: int
+    resolved_in_time: int
+    overdue: int
+    breaches: dict[str, int]
+    incidents_without_case: list[str]
 
 
 def business_date(on: date | None) -> date:
@@ -72,7 +128,7 @@ class CasesController(Controller):
         on: On = None,
         open: Flag = False,
         overdue: Flag = False,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Case]:
         scope = principal.read_scope.narrow(county, township, branch)
         if scope is None:
             return []
@@ -88,7 +144,7 @@ class CasesController(Controller):
             results = [c for c in results if c.state != "closed"]
         if overdue:
             results = [c for c in results if c.overdue]
-        return [case_json(c) for c in results]
+        return msgspec.convert([case_json(c) for c in results], list[Case])
 
     @get(
         "/cases/summary",
@@ -106,7 +162,7 @@ class CasesController(Controller):
         county: Text = None,
         township: Text = None,
         on: On = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[CaseSummary]:
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
@@ -120,7 +176,7 @@ class CasesController(Controller):
             township=scope.township,
             limits=limits_in_force(),
         )
-        return [summary_json(row) for row in rows]
+        return msgspec.convert([summary_json(row) for row in rows], list[CaseSummary])
 
     @get(
         "/branches/{code:str}/cases/{case:str}",
@@ -139,7 +195,7 @@ class CasesController(Controller):
         principal: NamedDependency[Principal],
         read_at: NamedDependency[int | None],
         on: On = None,
-    ) -> dict[str, Any]:
+    ) -> CaseWithTrail:
         check_readable(svc, principal, code)
         steps = model.case_steps(svc, code, case)
         if not steps:
@@ -148,15 +204,13 @@ class CasesController(Controller):
         found = model.judged_cases(svc, day, branch=code, case=case, limits=limits_in_force())
         ids = {s.id for s in steps}
         trail = [
-            {
-                "position": e.position,
-                "recorded_at": e.recorded_at.isoformat(),
-                "recorder": e.recorder,
-                "record": e.record,
-            }
+            TrailEntry(
+                position=e.position, recorded_at=e.recorded_at, recorder=e.recorder, record=e.record
+            )
             for e in svc.history(code)
             if e.record.get("id") in ids and e.record.get("type", "").startswith("case.")
         ]
         if not found:
             raise problem(404, f"case {case!r} of {code} was reported after {day}")
-        return {**case_json(found[0]), "records": trail}
+        case_object = msgspec.convert(case_json(found[0]), Case)
+        return CaseWithTrail(**msgspec.structs.asdict(case_object), records=trail)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
@@ -43,6 +44,42 @@ class ApplyRequest(Struct, forbid_unknown_fields=True, kw_only=True):
     township: Place | None = None
 
 
+class ActiveMeasure(Struct, kw_only=True):
+    intervention: str
+    measure: str
+    until: date
+    expired: bool
+
+
+class Ladder(Struct, kw_only=True):
+    """The ladder object of mechanisms.md §4."""
+
+    branch: str
+    on: date
+    open_areas: list[str]
+    overdue: list[str]
+    required: str
+    reasons: list[str]
+    active: ActiveMeasure | None
+    shortfall: bool
+    listing_required: bool
+    listed: bool
+    evidence: list[str]
+
+
+class ApplyOutcome(Struct, kw_only=True, omit_defaults=True):
+    branch: str
+    outcome: str  # recorded | already listed | id already used | refused
+    record: dict[str, Any] | None = None
+    since: date | None = None
+    reason: str | None = None
+
+
+class ApplyResult(Struct, kw_only=True):
+    on: date
+    outcomes: list[ApplyOutcome]
+
+
 class LadderController(Controller):
     path = "/"
     tags = ["ladder"]  # noqa: RUF012
@@ -67,7 +104,7 @@ class LadderController(Controller):
         on: On = None,
         required: Required = None,
         shortfall: Flag = False,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Ladder]:
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
@@ -80,7 +117,7 @@ class LadderController(Controller):
             required=required,
             shortfall=shortfall,
         )
-        return [ladder_json(r) for r in results]
+        return msgspec.convert([ladder_json(r) for r in results], list[Ladder])
 
     @get(
         "/branches/{code:str}/ladder",
@@ -96,12 +133,12 @@ class LadderController(Controller):
         principal: NamedDependency[Principal],
         read_at: NamedDependency[int | None],
         on: On = None,
-    ) -> dict[str, Any]:
+    ) -> Ladder:
         check_readable(svc, principal, code)
         results = model.judged_ladder(svc, business_date(on), branch=code)
         if not results:
             raise problem(404, f"branch {code} is not in the ladder read model yet")
-        return ladder_json(results[0])
+        return msgspec.convert(ladder_json(results[0]), Ladder)
 
     @post(
         "/ladder/apply",
@@ -120,7 +157,7 @@ class LadderController(Controller):
         data: JSONBody[ApplyRequest],
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
+    ) -> ApplyResult:
         if principal.role not in APPLY_ROLES:
             raise problem(403, f"role {principal.role} may not apply the ladder (county, admin)")
         scope = principal.scope.narrow(data.county, data.township)
@@ -138,4 +175,7 @@ class LadderController(Controller):
             township=scope.township,
             branch=scope.branch,
         )
-        return {"on": data.on.isoformat(), "outcomes": [o.to_json() for o in outcomes]}
+        return ApplyResult(
+            on=data.on,
+            outcomes=msgspec.convert([o.to_json() for o in outcomes], list[ApplyOutcome]),
+        )
