@@ -169,6 +169,9 @@ class CasesProjection:
         _, county, township = place
         key = (record.branch, record.case)  # type: ignore[attr-defined]
         entry = cases.get(key)
+        if entry is None and isinstance(record, r.CaseReportedRecord):
+            # a report opens the case: nothing stored yet (a rebuild never looks anything up)
+            entry = cases[key] = [county, township, position, []]
         if entry is None:
             rows = w.fetch(
                 "SELECT position, steps FROM {p}cases WHERE county = ? AND township = ? "

@@ -37,10 +37,13 @@ if TYPE_CHECKING:
 Positioned = tuple[int, LedgerEvent]
 
 TABLES: dict[str, tuple[str, str]] = {
+    # keyed county first: a county's (or township's) branches are a range of the key
     "ladder": (
         "county TEXT, township TEXT, code TEXT, kind TEXT, position BIGINT, data {blob}",
         "county, township, code",
     ),
+    # where each branch's row is (the projection finds a branch's row by its code)
+    "ladder_places": ("code TEXT, county TEXT, township TEXT", "code"),
 }
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(LadderInput)
@@ -78,7 +81,8 @@ class LadderProjection:
         ]
         if not records:
             return
-        rows = self._load(w, {rec.branch for _, rec in records})
+        registered = {rec.branch for _, rec in records if isinstance(rec, r.BranchRegisteredRecord)}
+        rows = self._load(w, {rec.branch for _, rec in records} - registered)
         for position, record in records:
             if isinstance(record, r.BranchRegisteredRecord):
                 if record.branch in rows:
@@ -86,6 +90,7 @@ class LadderProjection:
                 rows[record.branch] = _Row(
                     record.county, record.township, record.kind, position, LadderInput()
                 )
+                w.upsert("ladder_places", [(record.branch, record.county, record.township)])
                 continue
             row = rows.get(record.branch)
             if row is None or position <= row.position:
@@ -101,15 +106,23 @@ class LadderProjection:
         )
 
     def _load(self, w: ViewWriter, codes: set[str]) -> dict[str, _Row]:
+        """The stored rows of branches registered in earlier batches: their places by code,
+        then each row by its full key."""
         ordered = sorted(codes)
-        rows: dict[str, _Row] = {}
+        places = []
         for i in range(0, len(ordered), 500):
             chunk = ordered[i : i + 500]
             marks = ", ".join("?" for _ in chunk)
+            places += w.fetch(
+                f"SELECT code, county, township FROM {{p}}ladder_places WHERE code IN ({marks})",
+                chunk,
+            )
+        rows: dict[str, _Row] = {}
+        for place in places:
             for row in w.fetch(
                 "SELECT county, township, code, kind, position, data FROM {p}ladder "
-                f"WHERE code IN ({marks})",
-                chunk,
+                "WHERE county = ? AND township = ? AND code = ?",
+                (place["county"], place["township"], place["code"]),
             ):
                 rows[row["code"]] = _Row(
                     row["county"],
