@@ -24,15 +24,6 @@ from domain.model.parameters import load_county_parameters
 from projections.views import ViewWriter
 
 Positioned = tuple[int, LedgerEvent]
-FOLDED = (
-    r.MeetingHeldRecord,
-    r.MemberDevelopedRecord,
-    r.ActivityHeldRecord,
-    r.LinkageReportedRecord,
-    r.FacilityReportedRecord,
-    r.StaffingReportedRecord,
-    *c.REGISTER_TYPES,
-)
 
 
 def fold_event(
@@ -40,13 +31,20 @@ def fold_event(
 ) -> None:
     """Fold one branch event into ``facts`` and note which of its years changed."""
     record = event.record
-    code = record.branch
-    if isinstance(record, r.BranchRegisteredRecord):
-        facts[code] = c.new_mechanism_facts(record)
-        dirty.setdefault(code, set())
-    elif isinstance(record, FOLDED) and code in facts:
-        years = c.fold_mechanism(facts[code], record, event.originator_version)
-        dirty.setdefault(code, set()).update(years)
+    rtype = type(record)
+    if rtype is r.BranchRegisteredRecord:
+        facts[record.branch] = c.new_mechanism_facts(record)  # type: ignore[arg-type]
+        dirty.setdefault(record.branch, set())
+        return
+    folder = c.FOLDERS.get(rtype)
+    branch = facts.get(record.branch) if folder is not None else None
+    if branch is None:
+        return
+    years = folder(branch, record, event.originator_version)  # type: ignore[misc]
+    seen = dirty.get(record.branch)
+    if seen is None:
+        seen = dirty[record.branch] = set()
+    seen.update(years)
 
 
 def rows_for(
@@ -69,11 +67,7 @@ class ComplianceProjection:
 
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
         events = [e for _, e in batch if isinstance(e, BranchEvent)]
-        wanted = {
-            e.record.branch
-            for e in events
-            if isinstance(e.record, FOLDED) and not isinstance(e.record, r.BranchRegisteredRecord)
-        }
+        wanted = {e.record.branch for e in events if type(e.record) in c.FOLDERS}
         facts = _load(w, wanted)
         dirty: dict[str, set[int]] = {}
         for event in events:

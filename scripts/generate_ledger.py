@@ -443,6 +443,26 @@ WEAK_RATE = 0.02
 SECRETARY_CHANGE_RATE = 0.10
 CORRECTION_RATE = 0.03
 FULL_MINUTES_SHARE = 0.05  # normal branches that file all their meetings (tunes the volume)
+# Working mechanisms (mechanisms.md §1): branches keeping their weekly/monthly books in the
+# ledger (briefings, linkage, door knocking); the last BEHIND_SHARE of them fall behind.
+MECHANISM_SHARE = 0.6
+BEHIND_SHARE = 0.1
+LEADING_ENTERPRISES = (
+    "濮阳市绿丰农业公司",
+    "清丰县食用菌产业集团",
+    "南乐县木耳合作联社",
+    "范县蔬菜集团",
+)
+PARTNER_UNITS = (
+    ("市税务局", "organ"),
+    ("区人民医院", "institution"),
+    ("中原油田供电公司", "enterprise"),
+    ("市住建局", "organ"),
+    ("濮阳职业技术学院", "institution"),
+    ("快递行业党委", "two_new"),
+)
+# The wage floor of the demo's largest district by year (rulebooks/county-parameters.toml).
+WAGE_FLOOR = {2022: 71_000, 2023: 74_000, 2024: 76_800, 2025: 80_000, 2026: 82_600}
 
 
 class Calendar:
@@ -484,12 +504,14 @@ class Branch:
         "county",
         "excluded",
         "honour_years",
+        "households",
         "kind",
         "lift_on",
         "meeting_habit",
         "name",
         "pci",
         "pending_retractions",
+        "population",
         "profile",
         "quality",
         "rng",
@@ -508,6 +530,8 @@ class Branch:
         self.quality = rng.uniform(0.3, 0.92)
         self.meeting_habit = rng.random()
         self.pci = 0
+        self.households = 0
+        self.population = 0
         self.honour_years: list[int] = []
         self.pending_retractions: dict[int, list[str]] = {}
         self.weak_on: dt.date | None = None
@@ -539,6 +563,7 @@ class Generator:
         self.seed = args.seed
         self.first, self.last = args.years
         self.ratings = not args.no_ratings
+        self.mechanisms = not getattr(args, "no_mechanisms", False)
         self.cal = Calendar()
         self.seq = 0
         n = args.branches
@@ -655,6 +680,7 @@ class Generator:
         else:
             households = rng.randint(1200, 6500)
             population = int(households * rng.uniform(2.5, 3.2))
+        b.households, b.population = households, population
         items = [
             [
                 cal.iso(y0, reg),
@@ -1038,6 +1064,8 @@ class Generator:
                 add(cal.rand(rng, y, 6, 12), "meeting.held", {"kind": "org_life"})
             if r < 0.15:
                 add(cal.rand(rng, y, 1, 12), "meeting.held", {"kind": rng.choice(MEETING_EXTRA)})
+            if self.mechanisms:  # branches keeping their books online file 三会一课 too
+                Mechanisms(self, b, y).org_life(add)
             return
         quarters = [0, 1, 2, 3]
         congress = list(quarters)
@@ -1240,9 +1268,162 @@ class Generator:
             for b in self.branches:
                 stars_s = self.decide_stars(b, y)
                 self.emit(b, self.year_facts(b, y, stars_s))
-                self.emit(b, self.mechanism_cases_and_ladder(b, y))
+                if self.mechanisms:
+                    self.emit(b, Mechanisms(self, b, y).items())
+                    self.emit(b, self.mechanism_cases_and_ladder(b, y))
                 if self.ratings:
                     self.emit(b, self.rating_chain(b, y, stars_s))
+
+
+class Mechanisms:
+    """A branch-year's working-mechanism records, drawn from their own random stream (seeded
+    by branch and year) so the rest of the ledger is the same with or without them."""
+
+    def __init__(self, gen: Generator, b: Branch, y: int) -> None:
+        self.gen, self.b, self.y = gen, b, y
+        self.m = random.Random(f"mechanisms:{gen.seed}:{b.code}:{y}")
+        habit = random.Random(f"habit:{gen.seed}:{b.code}")
+        self.keen = habit.random()  # < MECHANISM_SHARE: keeps its books in the ledger
+        self.flaw = habit.random()  # a lasting weakness of the branch's registers
+        self.out: list[list] = []
+
+    @property
+    def books(self) -> bool:
+        return self.keen < MECHANISM_SHARE
+
+    @property
+    def skip(self) -> float:
+        """The chance a periodic record is missing: higher for the branches falling behind."""
+        return 0.15 if MECHANISM_SHARE - BEHIND_SHARE <= self.keen < MECHANISM_SHARE else 0.002
+
+    def add(self, on: dt.date, typ: str, fields: dict) -> None:
+        self.out.append([on.isoformat(), typ, fields, None])
+
+    def day(self, month: int, first: int = 1, last: int = 28) -> dt.date:
+        return dt.date(self.y, month, self.m.randint(first, last))
+
+    def items(self) -> list[list]:
+        if self.b.kind == COMMUNITY:
+            self.community()
+        else:
+            self.village()
+        if self.m.random() < 0.9:
+            self.add(self.day(self.m.randint(3, 11)), "activity.held", {"kind": "emergency_drill"})
+        self.out.sort(key=lambda item: item[0])
+        return self.out
+
+    def org_life(self, add) -> None:
+        """三会一课 of a branch keeping its books: congress and lesson each quarter, theme day
+        on the 5th (now and then another day), org life once; from a stream of its own."""
+        if not self.books:
+            return
+        m, y = random.Random(f"org-life:{self.gen.seed}:{self.b.code}:{self.y}"), self.y
+        for q in range(4):
+            for kind in ("party_congress", "party_lesson"):
+                if m.random() > self.skip / 2:
+                    on = dt.date(y, 3 * q + m.randint(1, 3), m.randint(1, 28))
+                    add(on.isoformat(), "meeting.held", {"kind": kind})
+        for month in range(1, 13):
+            if m.random() > self.skip / 2:
+                day = 5 if m.random() > 0.05 else m.randint(6, 20)
+                add(dt.date(y, month, day).isoformat(), "meeting.held", {"kind": "theme_day"})
+        add(
+            dt.date(y, m.randint(6, 12), m.randint(1, 28)).isoformat(),
+            "meeting.held",
+            {"kind": "org_life"},
+        )
+
+    # ------------------------------------------------------------------ villages
+    def village(self) -> None:
+        b, m, y = self.b, self.m, self.y
+        if y == self.gen.first:
+            for k in range(1 if self.flaw < 0.1 else m.randint(1, 3)):
+                enterprise = "" if self.flaw < 0.1 else m.choice(LEADING_ENTERPRISES)
+                fields = {"cooperative": f"K{k + 1}", "name": f"{b.name[:3]}合作社{k + 1}"}
+                fields |= {"households": m.randint(20, 200), "enterprise": enterprise}
+                self.add(self.day(1, 2, 20), "cooperative.bound", fields)
+        if self.books:
+            self.briefings()
+            self.linkage()
+        needed = -(-b.population // 1000)
+        toilets = needed + m.randint(0, 1) if m.random() > 0.1 else max(0, needed - 1)
+        self.add(
+            self.day(11),
+            "facility.reported",
+            {"year": y, "facility": "public_toilets", "value": toilets},
+        )
+
+    def briefings(self) -> None:
+        start = dt.date(self.y, 1, 1)
+        monday = start - dt.timedelta(days=start.weekday())
+        while monday.year <= self.y:
+            on = monday + dt.timedelta(days=self.m.randint(0, 4))
+            if on.year == self.y and self.m.random() > self.skip:
+                self.add(on, "meeting.held", {"kind": "two_committee_briefing"})
+            monday += dt.timedelta(days=7)
+
+    def linkage(self) -> None:
+        m, b = self.m, self.b
+        members = max(8, b.households // 18)
+        for month in range(1, 13):
+            if m.random() < self.skip:
+                continue
+            exempt = m.randint(1, max(1, members // 8))
+            linking = members - exempt if m.random() > self.skip else members - exempt - 1
+            households = b.households if m.random() > 0.03 else b.households + m.randint(1, 9)
+            report = dt.date(self.y + month // 12, month % 12 + 1, m.randint(5, 12))
+            self.add(report, "linkage.reported", {
+                "month": f"{self.y}-{month:02d}", "households": households,
+                "households_linked": households if m.random() > self.skip else households - 1,
+                "members": members, "members_exempt": exempt, "members_linking": linking,
+                "members_contacting_weekly": linking,
+            })  # fmt: skip
+
+    # --------------------------------------------------------------- communities
+    def community(self) -> None:
+        b, m, y = self.b, self.m, self.y
+        grids = self.grid_sizes()
+        if y == self.gen.first:
+            for g, households in enumerate(grids):
+                workers = 0 if (self.flaw < 0.05 and g == 0) else m.randint(1, 2)
+                self.add(self.day(1, 2, 3), "grid.defined", {
+                    "grid": f"G{g + 1}", "households": households, "head": person(m),
+                    "full_time_workers": workers,
+                })  # fmt: skip
+            for p in range(0 if self.flaw < 0.04 else m.randint(1, 3)):
+                unit, unit_kind = PARTNER_UNITS[(p + len(b.code)) % len(PARTNER_UNITS)]
+                fields = {"partner": f"P{p + 1}", "unit": unit, "unit_kind": unit_kind}
+                self.add(self.day(m.randint(1, 3)), "partner.joined", fields)
+        if self.books:
+            for month in range(1, 13):
+                for g in range(len(grids)):
+                    if m.random() > self.skip:
+                        self.add(self.day(month, 6, 28), "activity.held", {
+                            "kind": "door_knocking", "grid": f"G{g + 1}",
+                        })  # fmt: skip
+        area = b.households * 0.3 * (m.uniform(1.0, 1.6) if m.random() > 0.08 else 0.8)
+        self.add(self.day(11), "facility.reported", {
+            "year": y, "facility": "service_centre_m2", "value": round(area, 1),
+        })  # fmt: skip
+        workers = max(3, round(b.households / m.uniform(80, 110)))
+        floor = WAGE_FLOOR.get(y, 80_000)
+        pay = floor + m.randint(500, 9000) if m.random() > 0.08 else floor - 2400
+        insured = m.random() > 0.05
+        self.add(dt.date(y, 12, m.randint(1, 20)), "staffing.reported", {
+            "year": y, "workers": workers, "lowest_pay": pay, "social_insurance": insured,
+            "housing_fund": insured or m.random() < 0.5,
+        })  # fmt: skip
+
+    def grid_sizes(self) -> list[int]:
+        """Grids of about 420 households adding up to the registered households; a few
+        branches have grids over 500 (a warning) or grids that do not add up (a failure)."""
+        households = self.b.households
+        size = 620 if self.flaw > 0.92 else 420
+        n = max(1, round(households / size))
+        sizes = [households // n + (1 if i < households % n else 0) for i in range(n)]
+        if 0.05 <= self.flaw < 0.08:
+            sizes[-1] -= 30  # a gap between grids: 无缝衔接 fails
+        return sizes
 
 
 def parse_years(text: str) -> tuple[int, int]:
@@ -1269,6 +1450,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--no-ratings", action="store_true", help="omit all rating.* records")
+    p.add_argument(
+        "--no-mechanisms",
+        action="store_true",
+        help="omit the working-mechanism records (activities, linkage, grids, staffing ...)",
+    )
     p.add_argument(
         "--communities-share",
         type=float,

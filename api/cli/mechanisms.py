@@ -105,9 +105,7 @@ def _print_summary(results: list[Any], places: dict[str, str]) -> None:
             if req.status == "missed":
                 counter[req.requirement] += 1
     for county, counter in sorted(by_county.items()):
-        behind = ", ".join(
-            f"{LABELS[req][0]} {n}" for req, n in counter.items() if n
-        )  # requirement order: Counter keeps first-seen order
+        behind = ", ".join(f"{LABELS[req][0]} {counter[req]}" for req in LABELS if counter[req])
         total = sum(1 for r in results if places.get(r.branch) == county)
         print(f"{county or '-'}: {total} branches; behind (未达标): {behind or 'none 无'}")
 

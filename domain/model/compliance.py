@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from msgspec import Struct, field
@@ -29,7 +30,7 @@ from domain.model.registers import Cooperative, Grid, Partner, fold
 # ----------------------------------------------------------------------- facts
 
 
-class Dated(Struct, gc=False, kw_only=True, array_like=True):
+class Dated(Struct, gc=False, array_like=True):
     """A meeting, activity or member development: what the periodic checks count."""
 
     seq: int  # ledger order within the branch (the event's version)
@@ -39,7 +40,7 @@ class Dated(Struct, gc=False, kw_only=True, array_like=True):
     grid: str = ""
 
 
-class Linkage(Struct, gc=False, kw_only=True, array_like=True):
+class Linkage(Struct, gc=False, array_like=True):
     seq: int
     id: str
     on: date
@@ -61,7 +62,7 @@ class Linkage(Struct, gc=False, kw_only=True, array_like=True):
         )
 
 
-class Reported(Struct, gc=False, kw_only=True, array_like=True):
+class Reported(Struct, gc=False, array_like=True):
     """A ``facility.reported`` (``what`` = the facility) or ``staffing.reported``."""
 
     seq: int
@@ -138,21 +139,95 @@ REGISTER_TYPES = (
 )
 
 
-def fold_mechanism(facts: MechanismFacts, record: r.Record, seq: int) -> set[int]:
+def fold_mechanism(facts: MechanismFacts, record: r.Record, seq: int) -> Iterable[int]:
     """Fold one accepted record; return the years whose stored slice it changes (for a
     register record: its year and every later year with a bucket of its own)."""
-    if isinstance(record, REGISTER_TYPES):
-        regs = _RegisterView(facts)
-        fold(regs, record, facts.place.kind, seq)  # type: ignore[arg-type]
-        return {record.on.year} | {y for y in facts.buckets if y >= record.on.year}
-    years = _bucket_years(record)
-    if not years:
-        return set()
-    item = _item(record, seq)
-    for year in years:
-        bucket = facts.buckets.setdefault(year, Bucket())
-        getattr(bucket, _LIST[type(record)]).append(item)
-    return years
+    folder = FOLDERS.get(type(record))
+    return folder(facts, record, seq) if folder is not None else ()
+
+
+def _bucket(facts: MechanismFacts, year: int) -> Bucket:
+    bucket = facts.buckets.get(year)
+    if bucket is None:
+        bucket = facts.buckets[year] = Bucket()
+    return bucket
+
+
+def _register(facts: MechanismFacts, record: r.Record, seq: int) -> Iterable[int]:
+    fold(_RegisterView(facts), record, facts.place.kind, seq)  # type: ignore[arg-type]
+    year = record.on.year
+    return [year, *(y for y in facts.buckets if y > year)]
+
+
+def _meeting(facts: MechanismFacts, record: r.MeetingHeldRecord, seq: int) -> Iterable[int]:
+    """A meeting counts in its year; a briefing also in its ISO week-year (late December or
+    early January)."""
+    on = record.on
+    item = Dated(seq, record.id, on, record.kind)
+    _bucket(facts, on.year).meetings.append(item)
+    if record.kind == "two_committee_briefing":
+        iso_year = on.isocalendar()[0]
+        if iso_year != on.year:
+            _bucket(facts, iso_year).meetings.append(item)
+            return (on.year, iso_year)
+    return (on.year,)
+
+
+def _activity(facts: MechanismFacts, record: r.ActivityHeldRecord, seq: int) -> Iterable[int]:
+    item = Dated(seq, record.id, record.on, record.kind, record.grid)
+    _bucket(facts, record.on.year).activities.append(item)
+    return (record.on.year,)
+
+
+def _linkage(facts: MechanismFacts, record: r.LinkageReportedRecord, seq: int) -> Iterable[int]:
+    year = int(record.month[:4])
+    _bucket(facts, year).linkage.append(
+        Linkage(
+            seq,
+            record.id,
+            record.on,
+            record.month,
+            record.households,
+            record.households_linked,
+            record.members,
+            record.members_exempt,
+            record.members_linking,
+            record.members_contacting_weekly,
+        )
+    )
+    return (year,)
+
+
+def _facility(facts: MechanismFacts, record: r.FacilityReportedRecord, seq: int) -> Iterable[int]:
+    item = Reported(seq, record.id, record.on, record.facility, record.value)
+    _bucket(facts, record.year).facilities.append(item)
+    return (record.year,)
+
+
+def _staffing(facts: MechanismFacts, record: r.StaffingReportedRecord, seq: int) -> Iterable[int]:
+    item = Reported(
+        seq,
+        record.id,
+        record.on,
+        "staffing",
+        record.lowest_pay,
+        record.workers,
+        record.social_insurance,
+        record.housing_fund,
+    )
+    _bucket(facts, record.year).staffing.append(item)
+    return (record.year,)
+
+
+def _member(facts: MechanismFacts, record: r.MemberDevelopedRecord, seq: int) -> Iterable[int]:
+    """A wealth leader counts in the two-year windows ending in its year and the next."""
+    if not record.wealth_leader:
+        return ()
+    item = Dated(seq, record.id, record.on, "wealth_leader")
+    year = record.on.year
+    _bucket(facts, year).wealth_leaders.append(item)
+    _bucket(facts, year + 1).wealth_leaders.append(item)
+    return (year, year + 1)
 
 
 class _RegisterView:
@@ -164,55 +239,15 @@ class _RegisterView:
         self.cooperatives = facts.cooperatives
 
 
-_LIST: dict[type, str] = {
-    r.MeetingHeldRecord: "meetings",
-    r.ActivityHeldRecord: "activities",
-    r.LinkageReportedRecord: "linkage",
-    r.FacilityReportedRecord: "facilities",
-    r.StaffingReportedRecord: "staffing",
-    r.MemberDevelopedRecord: "wealth_leaders",
+FOLDERS: dict[type, Callable[[MechanismFacts, Any, int], Iterable[int]]] = {
+    r.MeetingHeldRecord: _meeting,
+    r.ActivityHeldRecord: _activity,
+    r.LinkageReportedRecord: _linkage,
+    r.FacilityReportedRecord: _facility,
+    r.StaffingReportedRecord: _staffing,
+    r.MemberDevelopedRecord: _member,
+    **{rtype: _register for rtype in REGISTER_TYPES},
 }
-
-
-def _bucket_years(record: r.Record) -> set[int]:
-    """The years whose compliance reads this dated record."""
-    if isinstance(record, r.MeetingHeldRecord):
-        years = {record.on.year}
-        if record.kind == "two_committee_briefing":
-            years.add(record.on.isocalendar()[0])  # ISO week-year (late Dec / early Jan)
-        return years
-    if isinstance(record, r.ActivityHeldRecord):
-        return {record.on.year}
-    if isinstance(record, r.LinkageReportedRecord):
-        return {int(record.month[:4])}
-    if isinstance(record, r.FacilityReportedRecord | r.StaffingReportedRecord):
-        return {record.year}
-    if isinstance(record, r.MemberDevelopedRecord) and record.wealth_leader:
-        return {record.on.year, record.on.year + 1}  # the two-year windows it falls in
-    return set()
-
-
-def _item(record: r.Record, seq: int) -> Dated | Linkage | Reported:
-    if isinstance(record, r.LinkageReportedRecord):
-        fields = {f: getattr(record, f) for f in Linkage.__struct_fields__[3:]}
-        return Linkage(seq=seq, id=record.id, on=record.on, **fields)
-    if isinstance(record, r.FacilityReportedRecord):
-        return Reported(
-            seq=seq, id=record.id, on=record.on, what=record.facility, value=record.value
-        )
-    if isinstance(record, r.StaffingReportedRecord):
-        return Reported(
-            seq=seq,
-            id=record.id,
-            on=record.on,
-            what="staffing",
-            value=record.lowest_pay,
-            workers=record.workers,
-            social_insurance=record.social_insurance,
-            housing_fund=record.housing_fund,
-        )
-    kind = getattr(record, "kind", "wealth_leader")
-    return Dated(seq=seq, id=record.id, on=record.on, kind=kind, grid=getattr(record, "grid", ""))
 
 
 def year_of(facts: MechanismFacts, year: int) -> ComplianceYear:

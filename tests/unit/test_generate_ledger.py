@@ -177,7 +177,7 @@ ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 def generate(*args: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
+        [sys.executable, str(SCRIPT), "--no-mechanisms", *args],  # v1 records only
         capture_output=True,
         text=True,
         encoding="utf-8",
