@@ -307,8 +307,17 @@ def test_no_ratings_flag() -> None:
     assert all(r["on"] < "2026-01-01" for r in recs)
 
 
-def test_cases_and_problem_registers_are_in_the_ledger(records: list[dict]) -> None:
+def test_cases_and_problem_registers_are_in_the_ledger() -> None:
     """Cases of both kinds, escalations, reopened checks and the ladder's measures."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--branches", "30", "--seed", "7"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+        timeout=60,
+    )
+    records = [json.loads(line) for line in done.stdout.splitlines()]
     types = Counter(rec["type"] for rec in records)
     assert types["case.reported"] > 0 and types["case.escalated"] > 0
     assert types["problem.registered"] > 0 and types["intervention.started"] > 0
