@@ -285,6 +285,21 @@ def test_rebuild_and_as_of_give_the_same_answers(cli: Cli, write_ledger: WriteLe
     assert ask(cli, 2025, "2025-06-30") == now
 
 
+def test_read_models_that_predate_compliance_still_answer(
+    db: str, cli: Cli, write_ledger: WriteLedger
+) -> None:
+    from domain.application.service import FiveStar
+
+    c = "C1"
+    records = [community(c), grid(c, "2025-01-01", "G1", 2000, id="g1")]
+    assert cli("import", str(write_ledger(records))).code == 0
+    with FiveStar(db) as svc, svc.views.writing() as w:  # as if upgraded from an older version
+        w.execute("DELETE FROM {p}mechanism_facts")
+        w.execute("DELETE FROM {p}compliance_years")
+    got = ask(cli, 2025, "2025-06-30")[c]["grid_standard"]
+    assert got["status"] == "met" and got["evidence"] == ["g1"]
+
+
 def test_human_table_status_filter_and_unknown_branch(cli: Cli, write_ledger: WriteLedger) -> None:
     v = "V1"
     records = [village(v), meeting(v, "2025-01-05", "party_congress")]
