@@ -205,6 +205,22 @@ def _encode(steps: list[CaseStep]) -> bytes:
 # ----------------------------------------------------------------------------- queries
 
 
+class ReadModelNotBuilt(RuntimeError):
+    """Read models built by a version without this one: answers would be silently empty."""
+
+
+def require_built(svc: FiveStar, table: str, what: str) -> None:
+    """Refuse to answer from ``table`` when it does not hold every registered branch (read
+    models built before it existed, until ``fivestar rebuild`` fills it)."""
+    have = svc.views.query(f"SELECT COUNT(*) AS n FROM {{p}}{table}")[0]["n"]
+    registered = svc.views.query("SELECT COUNT(*) AS n FROM {p}branches")[0]["n"]
+    if have != registered:
+        raise ReadModelNotBuilt(
+            f"the {what} read model holds {have} of {registered} registered branches: the read "
+            "models were built by an earlier version; run `fivestar rebuild`"
+        )
+
+
 def case_limits() -> CaseLimitsFile:
     """The limits in force when the command runs (``rulebooks/case-limits.toml``)."""
     return load_case_limits(rulebook_dir() / "case-limits.toml")
@@ -248,6 +264,7 @@ def _judged(
     limits: CaseLimitsFile,
 ) -> list[tuple[tuple[str, str], CaseResult]]:
     """((county, township), case object) for each case in the filter reported by ``on``."""
+    require_built(svc, "case_branches", "cases")
     where, params = _where(county, township, branch, alias="c")
     if case is not None:
         where += (" AND " if where else " WHERE ") + "c.case_id = ?"

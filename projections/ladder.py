@@ -203,6 +203,9 @@ def ladder_rows(
             clauses.append(f"{column} = ?")
             params.append(value)
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    from projections.cases import require_built
+
+    require_built(svc, "ladder_places", "ladder")
     rows = svc.views.query(
         f"SELECT county, township, code, kind, data FROM {{p}}ladder{where}", params
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -54,7 +56,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
         limits = model.case_limits()
     except CaseLimitsError as exc:
         raise UserError(str(exc)) from None
-    with _open(args) as svc:
+    with _open(args) as svc, _built():
         if args.branch and not model.branch_known(svc, args.branch):
             raise UserError(f"unknown branch {args.branch!r}")
         if args.summary:
@@ -77,6 +79,18 @@ def cmd_cases(args: argparse.Namespace) -> int:
     if args.overdue:
         cases = [c for c in cases if c.overdue]
     return _list(cases, on, limits, args.json)
+
+
+@contextmanager
+def _built() -> Iterator[None]:
+    """A read model built by an earlier version: say so (exit 2) instead of answering."""
+    from api.cli.commands import UserError
+    from projections.cases import ReadModelNotBuilt
+
+    try:
+        yield
+    except ReadModelNotBuilt as exc:
+        raise UserError(str(exc)) from None
 
 
 def _list(cases: list[CaseResult], on: date, limits: CaseLimitsFile, as_json: bool) -> int:

@@ -79,3 +79,20 @@ def test_ladder_apply_prints_one_line_per_community_and_is_idempotent(
     assert listed[0]["listed"] is True
     eligibility = cli("eligibility", "--year", "2025", "--branch", "C1", "--json").json()
     assert eligibility[0]["excluded"] is True
+
+
+def test_read_models_built_before_cases_and_ladder_ask_for_a_rebuild(
+    db: str, cli: Callable[..., Any], write_ledger: WriteLedger
+) -> None:
+    from domain.application.service import FiveStar
+
+    assert cli("import", str(write_ledger(_ledger()))).code == 0
+    with FiveStar(db) as svc, svc.views.writing() as w:  # as an earlier version left them
+        for table in ("case_branches", "cases", "ladder_places", "ladder"):
+            w.execute(f"DELETE FROM {{p}}{table}")
+    for command in (("cases", "--on", "2025-03-10"), ("ladder", "--on", "2025-04-01")):
+        refused = cli(*command)
+        assert refused.code == 2 and "fivestar rebuild" in refused.err
+    assert cli("rebuild").code == 0
+    assert len(cli("cases", "--on", "2025-03-10", "--json").json()) == 3
+    assert len(cli("ladder", "--on", "2025-04-01", "--json").json()) == 2

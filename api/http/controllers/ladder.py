@@ -13,7 +13,7 @@ from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from api.http.auth import PERMISSION, Principal, guard
-from api.http.controllers.cases import Flag, On, business_date
+from api.http.controllers.cases import Flag, On, answering, business_date
 from api.http.controllers.common import (
     READ_PROBLEMS,
     Code,
@@ -108,15 +108,16 @@ class LadderController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
-        results = model.judged_ladder(
-            svc,
-            business_date(on),
-            county=scope.county,
-            township=scope.township,
-            branch=scope.branch,
-            required=required,
-            shortfall=shortfall,
-        )
+        with answering():
+            results = model.judged_ladder(
+                svc,
+                business_date(on),
+                county=scope.county,
+                township=scope.township,
+                branch=scope.branch,
+                required=required,
+                shortfall=shortfall,
+            )
         return msgspec.convert([ladder_json(r) for r in results], list[Ladder])
 
     @get(
@@ -135,7 +136,8 @@ class LadderController(Controller):
         on: On = None,
     ) -> Ladder:
         check_readable(svc, principal, code)
-        results = model.judged_ladder(svc, business_date(on), branch=code)
+        with answering():
+            results = model.judged_ladder(svc, business_date(on), branch=code)
         if not results:
             raise problem(404, f"branch {code} is not in the ladder read model yet")
         return msgspec.convert(ladder_json(results[0]), Ladder)
@@ -167,14 +169,15 @@ class LadderController(Controller):
                 f"{data.county or ''} {data.township or ''} is outside the jurisdiction of "
                 f"token {principal.name} ({principal.scope.describe()})".strip(),
             )
-        outcomes = model.apply_listing(
-            svc,
-            data.on,
-            principal.recorder,
-            county=scope.county,
-            township=scope.township,
-            branch=scope.branch,
-        )
+        with answering():
+            outcomes = model.apply_listing(
+                svc,
+                data.on,
+                principal.recorder,
+                county=scope.county,
+                township=scope.township,
+                branch=scope.branch,
+            )
         return ApplyResult(
             on=data.on,
             outcomes=msgspec.convert([o.to_json() for o in outcomes], list[ApplyOutcome]),
