@@ -6,10 +6,12 @@ A read model's module defines ``TABLES``, a projection class (``process(w, batch
 (``domain/application/rebuild.py``) drive every read model listed below.
 """
 
-from projections import compliance, eligibility
+from projections import cases, compliance, eligibility, ladder
 from projections.tables import ReadModel
 
 READ_MODELS: list[ReadModel] = [
     eligibility.READ_MODEL,
     compliance.READ_MODEL,
+    cases.READ_MODEL,
+    ladder.READ_MODEL,
 ]

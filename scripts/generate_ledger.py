@@ -1217,6 +1217,44 @@ class Generator:
             rec(cal.iso(y1, cal.index(y1, 3, 29) + rng.randint(0, 2)), "rating.awarded", ss, by)
         return items
 
+    # ---------------------------------------------------------------- cases and ladder
+
+    def mechanism_cases_and_ladder(self, b: Branch, y: int) -> list[list]:
+        """Cases reported in ``y`` and the problem-register records dated in ``y``
+        (``scripts/ledger_cases.py``; mechanisms.md §3-§4)."""
+        import ledger_cases
+
+        plans: dict[str, list[list]] | None = getattr(self, "_ladder_plans", None)
+        if plans is None:
+            plans = self._ladder_plans = self._plan_ladders()
+        cases = ledger_cases.cases_of_year(self.seed, b.code, b.kind, y, self.last)
+        return cases + [item for item in plans[b.code] if item[0].startswith(f"{y}-")]
+
+    def _plan_ladders(self) -> dict[str, list[list]]:
+        """Every branch's problem register; the community listed by the ladder is kept out
+        of rating for the years of its spell, like any weak-and-lax branch."""
+        import ledger_cases
+
+        plans: dict[str, list[list]] = {}
+        counters = {VILLAGE: 0, COMMUNITY: 0}
+        listed_chosen = False
+        for b in self.branches:
+            counters[b.kind] += 1
+            suitable = (
+                b.kind == COMMUNITY and not listed_chosen and b.weak_on is None
+                and b.profile == "normal"
+            )  # fmt: skip
+            story = ledger_cases.ladder_story(counters[b.kind], b.kind, suitable)
+            listed_chosen = listed_chosen or story == "listed"
+            plan = ledger_cases.problem_register(
+                self.seed, b.code, b.kind, story, self.first, self.last, STARS[b.kind]
+            )
+            years = {int(i[0][:4]) for i in plan if i[1].startswith("weakness.")}
+            if years:
+                b.excluded = tuple(sorted(set(b.excluded) | set(range(min(years), max(years) + 1))))
+            plans[b.code] = plan
+        return plans
+
     # ---------------------------------------------------------------- main loop
 
     def run(self) -> None:
@@ -1233,6 +1271,7 @@ class Generator:
                 self.emit(b, self.year_facts(b, y, stars_s))
                 if self.mechanisms:
                     self.emit(b, Mechanisms(self, b, y).items())
+                    self.emit(b, self.mechanism_cases_and_ladder(b, y))
                 if self.ratings:
                     self.emit(b, self.rating_chain(b, y, stars_s))
 

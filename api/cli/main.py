@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("revoke")
     t.add_argument("name")
     tsub.add_parser("list")
+    from api.cli import cases, ladder  # mechanisms.md §3-§4: commands in modules of their own
+
+    cases.add_parser(sub)
+    ladder.add_parser(sub)
     integrity.add_parsers(sub, parse_as_of)
     _db_after_the_command(sub)
     return parser

@@ -30,8 +30,10 @@ from litestar.plugins.problem_details import (
 from api.exports import ExportMiddleware
 from api.http.auth import Forbidden, Unauthorized
 from api.http.controllers.branches import BranchesController
+from api.http.controllers.cases import CasesController
 from api.http.controllers.common import DEPENDENCIES, PROBLEM_JSON, problem
 from api.http.controllers.eligibility import EligibilityController
+from api.http.controllers.ladder import LadderController
 from api.http.controllers.ledger import LedgerController
 from api.http.controllers.mechanisms import MechanismsController
 from api.http.controllers.records import MAX_RECORDS, RecordsController
@@ -178,6 +180,8 @@ def create_app(
             RulebooksController,
             TokensController,
             swagger_assets(),
+            CasesController,
+            LadderController,
             MechanismsController,
             ui_router(),  # the dashboard under /ui (ADR 0017)
             LedgerController,

@@ -61,7 +61,7 @@ MECHANISM_FACTS = frozenset(
         "staffing.reported",
     }
 )
-# Cases, the problem register and interventions: the county's for now (later issues refine).
+# Cases, the problem register and interventions: the county writes all of them, at any level.
 LADDER_AND_CASES = frozenset(
     {
         "case.reported",
@@ -76,13 +76,28 @@ LADDER_AND_CASES = frozenset(
         "intervention.ended",
     }
 )
-RECORDER_WRITES = FACTS | MECHANISM_FACTS | {"rating.declared"}
+# A branch's recorder (the village secretary, the grid head) reports, answers and checks cases;
+# the township assigns at its own level, and escalates or resolves only while the case is at
+# township level (the ``:level`` of ``write_kind``); it also keeps the problem register (台账).
+CASE_RECORDER_WRITES = frozenset({"case.reported", "case.progressed", "case.verified"})
+CASE_TOWNSHIP_WRITES = frozenset(
+    {
+        "case.assigned:township",
+        "case.escalated:township",
+        "case.resolved:township",
+        "problem.registered",
+        "problem.resolved",
+    }
+)
+CASE_LEVELLED = frozenset({"case.escalated", "case.resolved"})  # judged on the case's level
+RECORDER_WRITES = FACTS | MECHANISM_FACTS | {"rating.declared"} | CASE_RECORDER_WRITES
 TOWNSHIP_WRITES = RECORDER_WRITES | {
     "criterion.attested",
     "designation.granted",
     "designation.revoked",
     "rating.recommended:township",
 }
+TOWNSHIP_WRITES |= CASE_TOWNSHIP_WRITES
 COUNTY_WRITES = TOWNSHIP_WRITES | {
     "honor.granted",
     "weakness.designated",
@@ -117,12 +132,18 @@ ROLES: dict[str, Role] = {
 }
 
 
-def write_kind(record: r.Record) -> str:
+def write_kind(record: r.Record, case_level: str | None = None) -> str:
     """What a role must be allowed to write this record: its type, with the deciding level
-    for recommendations and awards (``rating.awarded:city``)."""
+    for recommendations and awards (``rating.awarded:city``), the assigned level of a
+    ``case.assigned`` and, for ``case.escalated``/``case.resolved``, the level the case is at
+    (``case_level``; ``unassigned`` for a community case not yet dispatched)."""
     kind = r.type_of(record)
     if isinstance(record, r.RatingRecommendedRecord | r.RatingAwardedRecord):
         return f"{kind}:{record.by}"
+    if isinstance(record, r.CaseAssignedRecord):
+        return f"{kind}:{record.level}"
+    if kind in CASE_LEVELLED:
+        return f"{kind}:{case_level or 'unassigned'}"
     return kind
 
 
@@ -214,12 +235,20 @@ class Principal:
     def read_scope(self) -> Scope:
         return EVERYWHERE if self.rights.reads_everything else self.scope
 
-    def refuse_write(self, record: r.Record) -> str | None:
-        """Why this token may not write the record's kind (None: it may)."""
-        kind = write_kind(record)
-        if kind not in self.rights.writes:
-            return f"access: role {self.role} may not record {kind}"
-        return None
+    def refuse_write(self, record: r.Record, case_level: str | None = None) -> str | None:
+        """Why this token may not write the record's kind (None: it may). A case or ladder
+        record's plain type in the role's writes allows it at every level."""
+        kind = write_kind(record, case_level)
+        base = r.type_of(record)
+        writes = self.rights.writes
+        if kind in writes or (base in LADDER_AND_CASES and base in writes):
+            return None
+        return f"access: role {self.role} may not record {kind}"
+
+    def needs_case_level(self, record: r.Record) -> bool:
+        """Whether ``refuse_write`` must know the level the record's case is at."""
+        base = r.type_of(record)
+        return base in CASE_LEVELLED and base not in self.rights.writes
 
     def refuse_issue(self, role: str, scope: Scope) -> str | None:
         """Why this token may not issue a token of ``role`` over ``scope`` (None: it may):

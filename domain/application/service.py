@@ -285,6 +285,14 @@ class FiveStar(ReadServices):
             self.forget_stale([code])
             return self.ledger.branch(code).registration
 
+    def case_level(self, code: str, case: str) -> str | None:
+        """The level a case is at now (mechanisms.md §3): ``township``, ``county``, or None
+        for an unknown case or a community case not yet dispatched."""
+        with self.write_lock:
+            self.forget_stale([code])
+            found = self.ledger.branch(code).registers.cases.get(case)
+            return found.level if found is not None else None
+
     def _project_fresh(self, before: int, outcomes: list[Outcome], final: bool) -> None:
         """Hand the events just recorded straight to the read models (no re-reading and
         decoding) while they are the only events after the tracked position, in batches

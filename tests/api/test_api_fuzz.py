@@ -30,6 +30,8 @@ from litestar.testing import TestClient
 from api.http import schemas as s
 from api.http.app import create_app
 from api.http.auth import hash_token
+from api.http.controllers import cases as cases_api
+from api.http.controllers import ladder as ladder_api
 from tests.support.api import BRANCHES, RECORD_KINDS, sample
 
 # Hypothesis keeps files in ./.hypothesis; keep them out of the work tree.
@@ -223,6 +225,15 @@ ANSWERS: dict[str, Any] = {
     "/events": dict[str, Any],
 }
 STREAMS = {"/events/stream"}  # never ends on its own: tested in test_api_ledger.py
+ANSWERS.update(  # mechanisms.md §3-§4
+    {
+        "/cases": list[cases_api.Case],
+        "/cases/summary": list[cases_api.CaseSummary],
+        "/branches/{code}/cases/{case}": cases_api.CaseWithTrail,
+        "/ladder": list[ladder_api.Ladder],
+        "/branches/{code}/ladder": ladder_api.Ladder,
+    }
+)
 
 
 def _param_values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:

@@ -93,8 +93,10 @@ def test_recorders_write_mechanisms_counties_write_cases(api: Api) -> None:
         "case.reported", "C1", "2025-02-01", case="k1", category="dispute",
         occurred_on="2025-02-01", grid="G1",
     )  # fmt: skip
-    assert_problem(api.post(case, recorder), 403)
-    assert_problem(api.post(case, township), 403)
+    # a county-level assignment is the county's alone (township and recorder rights: ADR 0018)
+    to_county = rec("case.assigned", "C1", "2025-02-01", case="k1", level="county", unit="县")
+    assert_problem(api.post(to_county, recorder), 403)
+    assert_problem(api.post(to_county, township), 403)
     assert api.post(case, county).status_code == 201
     problem = rec(
         "problem.registered", "C1", "2025-02-01", problem="p1", area="co_build_share",

@@ -199,7 +199,7 @@ def test_post_records_roles(api: Api) -> None:
     case = rec(
         "case.reported", "V1", "2024-03-01", case="k1", category="other", occurred_on="2024-03-01"
     )
-    assert_problem(api.post(case, recorder), 403)
+    assert_problem(api.post(case, api.token("city")), 403)  # case records: not the city's
     assert api.post(case, county).status_code == 201
     assert api.post(case, api.admin).status_code == 200  # duplicate
     problem = assert_problem(api.post({**case, "id": "k1-again"}, county), 422)

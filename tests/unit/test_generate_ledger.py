@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -33,12 +34,36 @@ FIELDS = {
     "rating.recommended": {"year", "stars", "by"},
     "rating.awarded": {"year", "stars", "by"},
 }
+# mechanisms.md §1: cases and problem registers (scripts/ledger_cases.py)
+FIELDS.update(
+    {
+        "case.reported": {"case", "category", "occurred_on", "grid", "incident", "summary"},
+        "case.assigned": {"case", "level", "unit", "lead"},
+        "case.escalated": {"case", "reason"},
+        "case.progressed": {"case", "note"},
+        "case.resolved": {"case", "outcome"},
+        "case.verified": {"case", "satisfied"},
+        "problem.registered": {"problem", "area", "summary", "deadline", "paralysis"},
+        "problem.resolved": {"problem"},
+        "intervention.started": {"intervention", "measure", "people", "from_unit"},
+        "intervention.ended": {"intervention", "note"},
+    }
+)
+CASE_OPTIONAL = {
+    "case.reported": {"grid", "incident", "summary"},
+    "case.assigned": {"lead"},
+    "case.escalated": {"reason"},
+    "problem.registered": {"paralysis"},
+    "intervention.started": {"from_unit"},
+    "intervention.ended": {"note"},
+}
 OPTIONAL = {
     "incident.recorded": {"note"},
     "member.developed": {"wealth_leader"},
     "weakness.designated": {"reason"},
     "weakness.lifted": {"reason"},
 }
+OPTIONAL.update(CASE_OPTIONAL)
 MEETING_KINDS = {
     "branch_committee",
     "party_congress",
@@ -285,3 +310,25 @@ def test_no_ratings_flag() -> None:
     recs = [json.loads(line) for line in out.splitlines()]
     assert recs and not any(r["type"].startswith("rating.") for r in recs)
     assert all(r["on"] < "2026-01-01" for r in recs)
+
+
+def test_cases_and_problem_registers_are_in_the_ledger() -> None:
+    """Cases of both kinds, escalations, reopened checks and the ladder's measures."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--branches", "30", "--seed", "7"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+        timeout=60,
+    )
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    types = Counter(rec["type"] for rec in records)
+    assert types["case.reported"] > 0 and types["case.escalated"] > 0
+    assert types["problem.registered"] > 0 and types["intervention.started"] > 0
+    measures = {rec["measure"] for rec in records if rec["type"] == "intervention.started"}
+    assert {"first_secretary", "work_team", "street_leader", "work_group"} <= measures
+    ladder = [
+        r for r in records if r["type"] == "weakness.designated" and r["id"].startswith("ladder-")
+    ]
+    assert len(ladder) == 1

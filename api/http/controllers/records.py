@@ -75,12 +75,13 @@ def _admit(
 ) -> list[r.AnyRecord | _Refusal]:
     """Refuse records outside the token's role or jurisdiction (the ledger never sees them)."""
     places: dict[str, tuple[str, str] | None] = {}
+    levels: dict[tuple[str, str], str | None] = {}  # cases' levels, as the batch moves them
     out: list[r.AnyRecord | _Refusal] = []
     for record in records:
         if isinstance(record, _Refusal):
             out.append(record)
             continue
-        why = principal.refuse_write(record)
+        why = principal.refuse_write(record, _case_level(svc, principal, record, levels))
         if why:
             out.append(_Refusal(record.id, why, forbidden=True))
             continue
@@ -108,8 +109,34 @@ def _admit(
             continue
         if isinstance(record, r.BranchRegisteredRecord):
             places.setdefault(code, place)
+        _track_level(record, levels)
         out.append(record)
     return out
+
+
+def _case_level(
+    svc: FiveStar,
+    principal: Principal,
+    record: r.AnyRecord,
+    levels: dict[tuple[str, str], str | None],
+) -> str | None:
+    """The level the record's case is at, when the role's right depends on it."""
+    if not principal.needs_case_level(record):
+        return None
+    key = (record.branch, record.case)  # type: ignore[union-attr]
+    if key not in levels:
+        levels[key] = svc.case_level(*key)
+    return levels[key]
+
+
+def _track_level(record: r.AnyRecord, levels: dict[tuple[str, str], str | None]) -> None:
+    """An admitted assignment or escalation moves its case for the records after it."""
+    if isinstance(record, r.CaseEscalatedRecord):
+        levels[(record.branch, record.case)] = "county"
+    elif isinstance(record, r.CaseAssignedRecord):
+        key = (record.branch, record.case)
+        if key in levels and levels[key] is None:
+            levels[key] = record.level
 
 
 def _status(outcome: Outcome | _Refusal) -> int:
