@@ -141,8 +141,8 @@ def _community_case(rng: random.Random, add: Any, start: dt.date, stays_open: bo
     _thirteen(rng, add, start, level, stays_open, verify=True)
 
 
-def _thirteen(  # type: ignore[no-untyped-def]
-    rng: random.Random, add, start: dt.date, level: str, stays_open: bool, *, verify: bool
+def _thirteen(
+    rng: random.Random, add: Any, start: dt.date, level: str, stays_open: bool, *, verify: bool
 ) -> None:
     """One "13710" stage: acknowledged, answered, resolved, checked (communities)."""
     units = COUNTY_UNITS if level == "county" else TOWNSHIP_UNITS
