@@ -53,11 +53,13 @@ def add_parsers(sub: Any, as_of: Callable[[str], Any]) -> None:
 
 
 @contextmanager
-def _audit(args: argparse.Namespace, catch_up: bool = False) -> Iterator[Any]:
+def _audit(
+    args: argparse.Namespace, catch_up: bool = False, *, create: bool = False
+) -> Iterator[Any]:
     from api.cli.commands import _open
     from domain.application.audit import Audit
 
-    with _open(args, catch_up=catch_up) as svc:
+    with _open(args, catch_up=catch_up, create=create) as svc:
         yield Audit(svc)
 
 
@@ -163,7 +165,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise _user_error(FileNotFoundError(f"no such file: {path}"))
-    with _audit(args) as audit:
+    with _audit(args, create=True) as audit:
         bar = ProgressBar(f"restoring {path.name}")
         try:
             digest = audit.restore(path, bar)

@@ -15,12 +15,16 @@ from typing import Any
 from domain.application import receipts
 from domain.application.ledger import Ledger
 from domain.application.overview import overview_rows
+from domain.model.cases import case_json
 from domain.model.compliance import Compliance, Staffing
 from domain.model.evaluation import Eligibility, evaluate
 from domain.model.events import LedgerEvent
 from domain.model.facts import BranchFacts, year_slice
+from domain.model.ladder import ladder_json
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from projections import cases as cases_model
 from projections import compliance as compliance_model
+from projections import ladder as ladder_model
 from projections import overview, queries, registry
 from projections.eligibility import replay
 from projections.tables import ViewStore
@@ -130,6 +134,19 @@ class ReadServices:
             }
             for req in found[0].requirements
         ]
+
+    def branch_cases(self, code: str, year: int) -> list[dict[str, Any]]:
+        """The branch's cases reported in ``year``, judged today (or on 31 December of a past
+        year), for the branch page."""
+        on = min(date.today(), date(year, 12, 31))
+        found = cases_model.judged_cases(self.views, on, branch=code)
+        return [case_json(c) for c in found if c.reported_on.year == year]
+
+    def branch_ladder(self, code: str, year: int) -> list[dict[str, Any]]:
+        """The branch's place on the intervention ladder today (or on 31 December of a past
+        year), for the branch page."""
+        on = min(date.today(), date(year, 12, 31))
+        return [ladder_json(r) for r in ladder_model.judged_ladder(self.views, on, branch=code)]
 
     def staffing(self, year: int) -> list[Staffing]:
         """职业化 per county for ``year`` (county parameters from ``rulebooks/``)."""

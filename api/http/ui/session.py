@@ -93,7 +93,7 @@ class Session:
     def principal(self, tokens: Any) -> Principal | None:
         """The token's holder as the token store says now (None: revoked or unknown)."""
         stored = tokens.find(self.token_hash)
-        if stored is None or not stored.active or stored.role not in ROLES:
+        if stored is None or stored.revoked_at is not None or stored.role not in ROLES:
             return None
         return Principal.from_token(stored)
 
