@@ -252,7 +252,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "the generator slips deliberately wrong rating records into about 3% of the chains: "
         "the refusals below are the rules at work, not a failure"
     )
-    cmd_import(argparse.Namespace(db=args.db, file=str(ledger)))
+    cmd_import(argparse.Namespace(db=args.db, file=str(ledger), restart=False))
     for year in (2024, 2025, 2026):
         with _open(args) as svc:
             results = svc.eligibility(year)

@@ -37,6 +37,10 @@ def document_parameters(schema: dict[str, Any]) -> None:
                 name, kept = parameter.get("name"), parameter.get("schema", {})
                 if name == "as_of":
                     parameter["schema"] = {"type": "string", "format": "date-time", "maxLength": 64}
+                elif name == "star" and kept.get("type") != "array":
+                    parameter["schema"] = {"type": "string", "enum": all_stars()}
+                elif name == "requirement":
+                    parameter["schema"] = {"type": "string", "enum": requirement_ids()}
                 elif name in NON_NEGATIVE:  # Litestar drops ``ge=0`` (a falsy bound) ...
                     kept.setdefault("minimum", 0)
                     kept.setdefault("maximum", MAX_POSITION)  # ... and a required int's ``le``
@@ -109,3 +113,19 @@ def document_records(components: dict[str, Any]) -> None:
         stars = components.get(name, {}).get("properties", {}).get("stars")
         if stars is not None:
             stars["items"] = {"enum": star_ids()}
+
+
+@cache
+def all_stars() -> list[str]:
+    """Every star id of either kind in any rulebook (what ``?star=`` accepts)."""
+    from domain.model.rulebook import KINDS
+    from domain.model.vocabulary import vocabulary
+
+    return list(dict.fromkeys(star for kind in KINDS for star in vocabulary(kind).stars))
+
+
+def requirement_ids() -> list[str]:
+    """The compliance requirements of mechanisms.md §2 (what ``?requirement=`` accepts)."""
+    from domain.model.compliance import REQUIREMENTS
+
+    return [requirement[0] for requirement in REQUIREMENTS]

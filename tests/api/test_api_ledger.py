@@ -43,7 +43,7 @@ def test_digest_and_proofs_agree_with_the_tree(api: Api) -> None:
     assert_problem(api.get("/branches/V1/records/nope/proof", auditor), 404)
     assert_problem(api.get(f"/branches/V1/records/{records[1]['id']}/proof", auditor, size=3), 400)
     outside = api.token("county", county="南乐县")
-    assert_problem(api.get(f"/branches/V1/records/{records[1]['id']}/proof", outside), 404)  # as unknown (ADR 0013)
+    assert_problem(api.get(f"/branches/V1/records/{records[1]['id']}/proof", outside), 404)
     assert_problem(api.get("/ledger/digest", None), 401)
 
 

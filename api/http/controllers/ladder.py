@@ -22,6 +22,7 @@ from api.http.controllers.common import (
     problem,
     problems,
 )
+from api.http.schemas import _Body
 from domain.application import case_reads as model
 from domain.application.service import FiveStar
 from domain.model.ladder import ladder_json
@@ -35,7 +36,7 @@ APPLY_ROLES = frozenset({"county", "admin"})
 Place = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
-class ApplyRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+class ApplyRequest(_Body):
     """Record the weak-and-lax listings §4 requires on ``on`` (in the token's scope, narrowed
     by ``county``/``township`` when given)."""
 

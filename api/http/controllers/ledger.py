@@ -55,6 +55,12 @@ def _audit(svc: FiveStar) -> Audit:
     return Audit(svc)
 
 
+def _status(audit: Audit, size: int | None) -> int:
+    """409 for a tree size the ledger has not reached (yet), like ``min_position``; 400 for
+    sizes that cannot go together (``from`` after ``to``, a record after the size asked)."""
+    return 409 if size is not None and size > audit.tree.size() else 400
+
+
 class LedgerController(Controller):
     path = "/"
     tags = ["ledger"]  # noqa: RUF012
@@ -69,10 +75,11 @@ class LedgerController(Controller):
         responses=problems(*READ_PROBLEMS),
     )
     def digest(self, svc: NamedDependency[FiveStar], size: Size = None) -> dict[str, Any]:
+        audit = _audit(svc)
         try:
-            return _audit(svc).digest(size)
+            return audit.digest(size)
         except AuditError as exc:
-            raise problem(400, str(exc)) from None
+            raise problem(_status(audit, size), str(exc)) from None
 
     @get(
         "/ledger/consistency",
@@ -87,10 +94,11 @@ class LedgerController(Controller):
         from_: Annotated[int, QueryParameter(name="from", ge=0, le=MAX_POSITION)],
         to: Size = None,
     ) -> dict[str, Any]:
+        audit = _audit(svc)
         try:
-            return _audit(svc).consistency(from_, to)
+            return audit.consistency(from_, to)
         except AuditError as exc:
-            raise problem(400, str(exc)) from None
+            raise problem(_status(audit, to), str(exc)) from None
 
     @get(
         "/branches/{code:str}/records/{record_id:str}/proof",
@@ -108,10 +116,11 @@ class LedgerController(Controller):
         size: Size = None,
     ) -> dict[str, Any]:
         check_readable(svc, principal, code)
+        audit = _audit(svc)
         try:
-            return _audit(svc).prove(code, record_id, size)
+            return audit.prove(code, record_id, size)
         except AuditError as exc:
-            status = 404 if "has no record" in str(exc) else 400
+            status = 404 if "has no record" in str(exc) else _status(audit, size)
             raise problem(status, str(exc)) from None
 
     @get(
