@@ -121,6 +121,7 @@ def cli(db: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]
 
     return run
 
+
 @pytest.fixture
 def api(db: str) -> Iterator[Api]:
     """On SQLite and on PostgreSQL."""

@@ -169,6 +169,7 @@ def demo(store: str) -> Iterator[dict[str, Any]]:
 
 def _registry(db: str) -> list[dict[str, Any]]:
     from domain.application.service import FiveStar
+
     with FiveStar(db) as svc:
         rows, _ = svc.list_branches(limit=10_000)
     return rows
