@@ -19,14 +19,13 @@ from domain.application.service import FiveStar, rebuild_views
 from domain.model.cases import case_json, summary_json
 from domain.model.ladder import ladder_json
 from tests.support.builders import community, rec, village
+from tests.support.ledgers import FIXTURES, SHARED
 
 WriteLedger = Callable[..., Path]
-# ../shared beside the checkout (a git worktree may sit one level deeper than the main one)
-EXAMPLES = next(
-    p / "shared" / "examples"
-    for p in Path(__file__).resolve().parents
-    if (p / "shared" / "examples").is_dir()
-)
+# The mechanisms example: the shared one beside the checkout when it is there (as in CI),
+# else the tests' own copy of it (tests/fixtures/), so a bare clone runs these tests too.
+_SHARED = SHARED / "examples"
+EXAMPLES = _SHARED if (_SHARED / "ledger-mechanisms.jsonl").is_file() else FIXTURES
 LEDGER = EXAMPLES / "ledger-mechanisms.jsonl"
 EXPECTED = EXAMPLES / "ledger-mechanisms.expected.json"
 
