@@ -1,10 +1,10 @@
-"""County parameters (职业化) and case time limits, read from ``rulebooks/`` and validated with
-pydantic like the rulebooks: a broken file is refused naming the file and the key.
+"""County parameters (职业化), read from ``rulebooks/`` and validated with pydantic like the
+rulebooks: a broken file is refused naming the file and the key. (Case time limits are
+``domain.model.cases``: ``load_case_limits``.)
 
 ``county-parameters.toml``: ``["<county>".<Y>]`` tables with ``urban_population``
 (城镇常住人口 of the district for Y) and ``wage_floor`` (上年度当地全口径城镇单位就业人员平均工资,
-yuan); either may be absent. ``case-limits.toml``: ``[default]`` with every key of
-mechanisms.md §3 and ``[counties."<county>"]`` with the keys a county changes.
+yuan); either may be absent.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from domain.model.rulebook import RulebookError, rulebook_dir
 
 COUNTY_PARAMETERS = "county-parameters.toml"
-CASE_LIMITS = "case-limits.toml"
 
 
 class _Strict(BaseModel):
@@ -34,39 +33,6 @@ class CountyParameters(RootModel[dict[str, dict[str, CountyYear]]]):
 
     def for_year(self, county: str, year: int) -> CountyYear:
         return self.root.get(county, {}).get(str(year), CountyYear())
-
-
-class Limits(_Strict):
-    report_days: int = Field(ge=0)
-    township_target_days: int = Field(ge=0)
-    township_limit_days: int = Field(ge=0)
-    acknowledge_days: int = Field(ge=0)
-    respond_days: int = Field(ge=0)
-    resolve_days: int = Field(ge=0)
-    feedback_days: int = Field(ge=0)
-
-
-class LimitOverrides(_Strict):
-    report_days: int | None = Field(default=None, ge=0)
-    township_target_days: int | None = Field(default=None, ge=0)
-    township_limit_days: int | None = Field(default=None, ge=0)
-    acknowledge_days: int | None = Field(default=None, ge=0)
-    respond_days: int | None = Field(default=None, ge=0)
-    resolve_days: int | None = Field(default=None, ge=0)
-    feedback_days: int | None = Field(default=None, ge=0)
-
-
-class CaseLimits(_Strict):
-    default: Limits
-    counties: dict[str, LimitOverrides] = Field(default_factory=dict)
-
-    def for_county(self, county: str) -> tuple[Limits, str]:
-        """The limits that apply to a county's cases, and ``default`` or the county's name."""
-        over = self.counties.get(county)
-        if over is None:
-            return self.default, "default"
-        changed = {k: v for k, v in over.model_dump().items() if v is not None}
-        return self.default.model_copy(update=changed), county
 
 
 def _load(name: str) -> tuple[Path, dict[str, object]]:
@@ -95,13 +61,5 @@ def load_county_parameters() -> CountyParameters:
                 raise RulebookError(f"{path}: {county}.{year}: not a year in 2000-2100")
     try:
         return CountyParameters.model_validate(data)
-    except ValidationError as exc:
-        raise _problems(path, exc) from None
-
-
-def load_case_limits() -> CaseLimits:
-    path, data = _load(CASE_LIMITS)
-    try:
-        return CaseLimits.model_validate(data)
     except ValidationError as exc:
         raise _problems(path, exc) from None

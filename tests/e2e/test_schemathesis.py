@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_serve import ROOT, Server, fivestar
+from tests.support.server import ROOT, Server, fivestar
 
 pytest.importorskip("schemathesis")
 ST = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"

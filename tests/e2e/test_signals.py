@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_serve import ROOT, fivestar, free_port
 from tests.support.builders import village
+from tests.support.server import ROOT, fivestar, free_port
 
 
 def _ignore_sigint() -> None:

@@ -11,8 +11,9 @@ import pytest
 
 from domain.model import compliance as c
 from domain.model import records as r
-from domain.model.parameters import load_case_limits, load_county_parameters
-from domain.model.rulebook import RulebookError, available_rulebooks
+from domain.model.cases import load_case_limits
+from domain.model.parameters import load_county_parameters
+from domain.model.rulebook import RulebookError, available_rulebooks, rulebook_dir
 
 
 def test_iso_weeks_of_53_week_years() -> None:
@@ -87,9 +88,11 @@ def test_parameter_files_are_not_rulebooks_and_load() -> None:
     params = load_county_parameters()
     assert params.for_year("清丰县", 2025).wage_floor == 71600
     assert params.for_year("清丰县", 2026).urban_population is None
-    limits, name = load_case_limits().for_county("清丰县")
+    name, limits = load_case_limits(rulebook_dir() / "case-limits.toml").for_county("清丰县")
     assert (limits.resolve_days, limits.report_days, name) == (5, 1, "清丰县")
-    assert load_case_limits().for_county("华龙区")[1] == "default"
+    assert (
+        load_case_limits(rulebook_dir() / "case-limits.toml").for_county("华龙区")[0] == "default"
+    )
 
 
 def test_a_broken_parameters_file_names_file_and_key(
