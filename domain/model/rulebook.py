@@ -149,11 +149,15 @@ class RulebookError(ValueError):
     """A rulebook file that cannot be used: names the file, the key and what is wrong."""
 
 
+_PACKAGED_RULEBOOKS = Path(__file__).resolve().parent.parent.parent / "rulebooks"
+
+
 def rulebook_dir() -> Path:
+    """The rulebook folder: ``FIVESTAR_RULEBOOKS`` or the packaged one (resolved once)."""
     override = os.environ.get("FIVESTAR_RULEBOOKS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent.parent / "rulebooks"
+    return _PACKAGED_RULEBOOKS
 
 
 def load_rulebook_file(path: Path) -> Rulebook:

@@ -8,9 +8,9 @@ that only a newer rulebook rates is accepted before that rulebook is adopted.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from domain.model.rulebook import (
     Attested,
@@ -21,7 +21,6 @@ from domain.model.rulebook import (
     NoIncident,
     all_rulebooks,
     needs_the_others,
-    rulebook_dir,
 )
 
 
@@ -38,11 +37,12 @@ class KindVocabulary:
 
 
 def vocabulary(kind: str) -> KindVocabulary:
-    return _vocabulary(rulebook_dir(), kind)
+    """The kind's vocabulary from every rulebook; cached per rulebook folder (called per record)."""
+    return _vocabulary(os.environ.get("FIVESTAR_RULEBOOKS", ""), kind)
 
 
 @cache
-def _vocabulary(_folder: Path, kind: str) -> KindVocabulary:
+def _vocabulary(_folder: str, kind: str) -> KindVocabulary:
     stars: dict[str, str] = {}
     categories: set[str] = set()
     criteria: set[str] = set()
