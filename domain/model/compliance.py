@@ -156,6 +156,9 @@ def _bucket(facts: MechanismFacts, year: int) -> Bucket:
 def _register(facts: MechanismFacts, record: r.Record, seq: int) -> Iterable[int]:
     fold(_RegisterView(facts), record, facts.place.kind, seq)  # type: ignore[arg-type]
     year = record.on.year
+    # The record's year gets a slice, so it gets a bucket: a register record dated earlier
+    # and arriving later finds that slice among "later years with a bucket" and rewrites it.
+    _bucket(facts, year)
     return [year, *(y for y in facts.buckets if y > year)]
 
 
