@@ -18,9 +18,10 @@ from tests.support.builders import rec, village
 ON = date(2025, 3, 31)
 
 
-def dual_binding(svc: FiveStar, **replay: int) -> tuple[str, list[str]]:
-    """The state check 双绑 of V1 for 2025 judged on ON: status and evidence."""
-    [found] = svc.compliance(2025, ON, branch="V1", **replay)
+def dual_binding(svc: FiveStar, position: int | None = None) -> tuple[str, list[str]]:
+    """The state check 双绑 of V1 for 2025 judged on ON: status and evidence (as replayed up
+    to ``position`` when given)."""
+    [found] = svc.compliance(2025, ON, branch="V1", position=position)
     [req] = [q for q in found.requirements if q.requirement == "dual_binding_register"]
     return req.status, req.evidence
 

@@ -112,3 +112,100 @@ def rulebook_dir(target: Path, *names: str) -> Path:
     for name in names or tuple(VARIANTS):
         (target / f"{name}.toml").write_text(variant_text(name), encoding="utf-8")
     return target
+
+
+# ------------------------------------------------- the parameter files beside the rulebooks
+# ``case-limits.toml`` and ``county-parameters.toml`` are data too, read from the same folder:
+# the variants stretch them as the rulebooks are stretched (limits of 0 days and of ten years,
+# every county overriding, counties and years with a figure missing or at its extreme). The
+# counties named are those the property test's branches are registered in.
+CASE_LIMITS: dict[str, str | None] = {
+    "shipped": None,  # the real file
+    "short": """
+[default]
+report_days = 0
+township_target_days = 0
+township_limit_days = 1
+acknowledge_days = 0
+respond_days = 0
+resolve_days = 1
+feedback_days = 0
+
+[counties."南乐县"]
+resolve_days = 3650
+township_limit_days = 3650
+""",
+    "long": """
+[default]
+report_days = 3650
+township_target_days = 3650
+township_limit_days = 3650
+acknowledge_days = 3650
+respond_days = 3650
+resolve_days = 3650
+feedback_days = 3650
+
+[counties."华龙区"]
+report_days = 0
+acknowledge_days = 0
+respond_days = 1
+""",
+    "overrides": """
+[default]
+report_days = 1
+township_target_days = 7
+township_limit_days = 15
+acknowledge_days = 1
+respond_days = 3
+resolve_days = 7
+feedback_days = 10
+
+[counties."清丰县"]
+township_target_days = 2
+township_limit_days = 3
+
+[counties."南乐县"]
+report_days = 5
+feedback_days = 1
+
+[counties."华龙区"]
+acknowledge_days = 2
+respond_days = 2
+resolve_days = 2
+feedback_days = 2
+""",
+}
+
+COUNTY_PARAMETERS: dict[str, str | None] = {
+    "shipped": None,  # the real file
+    "extreme": """
+["清丰县".2024]
+urban_population = 1
+wage_floor = 0
+
+["南乐县".2025]
+urban_population = 1000000000
+wage_floor = 1000000000
+
+["华龙区".2026]
+wage_floor = 71600
+
+["华龙区".2021]
+urban_population = 5
+""",
+    "absent": "",  # no file at all: every figure null
+}
+
+
+def parameters_dir(target: Path, case_limits: str, county_parameters: str) -> Path:
+    """``rulebook_dir(target)`` with the named case-limits and county-parameters variants."""
+    rulebook_dir(target)
+    for name, text in (
+        ("case-limits.toml", CASE_LIMITS[case_limits]),
+        ("county-parameters.toml", COUNTY_PARAMETERS[county_parameters]),
+    ):
+        if text == "":
+            (target / name).unlink()
+        elif text is not None:
+            (target / name).write_text(text.lstrip("\n"), encoding="utf-8")
+    return target
