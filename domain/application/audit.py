@@ -308,6 +308,57 @@ class Audit:
     def last_check(self) -> dict[str, Any] | None:
         return self.tree.last_check()
 
+    # ---------------------------------------------------- verify while replaying
+    def stored_leaves(self, base: int) -> StoredLeaves | None:
+        """The parent's half of a rebuild's verification (ADR 0020), while its workers check
+        the events: the leaves must be numbered 0, 1, 2, ... in ascending positions, so that
+        those up to ``base`` are the first ones; their count and root (None: not so)."""
+        builder = merkle.RootBuilder()
+        previous = expected = 0
+        for index, position, leaf in self._leaf_hashes():
+            if index != expected or position <= previous:
+                return None
+            if position <= base:
+                builder.add(leaf)
+            previous, expected = position, expected + 1
+        return StoredLeaves(builder.size, builder.root().hex())
+
+    def check_replayed(self, base: int, checked: int, leaves: StoredLeaves | None) -> bool:
+        """Whether the ledger up to ``base`` is intact, once a rebuild's workers found every
+        event they replayed intact (``ReplayCheck``: ``checked`` events, each with a leaf at
+        its position that its content hashes to) and its parent read the ``leaves``: as
+        many leaves as events up to ``base`` and as ``checked`` (so each event was checked
+        and each leaf is one's), and the stored tree's root is theirs. Then ``verify``
+        would find nothing either: its result is recorded as ``verify`` records it, and
+        True. False: something differs (``refuse`` says what)."""
+        if leaves is None or not leaves.size == checked == self.recorder.count_events(base):
+            return False
+        report = Verification(checked_at=datetime.now(UTC).isoformat())
+        report.size = report.events = leaves.size
+        report.root = leaves.root
+        self._check_cache(report)
+        if not report.ok:
+            return False
+        self.tree.record_check(report.checked_at, True, report.size, report.root, report.message())
+        return True
+
+    def _leaf_hashes(self) -> Iterator[tuple[int, int, bytes]]:
+        """(leaf index, position, hash) of every leaf, in leaf order."""
+        start = 0
+        while True:
+            rows = self.tree.leaf_hashes(start, PAGE * 4)
+            yield from rows
+            if len(rows) < PAGE * 4:
+                return
+            start = rows[-1][0] + 1
+
+    def refuse(self) -> None:
+        """Verify the whole ledger the usual way and raise ``LedgerDamaged`` naming the first
+        bad event as ``verify`` does (return if it finds the ledger intact after all)."""
+        report = self.verify()
+        if not report.ok:
+            raise LedgerDamaged(f"rebuild refused: {report.message()}")
+
     # -------------------------------------------------------- export / restore
     def export(
         self, out: IO[bytes], as_of: datetime | None = None, progress: Progress | None = None
@@ -395,6 +446,72 @@ class Audit:
 
 
 _MISSING = "missing: the ledger recorded an event here that the store no longer has"
+
+
+@dataclass(frozen=True)
+class StoredLeaves:
+    """The leaves up to a rebuild's position: how many, and their root (hex)."""
+
+    size: int
+    root: str
+
+
+class ReplayCheck:
+    """What a rebuild worker checks of each event it replays by stream, as ``verify`` checks
+    it: it decodes as an event of this ledger, is stored under the stream and version its
+    content says, and has a leaf, of that version, that its stored content hashes to. The
+    first event failing is ``damaged`` (``Audit.refuse`` then names it as ``verify`` does);
+    ``checked`` counts the events seen (``Audit.check_replayed`` needs it)."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.damaged: int | None = None
+        self._stream: str | None = None  # the stream last found to be ``_branch``'s
+        self._branch: str | None = None
+
+    def event(
+        self,
+        stream: str,
+        version: int,
+        position: int,
+        topic: str,
+        state: bytes,
+        leaf_version: int | None,
+        leaf: bytes | None,
+    ) -> Any:
+        """The decoded event, or None (and ``damaged`` set) if it fails a check."""
+        self.checked += 1
+        try:
+            event = decode_event(topic, state)
+            if (
+                leaf is not None
+                and leaf_version == version == event.originator_version
+                and self._in_stream(stream, event)
+                and merkle.leaf_hash(entry_of(version, state)[1]) == leaf
+            ):
+                return event
+        except (ValueError, AttributeError, msgspec.DecodeError):
+            pass
+        if self.damaged is None:
+            self.damaged = position
+        return None
+
+    def _in_stream(self, stream: str, event: Any) -> bool:
+        if isinstance(event, BranchEvent):
+            branch = event.record.branch
+            if stream == self._stream and branch == self._branch:
+                return True
+            expected = _branch_stream(branch)
+        elif isinstance(event, RulebookAdopted):
+            branch = None
+            expected = rating_year_stream_id(event.year).hex
+        else:
+            return False
+        stored = str(stream).replace("-", "").lower()
+        if stored != expected:
+            return False
+        self._stream, self._branch = stream, branch
+        return True
 
 
 def _entry_view(state: bytes) -> Any:
