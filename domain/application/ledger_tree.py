@@ -264,7 +264,9 @@ class TreeStore:
             "ORDER BY leaf_index LIMIT ?",
             (start, limit),
         )
-        return [(row["leaf_index"], row["position"], bytes(row["leaf_hash"])) for row in rows]
+        if self.postgres:
+            return [(row["leaf_index"], row["position"], bytes(row["leaf_hash"])) for row in rows]
+        return [(row[0], row[1], row[2]) for row in rows]
 
     def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:
         start = 0

@@ -61,16 +61,19 @@ def rebuild(
     """Fill ``fresh`` (empty, or a rebuild interrupted earlier) and return its position;
     ``LedgerDamaged`` (from ``audit``) if the ledger fails its verification."""
     state = fresh.stream_progress()
+    others: list[Positioned] | None = None
     if not state and fresh.position() == 0:
         base = ledger.recorder.max_notification_id() or 0
         if base:
-            state = _start(ledger, fresh, base)
+            others = _ledger_events(ledger, base)
+            state = _start(fresh, base, others)
     if not state:  # nothing to replay by stream (an empty ledger, or only the catch-up
         audit.refuse()  # left to do): verify the usual way
     else:
         base = next(iter(state.values()))[0]
         parts = [(part, ALL_DONE if done else last) for part, (_, last, done) in state.items()]
-        others = _ledger_events(ledger, base)
+        if others is None:
+            others = _ledger_events(ledger, base)
         checked, damaged, leaves = _work(
             db, ledger, fresh, base, parts, others, settings, audit, progress
         )
@@ -84,11 +87,12 @@ def rebuild(
     return runner.catch_up(progress)
 
 
-def _start(ledger: Ledger, fresh: ViewStore, base: int) -> dict[int, tuple[int, str, bool]]:
-    """Record the position to rebuild up to, and process the events of no branch up to it,
-    in one go."""
+def _start(
+    fresh: ViewStore, base: int, others: list[Positioned]
+) -> dict[int, tuple[int, str, bool]]:
+    """Record the position to rebuild up to, and process the events of no branch up to it
+    (``others``), in one go."""
     projections = _projections(fresh)
-    others = _ledger_events(ledger, base)
     with fresh.writing() as w:
         if others:
             for projection in projections:
