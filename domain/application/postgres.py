@@ -89,6 +89,8 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         upper = _uuid_bound(until) if until else "ffffffff-ffff-ffff-ffff-ffffffffffff"
         params = (_uuid_bound(after[0]), after[1], stop, upper, limit)
         with self.datastore.transaction(commit=False) as curs:
+            # no parallel plan: the rebuild's own workers already keep the cores busy
+            curs.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             curs.execute(self._select_by_stream, params)
             return [
                 (

@@ -20,11 +20,12 @@ event and the rebuild is refused (``LedgerDamaged``): nothing is swapped in.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,32 @@ def rebuild(
 ) -> int:
     """Fill ``fresh`` (empty, or a rebuild interrupted earlier) and return its position;
     ``LedgerDamaged`` (from ``audit``) if the ledger fails its verification."""
+    with _no_cycle_collection():
+        return _rebuild(db, ledger, fresh, settings, audit, progress)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a rebuild runs (its forked workers inherit this):
+    it makes millions of short-lived containers and next to no cycles, and the collector's
+    passes over them cost a quarter of its time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rebuild(
+    db: str,
+    ledger: Ledger,
+    fresh: ViewStore,
+    settings: Settings,
+    audit: Audit,
+    progress: Progress | None,
+) -> int:
     state = fresh.stream_progress()
     others: list[Positioned] | None = None
     if not state and fresh.position() == 0:
