@@ -336,7 +336,7 @@ class Audit:
         many leaves as events up to ``base`` and as ``checked`` (so each event was checked
         and each leaf is one's), and the stored tree's root is theirs. Then ``verify``
         would find nothing either: its result is recorded as ``verify`` records it, and
-        True. False: something differs (``refuse`` says what)."""
+        True. False: something differs (``require_intact`` says what)."""
         if leaves is None or not leaves.size == checked == self.recorder.count_events(base):
             return False
         report = Verification(checked_at=datetime.now(UTC).isoformat())
@@ -348,9 +348,9 @@ class Audit:
         self.tree.record_check(report.checked_at, True, report.size, report.root, report.message())
         return True
 
-    def refuse(self) -> None:
-        """Verify the whole ledger the usual way and raise ``LedgerDamaged`` naming the first
-        bad event as ``verify`` does (return if it finds the ledger intact after all)."""
+    def require_intact(self) -> None:
+        """Verify the whole ledger the usual way; ``LedgerDamaged`` naming the first bad
+        event as ``verify`` does unless it is intact."""
         report = self.verify()
         if not report.ok:
             raise LedgerDamaged(f"rebuild refused: {report.message()}")

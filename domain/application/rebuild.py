@@ -31,7 +31,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from domain.application.audit import Audit, ReplayCheck, StoredLeaves
+from domain.application.audit import Audit, LedgerDamaged, ReplayCheck, StoredLeaves
 from domain.application.ledger import Ledger, LedgerLog
 from domain.application.mapper import decode_event
 from domain.application.settings import Settings
@@ -95,7 +95,7 @@ def _rebuild(
             others = _ledger_events(ledger, base)
             state = _start(fresh, base, others)
     if not state:  # nothing to replay by stream (an empty ledger, or only the catch-up
-        audit.refuse()  # left to do): verify the usual way
+        audit.require_intact()  # left to do): verify the usual way
     else:
         base = next(iter(state.values()))[0]
         parts = [(part, ALL_DONE if done else last) for part, (_, last, done) in state.items()]
@@ -105,7 +105,11 @@ def _rebuild(
             db, ledger, fresh, base, parts, others, settings, audit, progress
         )
         if damaged is not None or not audit.check_replayed(base, checked, leaves):
-            audit.refuse()
+            audit.require_intact()  # names the first bad event as ``verify`` does
+            raise LedgerDamaged(  # verify finds nothing now: the ledger changed meanwhile
+                "rebuild refused: the ledger's events or leaves changed while it was replayed "
+                "(`fivestar verify` finds it intact now); run `fivestar rebuild` again"
+            )
         with fresh.writing() as w:
             w.clear_stream_progress()
             for model in fresh.read_models:

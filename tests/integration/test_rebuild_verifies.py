@@ -172,3 +172,16 @@ def test_a_resumed_rebuild_checks_the_streams_it_folded_before(
     store.set_state(position, store.state(position).replace(b"theme_day", b"party_day"))
     refused = cli("rebuild")
     assert refused.code == 1 and f"position {position} (branch {done} version 2)" in refused.err
+
+
+def test_a_rebuild_whose_check_fails_on_an_intact_ledger_swaps_nothing_in(
+    cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own check failing where ``verify`` then finds nothing (the ledger changed while it
+    was replayed) still refuses: the workers may have stopped early."""
+    before = eligibility(cli)
+    monkeypatch.setattr(Audit, "check_replayed", lambda self, *args: False)
+    refused = cli("rebuild")
+    assert refused.code == 1 and "changed while it was replayed" in refused.err
+    assert eligibility(cli) == before
+    assert rebuild_tables(store.db) == set()
