@@ -28,7 +28,6 @@ from domain.model.cases import (
     judge_case,
     load_case_limits,
 )
-from domain.model.events import BranchEvent
 from domain.model.rulebook import rulebook_dir
 from projections.tables import Positioned, ReadModel, ViewStore, ViewWriter
 
@@ -87,11 +86,7 @@ class CasesProjection:
         """Nothing is cached between batches."""
 
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
-        records = [
-            (position, e.record)
-            for position, e in batch
-            if isinstance(e, BranchEvent) and _relevant(e.record)
-        ]
+        records = _records(batch)
         if not records:
             return
         places = self._places(w, records)
@@ -185,13 +180,67 @@ class CasesProjection:
             return
         steps.append(case_step(record))
 
+    def stream_rows(
+        self, batch: Sequence[Positioned], ledger_events: Sequence[Positioned]
+    ) -> dict[str, list[tuple[object, ...]]]:
+        """The rows of whole branch streams into empty tables (``tables.py``): what
+        ``process`` writes for them, folded in memory. Its lookups find nothing there (every
+        case opens with its report, every branch with its registration in the same streams),
+        and a retraction marks the incident the same streams recorded."""
+        places: dict[str, tuple[str, str, str]] = {}
+        branches: list[tuple[object, ...]] = []
+        incidents: dict[tuple[str, str], list[object]] = {}
+        cases: dict[tuple[str, str], list[Any]] = {}
+        for position, record in _records(batch):
+            code = record.branch
+            if isinstance(record, r.BranchRegisteredRecord):
+                places[code] = (record.kind, record.county, record.township)
+                branches.append((code, record.kind, record.county, record.township))
+                continue
+            place = places.get(code)
+            if place is None:
+                continue
+            _, county, township = place
+            if isinstance(record, r.IncidentRecordedRecord):
+                incidents[(code, record.id)] = [
+                    county, township, code, record.id, record.on.isoformat(), record.category, None
+                ]  # fmt: skip
+            elif isinstance(record, r.IncidentRetractedRecord):
+                found = incidents.get((code, record.ref))
+                if found is not None and found[6] is None:
+                    found[6] = record.on.isoformat()
+            else:
+                key = (code, record.case)  # type: ignore[attr-defined]
+                entry = cases.get(key)
+                if entry is None:
+                    entry = cases[key] = [county, township, position, []]
+                steps = entry[3]
+                if not any(s.id == record.id for s in steps):
+                    steps.append(case_step(record))
+        return {
+            "case_branches": branches,
+            "case_incidents": [tuple(row) for row in incidents.values()],
+            "cases": [
+                (county, township, code, case, steps[0].on.isoformat(), position, _encode(steps))
+                for (code, case), (county, township, position, steps) in cases.items()
+            ],
+        }
 
-def _relevant(record: r.Record) -> bool:
-    if isinstance(record, (*CASE_TYPES, r.BranchRegisteredRecord)):
-        return True
-    if isinstance(record, r.IncidentRecordedRecord):
-        return record.category in INCIDENT_CATEGORIES
-    return isinstance(record, r.IncidentRetractedRecord)
+
+_ALWAYS = frozenset((*CASE_TYPES, r.BranchRegisteredRecord, r.IncidentRetractedRecord))
+
+
+def _records(batch: Sequence[Positioned]) -> list[tuple[int, Any]]:
+    """The batch's records this read model folds (a set lookup per event: it skips most)."""
+    out = []
+    for position, event in batch:
+        record = getattr(event, "record", None)
+        kind = type(record)
+        if kind in _ALWAYS or (
+            kind is r.IncidentRecordedRecord and record.category in INCIDENT_CATEGORIES  # type: ignore[union-attr]
+        ):
+            out.append((position, record))
+    return out
 
 
 def _encode(steps: list[CaseStep]) -> bytes:

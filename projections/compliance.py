@@ -80,6 +80,17 @@ class ComplianceProjection:
     def committed(self, position: int) -> None:
         """Nothing is cached between batches."""
 
+    def stream_rows(
+        self, batch: Sequence[Positioned], ledger_events: Sequence[Positioned]
+    ) -> dict[str, list[tuple[object, ...]]]:
+        """The rows of whole branch streams into empty tables (``tables.py``): ``process``
+        without its lookup, which finds nothing there."""
+        facts: dict[str, c.MechanismFacts] = {}
+        dirty: dict[str, set[int]] = {}
+        for _, event in batch:
+            fold_event(facts, event, dirty)  # type: ignore[arg-type]
+        return rows_for(facts, dirty)
+
 
 def _load(w: ViewWriter, codes: set[str]) -> dict[str, c.MechanismFacts]:
     facts: dict[str, c.MechanismFacts] = {}

@@ -147,6 +147,27 @@ class LedgerProjection:
         while len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
 
+    def stream_rows(
+        self, batch: Sequence[Positioned], ledger_events: Sequence[Positioned]
+    ) -> dict[str, Sequence[tuple[object, ...]]]:
+        """The rows of whole branch streams into tables that hold the ledger events (the
+        adoptions) and nothing of these branches (``tables.py``): each branch folded once,
+        each of its years judged once, under the rulebooks adopted by then."""
+        in_force = adoptions_in_force(
+            (e.year, e.rulebook) for _, e in ledger_events if isinstance(e, RulebookAdopted)
+        )
+        rows = Rows()
+        facts: dict[str, BranchFacts] = {}
+        dirty: dict[str, set[int]] = defaultdict(set)
+        for position, event in batch:
+            self.branch_event(rows, position, event, facts, dirty)  # type: ignore[arg-type]
+        return {
+            "branches": rows.branches,
+            "secretaries": rows.secretaries,
+            "awards": rows.awards,
+            **branch_rows(facts, dirty, in_force),
+        }
+
     def branch_event(
         self,
         rows: Rows,

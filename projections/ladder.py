@@ -17,7 +17,6 @@ from datetime import date
 import msgspec
 
 from domain.model import records as r
-from domain.model.events import BranchEvent
 from domain.model.ladder import (
     InterventionEntry,
     LadderInput,
@@ -68,36 +67,24 @@ class LadderProjection:
         """Nothing is cached between batches."""
 
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
-        records = [
-            (position, e.record)
-            for position, e in batch
-            if isinstance(e, BranchEvent) and isinstance(e.record, LADDER_TYPES)
-        ]
+        records = _records(batch)
         if not records:
             return
         registered = {rec.branch for _, rec in records if isinstance(rec, r.BranchRegisteredRecord)}
         rows = self._load(w, {rec.branch for _, rec in records} - registered)
-        for position, record in records:
-            if isinstance(record, r.BranchRegisteredRecord):
-                if record.branch in rows:
-                    continue  # already folded (a batch replayed after a crash)
-                rows[record.branch] = _Row(
-                    record.county, record.township, record.kind, position, LadderInput()
-                )
-                w.upsert("ladder_places", [(record.branch, record.county, record.township)])
-                continue
-            row = rows.get(record.branch)
-            if row is None or position <= row.position:
-                continue
-            fold(row.data, position, record)
-            row.position = position
-        w.upsert(
-            "ladder",
-            [
-                (row.county, row.township, code, row.kind, row.position, _encoder.encode(row.data))
-                for code, row in rows.items()
-            ],
-        )
+        places = _fold(records, rows)
+        w.upsert("ladder_places", places)
+        w.upsert("ladder", _rows(rows))
+
+    def stream_rows(
+        self, batch: Sequence[Positioned], ledger_events: Sequence[Positioned]
+    ) -> dict[str, list[tuple[object, ...]]]:
+        """The rows of whole branch streams into empty tables (``tables.py``): ``process``
+        without its lookups, which find nothing there (each stream opens with its
+        registration)."""
+        rows: dict[str, _Row] = {}
+        places = _fold(_records(batch), rows)
+        return {"ladder_places": places, "ladder": _rows(rows)}
 
     def _load(self, w: ViewWriter, codes: set[str]) -> dict[str, _Row]:
         """The stored rows of branches registered in earlier batches: their places by code,
@@ -126,6 +113,47 @@ class LadderProjection:
                     _decoder.decode(bytes(row["data"])),
                 )
         return rows
+
+
+_LADDER_TYPES = frozenset(LADDER_TYPES)
+
+
+def _records(batch: Sequence[Positioned]) -> list[tuple[int, r.Record]]:
+    """The batch's records this read model folds (a set lookup per event: it skips most)."""
+    out = []
+    for position, event in batch:
+        record = getattr(event, "record", None)
+        if type(record) in _LADDER_TYPES:
+            out.append((position, record))
+    return out  # type: ignore[return-value]
+
+
+def _fold(records: list[tuple[int, r.Record]], rows: dict[str, _Row]) -> list[tuple[str, str, str]]:
+    """Fold ``records`` (ledger order per branch) into ``rows``; the places of the branches
+    registered among them."""
+    places = []
+    for position, record in records:
+        if isinstance(record, r.BranchRegisteredRecord):
+            if record.branch in rows:
+                continue  # already folded (a batch replayed after a crash)
+            rows[record.branch] = _Row(
+                record.county, record.township, record.kind, position, LadderInput()
+            )
+            places.append((record.branch, record.county, record.township))
+            continue
+        row = rows.get(record.branch)
+        if row is None or position <= row.position:
+            continue
+        fold(row.data, position, record)
+        row.position = position
+    return places
+
+
+def _rows(rows: dict[str, _Row]) -> list[tuple[object, ...]]:
+    return [
+        (row.county, row.township, code, row.kind, row.position, _encoder.encode(row.data))
+        for code, row in rows.items()
+    ]
 
 
 def fold(data: LadderInput, position: int, record: r.Record) -> None:

@@ -8,6 +8,15 @@ A read model is one module ``projections/<name>.py`` that defines
   ``[(position, event), ...]`` (ascending, each after the model's tracked position) through
   the ``ViewWriter`` ``w``, idempotently per position, and whose ``committed(position)`` is
   told once that batch's transaction committed (for caches; may do nothing);
+- optionally, ``stream_rows(batch, ledger_events)``: what ``fivestar rebuild`` calls instead
+  of ``process`` (ADR 0020): ``batch`` holds whole branch streams (every event of each of
+  its branches up to the rebuild's position, ascending per branch, branch after branch),
+  ``ledger_events`` the events of no branch up to that position (the adoptions), already
+  processed into the tables, which hold nothing of these branches yet; it returns
+  ``{table: rows}`` to upsert, computed without the store, so that the rebuild's workers
+  fold in parallel and hold the write lock only to write. It must give the rows ``process``
+  would leave. Without it the rebuild calls ``process(w, batch)``, which must then give
+  the same rows as the log in ledger order (true when every row depends on one branch);
 - its queries: functions of a ``ViewStore`` doing plain SELECTs;
 - ``READ_MODEL = ReadModel("<name>", TABLES, ProjectionClass)``,
 
@@ -51,6 +60,14 @@ class Projection(Protocol):
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None: ...
 
     def committed(self, position: int) -> None: ...
+
+
+class StreamRows(Protocol):
+    """The optional rebuild hook of a projection (see the module's docstring)."""
+
+    def stream_rows(
+        self, batch: Sequence[Positioned], ledger_events: Sequence[Positioned]
+    ) -> Mapping[str, Sequence[Sequence[Any]]]: ...
 
 
 @dataclass(frozen=True)

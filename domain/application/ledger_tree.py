@@ -257,6 +257,17 @@ class TreeStore:
         )
         return [_leaf(row) for row in rows]
 
+    def leaf_hashes(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """(leaf index, position, hash) of up to ``limit`` leaves from index ``start`` on."""
+        rows = self._rows(
+            "SELECT leaf_index, position, leaf_hash FROM {leaves} WHERE leaf_index >= ? "
+            "ORDER BY leaf_index LIMIT ?",
+            (start, limit),
+        )
+        if self.postgres:
+            return [(row["leaf_index"], row["position"], bytes(row["leaf_hash"])) for row in rows]
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:
         start = 0
         while True:

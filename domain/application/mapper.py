@@ -62,6 +62,11 @@ def _decoder(topic: str) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(cls)
 
 
+def event_decoder(topic: str) -> msgspec.json.Decoder[Any]:
+    """The decoder of a stored topic's class (``UnknownTopic`` if not the ledger's)."""
+    return _decoder(topic)
+
+
 @cache
 def _topic(cls: type) -> str:
     return get_topic(cls)

@@ -45,11 +45,15 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
             "ORDER BY notification_id LIMIT %s"
         ).format(schema=schema, table=Identifier(self.events_table_name))
         self._select_by_stream = SQL(
-            "SELECT originator_id::text AS stream, originator_version, notification_id, "
-            "topic, state FROM {schema}.{table} "
-            "WHERE (originator_id, originator_version) > (%s::uuid, %s) "
-            "AND notification_id <= %s AND originator_id < %s::uuid "
-            "ORDER BY originator_id, originator_version LIMIT %s"
+            "SELECT e.originator_id::text AS stream, e.originator_version, e.notification_id, "
+            "e.topic, e.state, l.version AS leaf_version, l.leaf_hash FROM {schema}.{table} e "
+            "LEFT JOIN {schema}.merkle_leaves l ON l.position = e.notification_id "
+            "WHERE (e.originator_id, e.originator_version) > (%s::uuid, %s) "
+            "AND e.notification_id <= %s AND e.originator_id < %s::uuid "
+            "ORDER BY e.originator_id, e.originator_version LIMIT %s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
+        self._count_events = SQL(
+            "SELECT COUNT(*) AS n FROM {schema}.{table} WHERE notification_id <= %s"
         ).format(schema=schema, table=Identifier(self.events_table_name))
         self._select_stream = SQL(
             "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
@@ -81,10 +85,12 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
 
     def select_by_stream(
         self, after: tuple[str, int], stop: int, limit: int, until: str | None = None
-    ) -> list[tuple[str, int, int, str, bytes]]:
+    ) -> list[tuple[str, int, int, str, bytes, int | None, bytes | None]]:
         upper = _uuid_bound(until) if until else "ffffffff-ffff-ffff-ffff-ffffffffffff"
         params = (_uuid_bound(after[0]), after[1], stop, upper, limit)
         with self.datastore.transaction(commit=False) as curs:
+            # no parallel plan: the rebuild's own workers already keep the cores busy
+            curs.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             curs.execute(self._select_by_stream, params)
             return [
                 (
@@ -93,9 +99,16 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
                     row["notification_id"],
                     row["topic"],
                     bytes(row["state"]),
+                    row["leaf_version"],
+                    None if row["leaf_hash"] is None else bytes(row["leaf_hash"]),
                 )
                 for row in curs.fetchall()
             ]
+
+    def count_events(self, stop: int) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._count_events, (stop,))
+            return int(curs.fetchall()[0]["n"])
 
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         with self.datastore.transaction(commit=False) as curs:

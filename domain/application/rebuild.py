@@ -1,45 +1,54 @@
-"""Rebuilding every registered read model: eligibility stream by stream up to a position,
-then the usual catch-up, which also fills every other read model from the start of the log.
+"""Rebuilding every registered read model in one pass over the ledger by stream, verifying
+the ledger as it goes (ADR 0020), then the usual catch-up for events recorded meanwhile.
 
-Replaying the log in ledger order rewrites every branch's facts once per batch; a rebuild
-reads the events up to the log's end *by stream* (the primary-key order), folds each branch
-once, judges each of its years once and writes its rows once, under the rulebooks adopted by
-then. The stream key space is cut in two parts worked by two forked processes (this is CPU
-work on a 2-core machine); each part commits its progress (the last stream done) with every
-group of branches, so an interrupted rebuild resumes. Events recorded meanwhile are applied by
-the ordinary catch-up from that position (ADR 0006).
+Replaying the log in ledger order rewrites every branch's rows once per batch; a rebuild
+reads the events up to the log's end *by stream* (the primary-key order) with the leaf the
+ledger recorded for each, checks each event against its leaf (``audit.ReplayCheck``), and
+hands each group of whole branch streams to every read model's ``stream_rows`` (or
+``process``; ``projections/tables.py``), which folds each branch once and judges each of its
+years once. The events of no branch (rulebook adoptions) are processed first, so every
+branch is judged under the rulebooks adopted by then.
+
+The stream key space is cut in two parts worked by two forked processes (this is CPU work on
+a 2-core machine); each part commits its progress (the last stream done) with every group of
+branches, so an interrupted rebuild resumes; a resumed part checks again the streams it
+does not fold again, so every run checks every event. Meanwhile the parent checks what a
+part cannot: the leaves in ledger order, as many as the events, and the stored tree's root
+(``Audit.check_replayed``). Anything amiss, and the usual ``verify`` names the first bad
+event and the rebuild is refused (``LedgerDamaged``): nothing is swapped in.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import multiprocessing.connection
 import os
-import time
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from domain.application.audit import Audit, LedgerDamaged, ReplayCheck, StoredLeaves
 from domain.application.ledger import Ledger, LedgerLog
 from domain.application.mapper import decode_event
 from domain.application.settings import Settings
 from domain.application.store import ledger_env
 from domain.model.events import BranchEvent, RulebookAdopted
-from domain.model.facts import BranchFacts
-from projections.eligibility import (
-    NAME,
-    LedgerProjection,
-    Rows,
-    adoptions_in_force,
-    branch_rows,
-)
 from projections.runner import Progress, ProjectionRunner
+from projections.tables import Positioned, Projection, ViewWriter
 from projections.views import REBUILD, ViewStore, open_views
 
 PAGE = 20_000
+GROUP_EVENTS = 60_000  # a group of streams closes at this many events (memory), or at
+# ``settings.rebuild_group`` streams
 # Parts of the stream key space: (first character of the ids after which, below which).
 PARTS: tuple[tuple[str, str | None], ...] = (("", "8"), ("8", None))
+ALL_DONE = "\U0010ffff"  # a finished part's last stream: every stream sorts before it
+Stream = tuple[str, list[Positioned]]
+Rows = Mapping[str, Sequence[Sequence[Any]]] | None  # None: the projection processes
 
 
 def rebuild(
@@ -47,36 +56,110 @@ def rebuild(
     ledger: Ledger,
     fresh: ViewStore,
     settings: Settings,
+    audit: Audit,
     progress: Progress | None = None,
 ) -> int:
-    """Fill ``fresh`` (empty, or a rebuild interrupted earlier) and return its position."""
+    """Fill ``fresh`` (empty, or a rebuild interrupted earlier) and return its position;
+    ``LedgerDamaged`` (from ``audit``) if the ledger fails its verification."""
+    with _no_cycle_collection():
+        return _rebuild(db, ledger, fresh, settings, audit, progress)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a rebuild runs (its forked workers inherit this):
+    it makes millions of short-lived containers and next to no cycles, and the collector's
+    passes over them cost a quarter of its time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rebuild(
+    db: str,
+    ledger: Ledger,
+    fresh: ViewStore,
+    settings: Settings,
+    audit: Audit,
+    progress: Progress | None,
+) -> int:
     state = fresh.stream_progress()
-    if not state and fresh.position(NAME) == 0:
+    others: list[Positioned] | None = None
+    if not state and fresh.position() == 0:
         base = ledger.recorder.max_notification_id() or 0
         if base:
-            state = _start(ledger, fresh, base)
-    if state:
+            others = _ledger_events(ledger, base)
+            state = _start(fresh, base, others)
+    if not state:  # nothing to replay by stream (an empty ledger, or only the catch-up
+        audit.require_intact()  # left to do): verify the usual way
+    else:
         base = next(iter(state.values()))[0]
-        pending = [(part, last) for part, (_, last, finished) in state.items() if not finished]
-        in_force = adoptions_in_force((e.year, e.rulebook) for _, e in _adoptions(ledger, base))
-        _work(db, ledger, fresh, base, pending, in_force, settings, progress)
+        parts = [(part, ALL_DONE if done else last) for part, (_, last, done) in state.items()]
+        if others is None:
+            others = _ledger_events(ledger, base)
+        checked, damaged, leaves = _work(
+            db, ledger, fresh, base, parts, others, settings, audit, progress
+        )
+        if damaged is not None or not audit.check_replayed(base, checked, leaves):
+            audit.require_intact()  # names the first bad event as ``verify`` does
+            raise LedgerDamaged(  # verify finds nothing now: the ledger changed meanwhile
+                "rebuild refused: the ledger's events or leaves changed while it was replayed "
+                "(`fivestar verify` finds it intact now); run `fivestar rebuild` again"
+            )
         with fresh.writing() as w:
             w.clear_stream_progress()
-            w.track(NAME, base)
+            for model in fresh.read_models:
+                w.track(model.name, base)
     runner = ProjectionRunner(LedgerLog(ledger), fresh, settings.projection_batch_size)
     return runner.catch_up(progress)
 
 
-def _start(ledger: Ledger, fresh: ViewStore, base: int) -> dict[int, tuple[int, str, bool]]:
-    """Record the position to rebuild up to, and the adoptions up to it, in one go."""
+def _start(
+    fresh: ViewStore, base: int, others: list[Positioned]
+) -> dict[int, tuple[int, str, bool]]:
+    """Record the position to rebuild up to, and process the events of no branch up to it
+    (``others``), in one go."""
+    projections = _projections(fresh)
     with fresh.writing() as w:
-        rows = Rows()
-        for position, event in _adoptions(ledger, base):
-            rows.adoption(position, event)
-        rows.write(w)
+        if others:
+            for projection in projections:
+                projection.process(w, others)
         for part in range(len(PARTS)):
             w.set_stream_progress(part, base, "", False)
     return {part: (base, "", False) for part in range(len(PARTS))}
+
+
+def _projections(fresh: ViewStore) -> list[Projection]:
+    return [model.projection() for model in fresh.read_models]
+
+
+@dataclass
+class _Shared:
+    """What the parts share: events done (for progress) and whether to stop (damage)."""
+
+    done: Any
+    stop: Any
+
+    def add(self, count: int) -> None:
+        with self.done.get_lock():
+            self.done.value += count
+
+    def stopped(self) -> bool:
+        return bool(self.stop.value)
+
+
+class _Local:
+    """A ``multiprocessing.Value`` stand-in for parts worked in this process."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def get_lock(self) -> Any:
+        return nullcontext()
 
 
 def _work(
@@ -84,52 +167,78 @@ def _work(
     ledger: Ledger,
     fresh: ViewStore,
     base: int,
-    pending: list[tuple[int, str]],
-    in_force: dict[int, str],
+    parts: list[tuple[int, str]],
+    others: list[Positioned],
     settings: Settings,
+    audit: Audit,
     progress: Progress | None,
-) -> None:
+) -> tuple[int, int | None, StoredLeaves | None]:
+    """Work every part, and meanwhile read the stored leaves; (events checked, first
+    damaged position or None, the leaves up to ``base``)."""
     group = settings.rebuild_group
-    if settings.rebuild_workers < 2 or len(pending) < 2:
-        done = [0]
-        for part, last in pending:
-            _run_part(ledger, fresh, part, last, base, in_force, group, done, progress)
-        return
+    if settings.rebuild_workers < 2 or len(parts) < 2:
+        shared = _Shared(_Local(), _Local())
+        results = []
+        for part, last in parts:
+            results.append(
+                _run_part(ledger, fresh, part, last, base, others, group, shared, progress)
+            )
+        return (*_combine(results), audit.stored_leaves(base))
     context = multiprocessing.get_context("fork")
-    counter = context.Value("q", 0)
+    shared = _Shared(context.Value("q", 0), context.Value("b", 0))
+    results_queue = context.SimpleQueue()
     workers = [
         context.Process(
             target=_forked_part,
-            args=(db, part, last, base, in_force, group, counter),
+            args=(db, part, last, base, others, group, shared, results_queue),
             daemon=True,
         )
-        for part, last in pending
+        for part, last in parts
     ]
     for worker in workers:
         worker.start()
-    while any(worker.is_alive() for worker in workers):
-        time.sleep(0.05)
+    leaves = audit.stored_leaves(base)  # the parent's half of the check, meanwhile
+    pending = {worker.sentinel for worker in workers}
+    while pending:
+        ready = multiprocessing.connection.wait(list(pending), timeout=0.5)
+        pending.difference_update(ready)  # type: ignore[arg-type]
         if progress:
-            progress(min(counter.value, base), base)
+            progress(min(shared.done.value, base), base)
+    for worker in workers:
+        worker.join()
     failed = [w.exitcode for w in workers if w.exitcode != 0]
     if failed:
         raise RuntimeError(
             f"rebuild: {len(failed)} worker(s) failed (exit codes {failed}); "
             "run `fivestar rebuild` again to resume"
         )
+    return (*_combine([results_queue.get() for _ in workers]), leaves)
+
+
+def _combine(results: list[tuple[int, int | None]]) -> tuple[int, int | None]:
+    damaged = [position for _, position in results if position is not None]
+    return sum(checked for checked, _ in results), min(damaged, default=None)
 
 
 def _forked_part(
-    db: str, part: int, last: str, base: int, in_force: dict[int, str], group: int, counter: Any
+    db: str,
+    part: int,
+    last: str,
+    base: int,
+    others: list[Positioned],
+    group: int,
+    shared: _Shared,
+    results: Any,
 ) -> None:
     """A worker process: its own connections (never the parent's), one part of the streams."""
-    ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
-    fresh = open_views(db, ledger.factory.datastore, REBUILD, create=False)  # type: ignore[attr-defined]
     try:
-        _run_part(ledger, fresh, part, last, base, in_force, group, counter, None)
+        ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
+        fresh = open_views(db, ledger.factory.datastore, REBUILD, create=False)  # type: ignore[attr-defined]
+        results.put(_run_part(ledger, fresh, part, last, base, others, group, shared, None))
     except BaseException as exc:
         print(f"rebuild worker for part {part} failed: {exc}", flush=True)
         os._exit(1)
+    os._exit(0)  # no interpreter teardown: the parent owns what the fork copied
 
 
 def _run_part(
@@ -138,40 +247,60 @@ def _run_part(
     part: int,
     last: str,
     base: int,
-    in_force: dict[int, str],
+    others: list[Positioned],
     size: int,
-    done: Any,
+    shared: _Shared,
     progress: Progress | None,
-) -> None:
-    projection = LedgerProjection()
-    _, until = PARTS[part]
-    after = last or PARTS[part][0]
-    for group in _groups(ledger, base, after, resume=bool(last), until=until, size=size):
-        rows = Rows()
-        facts: dict[str, BranchFacts] = {}
-        dirty: dict[str, set[int]] = defaultdict(set)
-        for _, events in group:
-            for position, event in events:
-                projection.branch_event(rows, position, event, facts, dirty)
-        judged = branch_rows(facts, dirty, in_force)  # CPU work before taking the write lock
+) -> tuple[int, int | None]:
+    """Check every event of the part, fold the streams after ``last`` group by group, each
+    committed with the part's progress; (events checked, first damaged position or None)."""
+    projections = _projections(fresh)
+    check = ReplayCheck()
+    first, until = PARTS[part]
+    for streams in _groups(ledger, check, base, first, until, last, size):
+        if check.damaged is not None or shared.stopped():
+            break
+        batch = [item for _, events in streams for item in events]
+        folded = fold_group(projections, batch, others)  # CPU work before the write lock
         with fresh.writing() as w:
-            rows.write(w)
-            for table, table_rows in judged.items():
-                w.upsert(table, table_rows)
-            w.set_stream_progress(part, base, group[-1][0], False)
-        count = sum(len(events) for _, events in group)
-        if isinstance(done, list):
-            done[0] += count
-            if progress:
-                progress(min(done[0], base), base)
-        else:
-            with done.get_lock():
-                done.value += count
-    with fresh.writing() as w:
-        w.set_stream_progress(part, base, last, True)
+            write_group(w, folded, batch)
+            w.set_stream_progress(part, base, streams[-1][0], False)
+        shared.add(len(batch))
+        if progress:
+            progress(min(shared.done.value, base), base)
+    if check.damaged is not None:
+        shared.stop.value = 1
+    elif not shared.stopped():
+        with fresh.writing() as w:
+            w.set_stream_progress(part, base, ALL_DONE, True)
+    return check.checked, check.damaged
 
 
-def _adoptions(ledger: Ledger, base: int) -> list[tuple[int, RulebookAdopted]]:
+def fold_group(
+    projections: Sequence[Projection], batch: list[Positioned], others: list[Positioned]
+) -> list[tuple[Projection, Rows]]:
+    """Each read model's rows for a group of whole branch streams (``stream_rows``), or
+    None where the projection has no such hook and processes the batch itself."""
+    out: list[tuple[Projection, Rows]] = []
+    for projection in projections:
+        stream_rows = getattr(projection, "stream_rows", None)
+        out.append((projection, stream_rows(batch, others) if stream_rows else None))
+    return out
+
+
+def write_group(
+    w: ViewWriter, folded: list[tuple[Projection, Rows]], batch: list[Positioned]
+) -> None:
+    for projection, rows in folded:
+        if rows is None:
+            projection.process(w, batch)
+            continue
+        for table, table_rows in rows.items():
+            w.upsert(table, table_rows)
+
+
+def _ledger_events(ledger: Ledger, base: int) -> list[Positioned]:
+    """The events of no branch up to ``base`` (rulebook adoptions), in ledger order."""
     notes = ledger.recorder.select_notifications(
         start=None, limit=1_000_000, stop=base, topics=[get_topic(RulebookAdopted)]
     )
@@ -179,30 +308,43 @@ def _adoptions(ledger: Ledger, base: int) -> list[tuple[int, RulebookAdopted]]:
 
 
 def _groups(
-    ledger: Ledger, base: int, after_stream: str, *, resume: bool, until: str | None, size: int
-) -> Iterator[list[tuple[str, list[tuple[int, BranchEvent]]]]]:
-    """Branch streams of a part in primary-key order, ``size`` at a time, with their events."""
-    group: list[tuple[str, list[tuple[int, BranchEvent]]]] = []
+    ledger: Ledger,
+    check: ReplayCheck,
+    base: int,
+    first: str,
+    until: str | None,
+    last: str,
+    size: int,
+) -> Iterator[list[Stream]]:
+    """The part's branch streams after ``last`` in primary-key order, up to ``size`` streams
+    (or about ``GROUP_EVENTS`` events) at a time, with their events; every event of the part
+    up to ``base`` is checked on the way, and reading stops at the first damaged one."""
+    group: list[Stream] = []
+    count = 0
     current: str | None = None
-    events: list[tuple[int, BranchEvent]] = []
-    after = (after_stream, 1 << 62) if resume else (after_stream, 0)
+    events: list[Positioned] = []
+    after = (first, 0)
     while True:
         rows = ledger.recorder.select_by_stream(after, base, PAGE, until)  # type: ignore[attr-defined]
-        for stream, version, position, topic, state in rows:
+        for row in rows:
+            stream = row[0]
             if stream != current:
-                if current is not None and events:
-                    group.append((current, events))
-                    if len(group) >= size:
+                if events:
+                    group.append((current, events))  # type: ignore[arg-type]
+                    count += len(events)
+                    if len(group) >= size or count >= GROUP_EVENTS:
                         yield group
-                        group = []
+                        group, count = [], 0
                 current, events = stream, []
-            event = decode_event(topic, state)
-            if isinstance(event, BranchEvent):
-                events.append((position, event))
-            after = (stream, version)
+            event = check.event(*row)
+            if event is None:
+                return
+            if isinstance(event, BranchEvent) and stream > last:
+                events.append((row[2], event))
         if len(rows) < PAGE:
             break
-    if current is not None and events:
-        group.append((current, events))
+        after = (rows[-1][0], rows[-1][1])
+    if events:
+        group.append((current, events))  # type: ignore[arg-type]
     if group:
         yield group

@@ -395,18 +395,21 @@ class FiveStar(ReadServices):
             return event, self.log.head()
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Rebuild every read model into fresh tables, then swap them in (resumable)."""
+        """Rebuild every read model into fresh tables, verifying the ledger as it replays it,
+        then swap them in (resumable); ``LedgerDamaged`` and nothing swapped in if the ledger
+        fails its verification (ADR 0020)."""
         from domain.application.audit import Audit, LedgerDamaged
 
-        report = Audit(self).verify(progress=progress)  # never build views on a damaged ledger
-        if not report.ok:
-            raise LedgerDamaged(f"rebuild refused: {report.message()}")
         datastore = self.ledger.factory.datastore  # type: ignore[attr-defined]
         fresh = open_views(self.db, datastore, REBUILD)
         if self.views_problem() is not None:  # an interrupted rebuild there is not this ledger's
             discard_views(fresh)
             fresh = open_views(self.db, datastore, REBUILD)
-        position = rebuild(self.db, self.ledger, fresh, self.settings, progress)
+        try:
+            position = rebuild(self.db, self.ledger, fresh, self.settings, Audit(self), progress)
+        except LedgerDamaged:
+            discard_views(fresh)  # never to be resumed: built from a ledger that fails
+            raise
         self.views.swap_in(fresh)
         bind_views(self.views.datastore, self.identity, honour_reach())
         return position

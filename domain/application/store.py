@@ -158,20 +158,29 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
 
     def select_by_stream(
         self, after: tuple[str, int], stop: int, limit: int, until: str | None = None
-    ) -> list[tuple[str, int, int, str, bytes]]:
-        """(stream, version, position, topic, state) of events up to ``stop``, stream by
-        stream in stream order, after the (stream, version) ``after`` (keyset pages), of the
-        streams whose id sorts below ``until`` (a prefix of hex digits)."""
-        below = "AND originator_id < ? " if until else ""
+    ) -> list[tuple[str, int, int, str, bytes, int | None, bytes | None]]:
+        """(stream, version, position, topic, state, leaf version, leaf hash) of events up to
+        ``stop``, stream by stream in stream order, after the (stream, version) ``after``
+        (keyset pages), of the streams whose id sorts below ``until`` (a prefix of hex
+        digits); the leaf the ledger recorded for the event (None: it has none) comes along
+        so that the rebuild verifies what it replays."""
+        below = "AND e.originator_id < ? " if until else ""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT originator_id, originator_version, rowid, topic, state "
-                f"FROM {self.events_table_name} "
-                f"WHERE (originator_id, originator_version) > (?, ?) AND rowid <= ? {below}"
-                "ORDER BY originator_id, originator_version LIMIT ?",
+                f"SELECT e.originator_id, e.originator_version, e.rowid, e.topic, e.state, "
+                f"l.version, l.leaf_hash FROM {self.events_table_name} e "
+                "LEFT JOIN merkle_leaves l ON l.position = e.rowid "
+                f"WHERE (e.originator_id, e.originator_version) > (?, ?) AND e.rowid <= ? {below}"
+                "ORDER BY e.originator_id, e.originator_version LIMIT ?",
                 (*after, stop, *([until] if until else []), limit),
             )
-            return [(row[0], row[1], row[2], row[3], row[4]) for row in c.fetchall()]
+            return [tuple(row) for row in c.fetchall()]  # type: ignore[misc]
+
+    def count_events(self, stop: int) -> int:
+        """How many events the log holds up to position ``stop``."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name} WHERE rowid <= ?", (stop,))
+            return int(c.fetchone()[0])
 
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A stream's events with their ledger positions, in stream order."""

@@ -392,30 +392,30 @@ def test_interrupted_rebuild_resumes(db, cli, write_ledger, monkeypatch):
 
 
 def crash_on_write(monkeypatch: pytest.MonkeyPatch, n: int) -> list[list[str]]:
-    """Make the rebuild's judging of a group of streams raise on its ``n``-th call (before
+    """Make the rebuild's folding of a group of streams raise on its ``n``-th call (before
     the group's transaction, so that group is not committed)."""
-    original = rebuild_module.branch_rows
+    original = rebuild_module.fold_group
     calls: list[list[str]] = []
 
-    def branch_rows(facts: Any, dirty: Any, rules: Any) -> Any:
-        calls.append(sorted(dirty))
+    def fold_group(projections: Any, batch: Any, others: Any) -> Any:
+        calls.append(sorted({event.record.branch for _, event in batch}))
         if len(calls) == n:
-            raise SimulatedCrash(f"crash while judging {calls[-1]}")
-        return original(facts, dirty, rules)
+            raise SimulatedCrash(f"crash while folding {calls[-1]}")
+        return original(projections, batch, others)
 
-    monkeypatch.setattr(rebuild_module, "branch_rows", branch_rows)
+    monkeypatch.setattr(rebuild_module, "fold_group", fold_group)
     return calls
 
 
 def count_writes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    original = rebuild_module.branch_rows
+    original = rebuild_module.fold_group
     calls: list[list[str]] = []
 
-    def branch_rows(facts: Any, dirty: Any, rules: Any) -> Any:
-        calls.append(sorted(dirty))
-        return original(facts, dirty, rules)
+    def fold_group(projections: Any, batch: Any, others: Any) -> Any:
+        calls.append(sorted({event.record.branch for _, event in batch}))
+        return original(projections, batch, others)
 
-    monkeypatch.setattr(rebuild_module, "branch_rows", branch_rows)
+    monkeypatch.setattr(rebuild_module, "fold_group", fold_group)
     return calls
 
 
