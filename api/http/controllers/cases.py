@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from msgspec import Struct
 
+from api.http.answers import cached_json
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import (
     READ_PROBLEMS,
@@ -27,6 +28,7 @@ from api.http.controllers.common import (
 from domain.application import case_reads as model
 from domain.application.service import FiveStar
 from domain.model.cases import CaseLimitsError, CaseLimitsFile, case_json, summary_json
+from domain.model.rulebook import rulebook_dir
 
 On = Annotated[
     date | None,
@@ -103,6 +105,15 @@ def business_date(on: date | None) -> date:
     return on or datetime.now(UTC).date()
 
 
+def limits_stamp() -> tuple[int, int] | None:
+    """When and how large the case limits file is (None: absent, the defaults hold)."""
+    try:
+        found = (rulebook_dir() / "case-limits.toml").stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
+
+
 def limits_in_force() -> CaseLimitsFile:
     """The file's limits when the request runs; a broken file is the server's fault (500)
     and its message names the file and the key."""
@@ -143,20 +154,27 @@ class CasesController(Controller):
         scope = principal.read_scope.narrow(county, township, branch)
         if scope is None:
             return []
-        with answering():
-            results = model.judged_cases(
-                svc,
-                business_date(on),
-                county=scope.county,
-                township=scope.township,
-                branch=scope.branch,
-                limits=limits_in_force(),
-            )
-        if open:
-            results = [c for c in results if c.state != "closed"]
-        if overdue:
-            results = [c for c in results if c.overdue]
-        return msgspec.convert([case_json(c) for c in results], list[Case])
+        day = business_date(on)
+
+        def compute() -> list[Case]:
+            with answering():
+                results = model.judged_cases(
+                    svc,
+                    day,
+                    county=scope.county,
+                    township=scope.township,
+                    branch=scope.branch,
+                    limits=limits_in_force(),
+                )
+            if open:
+                results = [c for c in results if c.state != "closed"]
+            if overdue:
+                results = [c for c in results if c.overdue]
+            return msgspec.convert([case_json(c) for c in results], list[Case])
+
+        key = ("cases", day, scope.county, scope.township, scope.branch, open, overdue)
+        key += (limits_stamp(),)  # an edited limits file changes the answers
+        return cached_json(svc, key, compute)  # type: ignore[return-value]  # same JSON
 
     @get(
         "/cases/summary",

@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.http.answers import cached_json
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import READ_PROBLEMS, Text, Year, problem, problems
 from api.http.schemas import Eligibility
@@ -55,12 +56,15 @@ class EligibilityController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
-        results = svc.eligibility(
-            year, branch=scope.branch, county=scope.county, township=scope.township
-        )
-        if star is not None:
-            results = [e for e in results if star in e.eligible]
-        return results
+
+        def compute() -> list[Eligibility]:
+            results = svc.eligibility(
+                year, branch=scope.branch, county=scope.county, township=scope.township
+            )
+            return results if star is None else [e for e in results if star in e.eligible]
+
+        key = ("eligibility", year, scope.branch, scope.county, scope.township, star)
+        return cached_json(svc, key, compute)  # type: ignore[return-value]  # same JSON
 
 
 def known_stars() -> list[str]:

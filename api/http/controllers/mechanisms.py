@@ -10,6 +10,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.http.answers import cached_json
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import (
     READ_PROBLEMS,
@@ -81,16 +82,25 @@ class MechanismsController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
-        results = svc.compliance(
-            year,
-            on or date.today(),
-            branch=scope.branch,
-            county=scope.county,
-            township=scope.township,
-            as_of=moment,
-            position=position,
-        )
-        return filtered(results, requirement, status)
+        day = on or date.today()
+
+        def compute() -> list[Compliance]:
+            results = svc.compliance(
+                year,
+                day,
+                branch=scope.branch,
+                county=scope.county,
+                township=scope.township,
+                as_of=moment,
+                position=position,
+            )
+            return filtered(results, requirement, status)
+
+        if moment is not None or position is not None:  # a replay: computed every time
+            return compute()
+        key = ("compliance", year, day, scope.branch, scope.county, scope.township)
+        key += (requirement, status)
+        return cached_json(svc, key, compute)  # type: ignore[return-value]  # same JSON
 
     @get(
         "/branches/{code:str}/compliance/{year:int}",
