@@ -542,10 +542,14 @@ def hammer(
                     break
                 t0 = time.perf_counter()
                 try:
-                    response = http.get(paths(rng))
+                    # the body's bytes as sent (gzip for the lists): decompressing them is the
+                    # client's CPU, which on this machine would compete with the server's
+                    with http.stream("GET", paths(rng)) as response:
+                        for _ in response.iter_raw():
+                            pass
                     ok = response.status_code == 200
                     if not ok and not first_error:
-                        first_error.append(f"{response.status_code} {response.text[:300]}")
+                        first_error.append(f"{response.status_code} {response.url}")
                 except httpx.HTTPError as exc:
                     ok = False
                     if not first_error:
@@ -633,7 +637,8 @@ def start_server(db: str, workdir: Path, tag: str) -> tuple[subprocess.Popen[Any
 def issue_token(db: str, workdir: Path, *scope: str) -> str:
     """A reading ``service`` token, or the token of ``scope`` (e.g. a county's writer)."""
     role = list(scope) or ["--role", "service"]
-    step = run_fivestar("token issue", db, ["token", "issue", *role, "--name", "bench"], workdir)
+    name = f"bench-{role[1]}-{time.time_ns()}"  # names are never reused
+    step = run_fivestar("token issue", db, ["token", "issue", *role, "--name", name], workdir)
     lines = [line for line in step.output.splitlines() if line.strip()]
     if not lines:
         die("fivestar token issue printed no token")
@@ -657,14 +662,17 @@ def http_bench(
     server, base, server_log = start_server(db, workdir, store.lower())
     seconds, clients = args.http_seconds, args.clients
     try:
-        for _, template in LISTS:  # every list answers before it is measured
-            probe = httpx.get(
-                base + template.format(year=year, county=quote(counties[0])),
-                headers=auth,
-                timeout=120,
-            )
-            if probe.status_code != 200:
-                die(f"{template}: {probe.status_code} {probe.text[:500]}")
+        started = time.perf_counter()
+        for _, template in LISTS:  # every list answers once before it is measured
+            for county in counties:
+                url = base + template.format(year=year, county=quote(county))
+                probe = httpx.get(url, headers=auth, timeout=120)
+                if probe.status_code != 200:
+                    die(f"{template}: {probe.status_code} {probe.text[:500]}")
+        log(
+            f"HTTP {store}: first answers of {len(counties)} counties x {len(LISTS)} lists "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
         warmup = min(2.0, seconds / 5)
         log(f"HTTP {store}: {clients} clients x {seconds:g}s on /ping (after {warmup:g}s warm-up)")
         loads = [hammer(base, "GET /ping", lambda rng: "/ping", {}, seconds, clients, warmup, 0)]

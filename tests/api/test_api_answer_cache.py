@@ -110,3 +110,19 @@ def test_a_replay_is_never_cached(api: Api) -> None:
         replay = api.get("/compliance", service, year=2025, on="2025-06-30", position=1)
         assert replay.status_code == 200, replay.text
     assert cache.misses == misses  # computed every time, outside the cache
+
+
+def test_gzip_only_when_accepted_and_never_under_an_export(api: Api) -> None:
+    api.register(BRANCHES)
+    service = api.token("service")
+    path = "/eligibility?year=2025&county=清丰县"
+    plain = api.client.get(path, headers={**api.auth(service), "Accept-Encoding": "identity"})
+    packed = api.client.get(path, headers={**api.auth(service), "Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.json() == plain.json()  # httpx decompresses
+    sheet = api.client.get(
+        path + "&format=csv", headers={**api.auth(service), "Accept-Encoding": "gzip"}
+    )
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert "V1" in sheet.content.decode("utf-8-sig")

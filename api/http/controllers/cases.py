@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from msgspec import Struct
@@ -141,6 +141,7 @@ class CasesController(Controller):
     )
     def cases(
         self,
+        request: Request[Any, Any, Any],
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
         read_at: NamedDependency[int | None],
@@ -174,7 +175,7 @@ class CasesController(Controller):
 
         key = ("cases", day, scope.county, scope.township, scope.branch, open, overdue)
         key += (limits_stamp(),)  # an edited limits file changes the answers
-        return cached_json(svc, key, compute)  # type: ignore[return-value]  # same JSON
+        return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
     @get(
         "/cases/summary",

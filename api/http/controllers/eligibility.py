@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -41,6 +41,7 @@ class EligibilityController(Controller):
     )
     def eligibility(
         self,
+        request: Request[Any, Any, Any],
         year: Year,
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
@@ -64,7 +65,7 @@ class EligibilityController(Controller):
             return results if star is None else [e for e in results if star in e.eligible]
 
         key = ("eligibility", year, scope.branch, scope.county, scope.township, star)
-        return cached_json(svc, key, compute)  # type: ignore[return-value]  # same JSON
+        return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
 
 def known_stars() -> list[str]:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -64,6 +64,7 @@ class MechanismsController(Controller):
     )
     def compliance(
         self,
+        request: Request[Any, Any, Any],
         year: Year,
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
@@ -100,7 +101,7 @@ class MechanismsController(Controller):
             return compute()
         key = ("compliance", year, day, scope.branch, scope.county, scope.township)
         key += (requirement, status)
-        return cached_json(svc, key, compute)  # type: ignore[return-value]  # same JSON
+        return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
     @get(
         "/branches/{code:str}/compliance/{year:int}",
