@@ -1286,10 +1286,13 @@ SECTION_HEADING = "SQLite and PostgreSQL, year-ordered ledgers, issue 15 targets
 TITLE = "# Performance"
 INTRO = (
     "Figures written by `scripts/bench.py --write docs/performance.md` (see its docstring for "
-    "what each step measures). The bench replaces its own sections; other `## ` sections are "
-    "kept. Ratios compare whole `fivestar` processes (interpreter start-up included) with an "
-    "in-process floor: parsing every line and inserting it into one indexed SQLite table in "
-    "one transaction (floor insert), and reading every row back and parsing it (floor scan)."
+    "what each step measures; issue 15 lists the targets). The bench replaces its own sections; "
+    "other `## ` sections are kept. Ratios compare whole `fivestar` processes (interpreter "
+    "start-up included) with floors taken in the same run: parsing every line and inserting it "
+    "into one indexed SQLite table in one transaction (floor insert), reading every row back "
+    "and parsing it (floor scan), and on PostgreSQL a `COPY` of the same rows into an indexed "
+    "table in one transaction and a scan of it. Absolute seconds depend on what else the "
+    'machine runs (the column "CPU of other processes" says); compare ratios.'
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.http.answers import answers
+from api.http.answers import answers, read_position
 from tests.support.api import Api
 from tests.support.builders import community, rec, village
 
@@ -126,3 +126,9 @@ def test_gzip_only_when_accepted_and_never_under_an_export(api: Api) -> None:
     )
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
     assert "V1" in sheet.content.decode("utf-8-sig")
+
+
+def test_the_position_read_in_one_statement_is_the_read_models_position(api: Api) -> None:
+    assert read_position(api.svc) == api.svc.position() == 0
+    api.register(BRANCHES)
+    assert read_position(api.svc) == api.svc.position() > 0
