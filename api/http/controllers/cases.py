@@ -173,8 +173,17 @@ class CasesController(Controller):
                 results = [c for c in results if c.overdue]
             return msgspec.convert([case_json(c) for c in results], list[Case])
 
-        key = ("cases", day, scope.county, scope.township, scope.branch, open, overdue)
-        key += (limits_stamp(),)  # an edited limits file changes the answers
+        # an edited limits file changes the answers: its stamp is part of the key
+        key = (
+            "cases",
+            day,
+            scope.county,
+            scope.township,
+            scope.branch,
+            open,
+            overdue,
+            limits_stamp(),
+        )
         return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
     @get(

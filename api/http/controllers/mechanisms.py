@@ -99,8 +99,16 @@ class MechanismsController(Controller):
 
         if moment is not None or position is not None:  # a replay: computed every time
             return compute()
-        key = ("compliance", year, day, scope.branch, scope.county, scope.township)
-        key += (requirement, status)
+        key = (
+            "compliance",
+            year,
+            day,
+            scope.branch,
+            scope.county,
+            scope.township,
+            requirement,
+            status,
+        )
         return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
     @get(
