@@ -1513,6 +1513,13 @@ def default_run(args: argparse.Namespace, workdir: Path) -> int:
     if args.write:
         section = render_run(args, info, run, pg_info, start_load)
         write_section(Path(args.write), "## SQLite", section)
+    if not args.skip_http and first_db is not None:  # the dashboard against its JSON (issue 14)
+        import bench_dashboard
+
+        dash = bench_dashboard.measure(str(first_db), args.year)
+        log(f"dashboard: overview {dash.overview_ms:.0f} ms, {dash.ratio:.2f}x /eligibility")
+        if args.write:
+            bench_dashboard.write(Path(args.write), dash)
     return 0
 
 
