@@ -524,11 +524,18 @@ def hammer(
     """``clients`` threads, one keep-alive ``httpx.Client`` each, for ``seconds``."""
     import httpx
 
-    barrier = threading.Barrier(clients + 1)
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     first_error: list[str] = []
     window: dict[str, float] = {}
+
+    def open_window() -> None:
+        """Once every client is ready (making 16 clients takes a while on a busy machine)."""
+        now = time.perf_counter()
+        window["start"] = now + warmup
+        window["stop"] = now + warmup + seconds
+
+    barrier = threading.Barrier(clients + 1, action=open_window)
 
     def client(i: int) -> None:
         rng = random.Random(seed * 1000 + i)
@@ -564,9 +571,6 @@ def hammer(
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
-    now = time.perf_counter()
-    window["start"] = now + warmup
-    window["stop"] = now + warmup + seconds
     barrier.wait()
     for t in threads:
         t.join()
