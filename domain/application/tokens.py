@@ -110,7 +110,10 @@ class TokenStore:
 
     def _select(self, where: str, params: tuple[Any, ...]) -> builtins.list[StoredToken]:
         columns = COLUMNS.replace("token_hash, ", "")
-        with self.datastore.transaction(commit=False) as c:
+        # every API request looks its token up: on PostgreSQL one autocommit statement, not
+        # BEGIN, SELECT and ROLLBACK (issue 15, reads under load)
+        cursor = getattr(self.datastore, "cursor", None)
+        with cursor() if cursor else self.datastore.transaction(commit=False) as c:
             c.execute(self._sql(f"SELECT {columns} FROM {{t}} {where}"), params)
             rows = c.fetchall()
         return [

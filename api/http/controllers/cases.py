@@ -9,11 +9,12 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from msgspec import Struct
 
+from api.http.answers import cached_json
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import (
     READ_PROBLEMS,
@@ -27,6 +28,7 @@ from api.http.controllers.common import (
 from domain.application import case_reads as model
 from domain.application.service import FiveStar
 from domain.model.cases import CaseLimitsError, CaseLimitsFile, case_json, summary_json
+from domain.model.rulebook import rulebook_dir
 
 On = Annotated[
     date | None,
@@ -103,6 +105,15 @@ def business_date(on: date | None) -> date:
     return on or datetime.now(UTC).date()
 
 
+def limits_stamp() -> tuple[int, int] | None:
+    """When and how large the case limits file is (None: absent, the defaults hold)."""
+    try:
+        found = (rulebook_dir() / "case-limits.toml").stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
+
+
 def limits_in_force() -> CaseLimitsFile:
     """The file's limits when the request runs; a broken file is the server's fault (500)
     and its message names the file and the key."""
@@ -130,6 +141,7 @@ class CasesController(Controller):
     )
     def cases(
         self,
+        request: Request[Any, Any, Any],
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
         read_at: NamedDependency[int | None],
@@ -143,20 +155,36 @@ class CasesController(Controller):
         scope = principal.read_scope.narrow(county, township, branch)
         if scope is None:
             return []
-        with answering():
-            results = model.judged_cases(
-                svc,
-                business_date(on),
-                county=scope.county,
-                township=scope.township,
-                branch=scope.branch,
-                limits=limits_in_force(),
-            )
-        if open:
-            results = [c for c in results if c.state != "closed"]
-        if overdue:
-            results = [c for c in results if c.overdue]
-        return msgspec.convert([case_json(c) for c in results], list[Case])
+        day = business_date(on)
+
+        def compute() -> list[Case]:
+            with answering():
+                results = model.judged_cases(
+                    svc,
+                    day,
+                    county=scope.county,
+                    township=scope.township,
+                    branch=scope.branch,
+                    limits=limits_in_force(),
+                )
+            if open:
+                results = [c for c in results if c.state != "closed"]
+            if overdue:
+                results = [c for c in results if c.overdue]
+            return msgspec.convert([case_json(c) for c in results], list[Case])
+
+        # an edited limits file changes the answers: its stamp is part of the key
+        key = (
+            "cases",
+            day,
+            scope.county,
+            scope.township,
+            scope.branch,
+            open,
+            overdue,
+            limits_stamp(),
+        )
+        return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
     @get(
         "/cases/summary",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.http.answers import cached_json
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import READ_PROBLEMS, Text, Year, problem, problems
 from api.http.schemas import Eligibility
@@ -40,6 +41,7 @@ class EligibilityController(Controller):
     )
     def eligibility(
         self,
+        request: Request[Any, Any, Any],
         year: Year,
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
@@ -55,12 +57,15 @@ class EligibilityController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
-        results = svc.eligibility(
-            year, branch=scope.branch, county=scope.county, township=scope.township
-        )
-        if star is not None:
-            results = [e for e in results if star in e.eligible]
-        return results
+
+        def compute() -> list[Eligibility]:
+            results = svc.eligibility(
+                year, branch=scope.branch, county=scope.county, township=scope.township
+            )
+            return results if star is None else [e for e in results if star in e.eligible]
+
+        key = ("eligibility", year, scope.branch, scope.county, scope.township, star)
+        return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
 
 def known_stars() -> list[str]:

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.http.answers import cached_json
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.common import (
     READ_PROBLEMS,
@@ -63,6 +64,7 @@ class MechanismsController(Controller):
     )
     def compliance(
         self,
+        request: Request[Any, Any, Any],
         year: Year,
         svc: NamedDependency[FiveStar],
         principal: NamedDependency[Principal],
@@ -81,16 +83,33 @@ class MechanismsController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
-        results = svc.compliance(
+        day = on or date.today()
+
+        def compute() -> list[Compliance]:
+            results = svc.compliance(
+                year,
+                day,
+                branch=scope.branch,
+                county=scope.county,
+                township=scope.township,
+                as_of=moment,
+                position=position,
+            )
+            return filtered(results, requirement, status)
+
+        if moment is not None or position is not None:  # a replay: computed every time
+            return compute()
+        key = (
+            "compliance",
             year,
-            on or date.today(),
-            branch=scope.branch,
-            county=scope.county,
-            township=scope.township,
-            as_of=moment,
-            position=position,
+            day,
+            scope.branch,
+            scope.county,
+            scope.township,
+            requirement,
+            status,
         )
-        return filtered(results, requirement, status)
+        return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
     @get(
         "/branches/{code:str}/compliance/{year:int}",
