@@ -250,6 +250,41 @@ def floor_worker(ledger: str, db: str) -> None:
     print(json.dumps({"insert": insert, "scan": scan, "rows": count}))
 
 
+def pg_floor(ledger: Path | str, url: str) -> float:
+    """The PostgreSQL floor, in seconds: read the file, ``json.loads`` every line and COPY
+    ``(branch, id, type, line)`` into one indexed table in one transaction (psycopg
+    ``cursor.copy``), as the SQLite floor inserts them. The table is dropped afterwards.
+    Wire it as ``steps["pg floor"] = pg_floor(ledger, args.db_url)`` beside ``pg["import"]``
+    (import / pg floor is the issue's "PostgreSQL ingest <= 3x the COPY floor")."""
+    import psycopg
+
+    loads = json.loads
+    with psycopg.connect(url) as con:
+        con.execute("DROP TABLE IF EXISTS bench_pg_floor")
+        con.execute(
+            "CREATE TABLE bench_pg_floor (branch text, id text, type text, line bytea, "
+            "PRIMARY KEY (branch, id))"
+        )
+        con.commit()
+        started = time.perf_counter()
+        with con.cursor() as cur, cur.copy(
+            "COPY bench_pg_floor (branch, id, type, line) FROM STDIN"
+        ) as copy, open(ledger, "rb") as f:
+            seen: set[tuple[str, str]] = set()  # COPY has no OR IGNORE: skip repeats here
+            for raw in f:
+                if raw.strip():
+                    obj = loads(raw)
+                    key = (obj.get("branch", ""), obj.get("id", ""))
+                    if key not in seen:
+                        seen.add(key)
+                        copy.write_row((*key, obj.get("type", ""), raw))
+        con.commit()
+        seconds = time.perf_counter() - started
+        con.execute("DROP TABLE bench_pg_floor")
+        con.commit()
+    return seconds
+
+
 @dataclass
 class Step:
     name: str
