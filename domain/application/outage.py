@@ -86,9 +86,10 @@ def probe(kwargs: dict[str, Any], timeout: float) -> tuple[bool, str | None]:
 class _Guard:
     """The state shared by every connection of one datastore: is the store away?"""
 
-    def __init__(self, kwargs: dict[str, Any], timeout: float, attempts: int) -> None:
-        self.kwargs, self.timeout, self.attempts = kwargs, timeout, attempts
-        self.url = store_url(kwargs)
+    def __init__(self, pool: Any, timeout: float, attempts: int) -> None:
+        self.pool, self.timeout, self.attempts = pool, timeout, attempts
+        self.kwargs: dict[str, Any] = dict(pool.kwargs)
+        self.url = store_url(self.kwargs)
         self.away = False
 
     def check_before(self) -> None:
@@ -98,6 +99,7 @@ class _Guard:
             if away:
                 raise StoreUnavailable(self.url, reason or "no answer")
             self.away = False
+            self.pool.check()  # back: replace the pooled connections that died with it
 
     def judge(self, exc: Exception) -> None:
         """After a failed operation: raise ``StoreUnavailable`` if the server cannot be
@@ -109,7 +111,10 @@ class _Guard:
             if not away:
                 if reason is not None:  # it answers, but will not let us in
                     raise PersistenceError(f"the store {self.url} refused: {reason}") from exc
-                return  # it is there: an ordinary failure, for the usual retries
+                # It is there: a connection that died with a restart, or an ordinary
+                # failure. Replace dead pooled connections; the usual retries follow.
+                self.pool.check()
+                return
         self.away = True
         raise StoreUnavailable(self.url, first_line(exc)) from exc
 
@@ -118,12 +123,13 @@ def guard_datastore(datastore: Any, timeout: float, attempts: int = 2) -> None:
     """Wrap ``datastore.get_connection`` (which the library's ``transaction`` and
     ``cursor`` call) with the outage check, once per datastore. The pool gives up a
     reconnection after the connect timeout instead of five minutes, so it asks for a
-    fresh connection (without a long back-off) as soon as the store is back."""
+    fresh connection (without a long back-off) as soon as the store is back; pooled
+    connections are checked only then (``pool.check``), not before every use."""
     if getattr(datastore, "_fivestar_guard", None) is not None:
         return
     pool = datastore.pool
     pool.reconnect_timeout = max(float(timeout), 1.0)
-    guard = _Guard(dict(pool.kwargs), float(timeout), attempts)
+    guard = _Guard(pool, float(timeout), attempts)
     original: Callable[[], Any] = datastore.get_connection
 
     @contextmanager

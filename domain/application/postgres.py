@@ -25,9 +25,10 @@ from domain.application.outage import guard_datastore
 
 class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
+        # Before the library's constructor: it already connects (type adapters).
         attempts = int(os.environ.get("FIVESTAR_PG_CONNECT_ATTEMPTS", "2"))
         guard_datastore(datastore, datastore.pool.timeout, max(1, attempts))
+        super().__init__(datastore, **kwargs)
         schema = Identifier(self.datastore.schema)
         self.sql_create_statements.append(
             SQL(

@@ -87,9 +87,6 @@ def postgres_env(db: str) -> dict[str, str]:
         # Seconds to wait for a connection before asking whether the server is there at
         # all (outage.py): a stopped server ends a command in seconds, not minutes.
         "POSTGRES_CONNECT_TIMEOUT": os.environ.get("FIVESTAR_PG_CONNECT_TIMEOUT", "5"),
-        # Check a pooled connection before use, so one that died with a restarted server
-        # is replaced instead of failing the request that drew it.
-        "POSTGRES_PRE_PING": "y",
     }
 
 
