@@ -267,9 +267,11 @@ def pg_floor(ledger: Path | str, url: str) -> float:
         )
         con.commit()
         started = time.perf_counter()
-        with con.cursor() as cur, cur.copy(
-            "COPY bench_pg_floor (branch, id, type, line) FROM STDIN"
-        ) as copy, open(ledger, "rb") as f:
+        with (
+            con.cursor() as cur,
+            cur.copy("COPY bench_pg_floor (branch, id, type, line) FROM STDIN") as copy,
+            open(ledger, "rb") as f,
+        ):
             seen: set[tuple[str, str]] = set()  # COPY has no OR IGNORE: skip repeats here
             for raw in f:
                 if raw.strip():
