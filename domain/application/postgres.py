@@ -82,6 +82,11 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         values of the sequence up to its ``currval``. No retry loop here: a lost race
         (``IntegrityError``) is the ledger's to retry, a lost server ends the command
         (``outage.py``)."""
+        # An import may ask for commits that do not wait for the disk (``durable=False``,
+        # SQLite's relaxed sync); here every batch's commit is synchronous, so the line an
+        # outage reports as committed is one the server keeps (ADR 0022), at the cost of one
+        # WAL flush per batch of thousands of records.
+        kwargs.pop("durable", None)
         tracking: Tracking | None = kwargs.get("tracking")
         with (
             self.datastore.get_connection() as conn,
