@@ -98,7 +98,7 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
             self.last_tracking = (tracking.application_name, tracking.notification_id)
         return ids
 
-    def _insert_events(
+    def _insert_events(  # type: ignore[override]  # the library's hook returns nothing
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> list[int] | None:
         """Everything a batch writes, inside its transaction (as the SQLite recorder's
