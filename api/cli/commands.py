@@ -16,6 +16,7 @@ from api.cli.output import EXIT_REFUSED, ProgressBar, UserError, emit_json, note
 from domain.application.audit import LedgerDamaged
 from domain.application.identity import StoreMismatch
 from domain.application.mapper import CorruptEvent
+from domain.application.outage import unavailable_cause
 from domain.application.service import FiveStar, ImportChanged, UnknownBranch, rebuild_views
 from domain.application.store import NoLedger
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
@@ -34,6 +35,8 @@ def _open(
     except (NoLedger, StoreMismatch) as exc:
         raise UserError(str(exc)) from None
     except Exception as exc:  # the store cannot be opened: say which and why
+        if unavailable_cause(exc):
+            raise  # away, not misnamed: exit 3 with one line (main)
         raise UserError(f"cannot open the store {args.db or '(default)'}: {exc}") from exc
     if catch_up:
         svc.catch_up()
@@ -60,6 +63,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
         except ImportChanged as exc:
             raise UserError(str(exc)) from None
+        except Exception as exc:
+            outage = unavailable_cause(exc)
+            if outage is None:
+                raise
+            raise outage.during_import(str(path), _committed_line(svc)) from None
         finally:
             bar.close()
     if report.resumed_at:
@@ -70,6 +78,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"({report.seconds:.1f}s)"
     )
     return EXIT_REFUSED if report.refused else 0
+
+
+def _committed_line(svc: FiveStar) -> int | None:
+    """The last line of the file the store confirmed committed (the recorder notes each
+    batch's tracking position as its transaction commits); None when it cannot tell."""
+    noted = getattr(svc.ledger.recorder, "last_tracking", None)
+    return None if noted is None else noted[1]
 
 
 # --------------------------------------------------------------------- history

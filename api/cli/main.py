@@ -13,7 +13,15 @@ from collections.abc import Callable
 
 from api.cli import integrity
 from api.cli.export import add_export_args
-from api.cli.output import EXIT_USAGE, _as_of, note, parse_as_of, year_arg
+from api.cli.output import (
+    EXIT_STORE_UNAVAILABLE,
+    EXIT_USAGE,
+    _as_of,
+    note,
+    parse_as_of,
+    year_arg,
+)
+from domain.application.outage import unavailable_cause
 
 BATCH_COMMANDS = frozenset({"import", "rebuild", "recompute", "demo"})
 
@@ -158,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # the store went away, however wrapped: one line, exit 3
+        outage = unavailable_cause(exc)
+        if outage is None:
+            raise
+        note(outage.line())
+        return EXIT_STORE_UNAVAILABLE
 
 
 if __name__ == "__main__":

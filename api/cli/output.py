@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 EXIT_REFUSED, EXIT_USAGE = 1, 2
+EXIT_STORE_UNAVAILABLE = 3  # the store went away or cannot be reached: run again (ADR 0022)
 
 
 class UserError(Exception):

@@ -14,6 +14,7 @@ from eventsourcing.utils import get_topic
 
 from api.http.auth import ROLES, hash_token, new_token
 from domain.application.ledger import Ledger
+from domain.application.outage import unavailable_cause
 from domain.application.store import (
     NoLedger,
     is_postgres,
@@ -41,6 +42,8 @@ def token_command(args: argparse.Namespace) -> int:
     except NoLedger as exc:
         return _fail(str(exc))
     except Exception as exc:
+        if unavailable_cause(exc):
+            raise  # away: one line and exit 3 (main)
         return _fail(f"cannot open the store {db}: {exc}")
     recorder: Any = ledger.recorder
     if (

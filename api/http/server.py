@@ -14,6 +14,7 @@ import signal
 import sys
 
 from domain.application.identity import StoreMismatch
+from domain.application.outage import unavailable_cause
 from domain.application.store import NoLedger, resolve_db
 
 
@@ -34,6 +35,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"fivestar: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
+        if unavailable_cause(exc):
+            raise  # away: one line and exit 3 (main)
         print(f"fivestar: cannot open the store {db}: {exc}", file=sys.stderr)
         return 2
     projector = app.Projector(svc)

@@ -204,6 +204,32 @@ def append_leaves_pg(
     )
 
 
+def copy_leaves_pg(
+    curs: Any,
+    schema: str,
+    events_table: str,
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+) -> None:
+    """``append_leaves_pg`` with one binary ``COPY`` for the batch's leaves (the recorder's
+    bulk path); the one-off backfill of a ledger from before leaves stays as it was."""
+    s = _q(schema)
+    curs.execute(f"SELECT MAX(leaf_index) AS top FROM {s}.merkle_leaves")
+    top = curs.fetchone()["top"]
+    if top is None and min(positions) > 1:
+        append_leaves_pg(curs, schema, events_table, stored_events, positions)
+        return
+    start = 0 if top is None else top + 1
+    with curs.copy(
+        f"COPY {s}.merkle_leaves (leaf_index, position, branch, version, leaf_hash) "
+        "FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["int8", "int8", "text", "int8", "bytea"])
+        write = copy.write_row
+        for i, row in enumerate(leaf_rows(stored_events, positions), start):
+            write((i, *row))
+
+
 # ------------------------------------------------------------------- reading
 class Leaf(msgspec.Struct, frozen=True):
     index: int

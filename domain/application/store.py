@@ -84,6 +84,10 @@ def postgres_env(db: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": os.environ.get("FIVESTAR_PG_POOL_SIZE", "5"),
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_CONN_MAX_AGE": "600",
+        # Seconds to wait for a connection before asking whether the server is there at
+        # all (outage.py): a stopped server ends a command in seconds, not minutes.
+        # (FIVESTAR_POSTGRES_CONNECT_TIMEOUT overrides it, as for the other hard-coded keys)
+        "POSTGRES_CONNECT_TIMEOUT": "5",
     }
 
 

@@ -1,0 +1,158 @@
+"""When the PostgreSQL store goes away: one clear error instead of retries and a traceback.
+
+The library retries a failed statement ten times and the ledger retries a batch eight
+times, each attempt waiting for the pool's connect timeout: a stopped server kept an
+import waiting for many minutes before it died with a traceback. ``guard_datastore``
+wraps the datastore's ``get_connection`` so that any connection failure is checked with
+one direct connection attempt (bounded by the connect timeout): if the server cannot be
+reached the operation ends at once with ``StoreUnavailable``, which no retry loop catches
+(it is a ``PersistenceError``, not an ``OperationalError``). A failure while the server
+answers (a lock timeout, a cancelled statement) is re-raised as it was, for the usual
+retries. While the store is known to be away, each new operation probes first and fails
+fast, so ``serve`` answers 503 at once and works again as soon as a probe succeeds
+(ADR 0022).
+
+Imported by every command (the exception), so it imports psycopg only inside functions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
+
+RESUME = "run the same command again to resume"
+# SQLSTATEs that mean "the server is not there for us now" (others, such as a wrong
+# password or a missing database, will not change by retrying and are reported as they are)
+_AWAY_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+class StoreUnavailable(PersistenceError):
+    """The store cannot be reached (stopped, crashed, network gone). Nothing is half
+    applied: every batch is one transaction, so the same command run again resumes."""
+
+    def __init__(self, store: str, reason: str) -> None:
+        super().__init__(f"the store {store} is unreachable ({reason})")
+        self.store, self.reason = store, reason
+        self.progress: str | None = None
+
+    def during_import(self, path: str, committed_line: int | None) -> StoreUnavailable:
+        """The same error, saying how far the import of ``path`` is safely committed."""
+        if committed_line is None or committed_line <= 0:
+            self.progress = f"nothing of {path} was committed"
+        else:
+            self.progress = f"{path} is committed up to line {committed_line}"
+        return self
+
+    def line(self) -> str:
+        """The one line a command ends with."""
+        parts = [f"fivestar: the store {self.store} is unreachable ({self.reason})"]
+        if self.progress:
+            parts.append(self.progress)
+        parts.append(RESUME)
+        return "; ".join(parts)
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """The gist of a driver error (psycopg's messages run over several lines)."""
+    text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def store_url(kwargs: dict[str, Any]) -> str:
+    """The store's URL from the pool's connection arguments, never with the password."""
+    user = kwargs.get("user") or "postgres"
+    return f"postgresql://{user}@{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('dbname')}"
+
+
+def probe(kwargs: dict[str, Any], timeout: float) -> tuple[bool, str | None]:
+    """One direct connection attempt: (away, reason). ``away`` is False when the server
+    answered, even with a refusal (reason then says why, e.g. a missing database)."""
+    import psycopg
+
+    params = {k: v for k, v in kwargs.items() if k != "row_factory"}
+    try:
+        psycopg.connect(**params, connect_timeout=max(1, round(timeout))).close()
+    except psycopg.Error as exc:
+        state = getattr(exc, "sqlstate", None)
+        away = state is None or state.startswith(_AWAY_STATES)
+        return away, first_line(exc)
+    return False, None
+
+
+class _Guard:
+    """The state shared by every connection of one datastore: is the store away?"""
+
+    def __init__(self, pool: Any, timeout: float, attempts: int) -> None:
+        self.pool, self.timeout, self.attempts = pool, timeout, attempts
+        self.kwargs: dict[str, Any] = dict(pool.kwargs)
+        self.url = store_url(self.kwargs)
+        self.away = False
+
+    def check_before(self) -> None:
+        """While the store is known to be away, fail at once unless it answers again."""
+        if self.away:
+            away, reason = probe(self.kwargs, self.timeout)
+            if away:
+                raise StoreUnavailable(self.url, reason or "no answer")
+            self.away = False
+            self.pool.check()  # back: replace the pooled connections that died with it
+
+    def judge(self, exc: Exception) -> None:
+        """After a failed operation: raise ``StoreUnavailable`` if the server cannot be
+        reached after ``attempts`` probes, a plain error if it refuses us for good."""
+        for attempt in range(self.attempts):
+            if attempt:
+                time.sleep(1.0)
+            away, reason = probe(self.kwargs, self.timeout)
+            if not away:
+                if reason is not None:  # it answers, but will not let us in
+                    raise PersistenceError(f"the store {self.url} refused: {reason}") from exc
+                # It is there: a connection that died with a restart, or an ordinary
+                # failure. Replace dead pooled connections; the usual retries follow.
+                self.pool.check()
+                return
+        self.away = True
+        raise StoreUnavailable(self.url, first_line(exc)) from exc
+
+
+def guard_datastore(datastore: Any, timeout: float, attempts: int = 2) -> None:
+    """Wrap ``datastore.get_connection`` (which the library's ``transaction`` and
+    ``cursor`` call) with the outage check, once per datastore. The pool gives up a
+    reconnection after the connect timeout instead of five minutes, so it asks for a
+    fresh connection (without a long back-off) as soon as the store is back; pooled
+    connections are checked only then (``pool.check``), not before every use."""
+    if getattr(datastore, "_fivestar_guard", None) is not None:
+        return
+    pool = datastore.pool
+    pool.reconnect_timeout = max(float(timeout), 1.0)
+    guard = _Guard(pool, float(timeout), attempts)
+    original: Callable[[], Any] = datastore.get_connection
+
+    @contextmanager
+    def get_connection() -> Iterator[Any]:
+        guard.check_before()
+        try:
+            with original() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as exc:
+            guard.judge(exc)
+            raise
+
+    datastore.get_connection = get_connection
+    datastore._fivestar_guard = guard
+
+
+def unavailable_cause(exc: BaseException | None) -> StoreUnavailable | None:
+    """The ``StoreUnavailable`` behind ``exc`` however it was wrapped (a projection error,
+    a "cannot open the store" message), or None."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, StoreUnavailable):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
