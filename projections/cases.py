@@ -210,7 +210,7 @@ class CasesProjection:
                 if found is not None and found[6] is None:
                     found[6] = record.on.isoformat()
             else:
-                key = (code, record.case)  # type: ignore[attr-defined]
+                key = (code, record.case)
                 entry = cases.get(key)
                 if entry is None:
                     entry = cases[key] = [county, township, position, []]

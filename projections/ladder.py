@@ -84,7 +84,7 @@ class LadderProjection:
         registration)."""
         rows: dict[str, _Row] = {}
         places = _fold(_records(batch), rows)
-        return {"ladder_places": places, "ladder": _rows(rows)}
+        return {"ladder_places": list(places), "ladder": _rows(rows)}
 
     def _load(self, w: ViewWriter, codes: set[str]) -> dict[str, _Row]:
         """The stored rows of branches registered in earlier batches: their places by code,

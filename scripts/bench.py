@@ -958,7 +958,7 @@ def size_targets(s: SizeRun) -> list[Target]:
 def growth_targets(sizes: list[SizeRun]) -> list[Target]:
     """Each size against the previous one: 4x the branches within 4.4x the seconds (1.1x
     the branch ratio in general)."""
-    out = []
+    out: list[tuple[str, str, bool | None]] = []
     for small, big in itertools.pairwise(sizes):
         factor = big.branches / small.branches
         limit = T_GROWTH * factor / 4

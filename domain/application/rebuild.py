@@ -201,7 +201,7 @@ def _work(
     pending = {worker.sentinel for worker in workers}
     while pending:
         ready = multiprocessing.connection.wait(list(pending), timeout=0.5)
-        pending.difference_update(ready)  # type: ignore[arg-type]
+        pending.difference_update(ready)
         if progress:
             progress(min(shared.done.value, base), base)
     for worker in workers:

@@ -178,7 +178,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 "ORDER BY e.originator_id, e.originator_version LIMIT ?",
                 (*after, stop, *([until] if until else []), limit),
             )
-            return [tuple(row) for row in c.fetchall()]  # type: ignore[misc]
+            return [tuple(row) for row in c.fetchall()]
 
     def count_events(self, stop: int) -> int:
         """How many events the log holds up to position ``stop``."""
