@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -84,6 +84,27 @@ def project_rating_year(
     return state
 
 
+@dataclass
+class BranchLoads:
+    """How the branch states an import decided on were obtained (ADR 0021): ``loaded`` counts
+    the states taken from the store (a branch met for the first time, or again after its
+    eviction from the cache), ``rebuilt_again`` the loads of a branch already loaded once
+    since ``reset`` that replayed events on top of its snapshot (the cache policy should make
+    it 0: an evicted branch is snapshotted, so reloading it replays nothing)."""
+
+    loaded: int = 0
+    rebuilt_again: int = 0
+    replayed: int = 0  # events replayed by all loads
+    seen: set[str] = field(default_factory=set)
+
+    def count(self, code: str, replayed: int) -> None:
+        self.loaded += 1
+        self.replayed += replayed
+        if replayed and code in self.seen:
+            self.rebuilt_again += 1
+        self.seen.add(code)
+
+
 class Ledger(Application):
     name = "fivestar"
     ATTEMPTS = 8  # tries of a batch that keeps losing races before the caller is told
@@ -95,6 +116,7 @@ class Ledger(Application):
         self.settings = settings or Settings()
         self._branches: OrderedDict[str, Branch] = OrderedDict()
         self._last_timestamp: datetime | None = None
+        self.loads = BranchLoads()
 
     def construct_recorder(self) -> Any:
         """A process recorder: events, tracking and import refusals in one transaction."""
@@ -108,10 +130,23 @@ class Ledger(Application):
         if cached is not None:
             self._branches.move_to_end(code)
             return cached
+        replayed = 0
+
+        def counted(events: Iterable[BranchEvent | BranchSnapshot]) -> Iterator[Any]:
+            nonlocal replayed
+            for event in events:
+                if not isinstance(event, BranchSnapshot):
+                    replayed += 1
+                yield event
+
         try:
-            branch = self.repository.get(branch_stream_id(code), projector_func=project_branch)
+            branch = self.repository.get(
+                branch_stream_id(code),
+                projector_func=lambda state, events: project_branch(state, counted(events)),
+            )
         except AggregateNotFoundError:
             branch = empty_branch(code)
+        self.loads.count(code, replayed)
         self._branches[code] = branch
         return branch
 
@@ -127,12 +162,13 @@ class Ledger(Application):
         self._last_timestamp = None
 
     def _trim_cache(self) -> None:
-        """Evict the least recently used branches; snapshot those that grew since their
-        last snapshot, so that reloading them later replays a few events, not all."""
+        """Evict the least recently used branches; snapshot every one that changed since its
+        last snapshot, so that reloading it later replays no event: whatever the number of
+        branches, a branch's state is rebuilt from events at most once (ADR 0021)."""
         snapshots = []
         while len(self._branches) > self.settings.branch_cache_size:
             _, branch = self._branches.popitem(last=False)
-            if branch.version - branch.snapshot_version >= self.settings.snapshot_after:
+            if branch.version > branch.snapshot_version:
                 snapshots.append(BranchSnapshot.take(branch))
         if snapshots and self.snapshots is not None:
             self.snapshots.put(snapshots)

@@ -26,7 +26,8 @@ from domain.application.identity import (
     ledger_identity,
     views_binding,
 )
-from domain.application.ledger import Ledger, LedgerLog
+from domain.application.follower import ImportFollower
+from domain.application.ledger import BranchLoads, Ledger, LedgerLog
 from domain.application.mapper import CorruptEvent
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.reads import ReadServices
@@ -83,6 +84,8 @@ class ImportReport:
     resumed_at: int = 0
     seconds: float = 0.0
     position: int = 0
+    branches_loaded: int = 0  # branch states taken from the store (ADR 0021)
+    branches_rebuilt_again: int = 0  # of those, reloads that replayed events again
 
     @property
     def ok(self) -> bool:
@@ -186,6 +189,36 @@ class FiveStar(ReadServices):
         resumed_at = self.ledger.recorder.max_tracking_id(run) or 0  # type: ignore[attr-defined]
         report = ImportReport(str(path), resumed_at=resumed_at)
         size = path.stat().st_size or 1
+        self.ledger.loads = BranchLoads()
+        follower = None
+        if size >= self.settings.import_follower_bytes:
+            follower = ImportFollower(self.db, self.settings)
+            follower.start()
+        try:
+            self._import_lines(path, run, recorder, report, on_refusal, progress, follower)
+        finally:
+            if follower is not None:
+                follower.stop()
+        report.position = self.catch_up()
+        report.seconds = (datetime.now(UTC) - started).total_seconds()
+        report.branches_loaded = self.ledger.loads.loaded
+        report.branches_rebuilt_again = self.ledger.loads.rebuilt_again
+        return report
+
+    def _import_lines(
+        self,
+        path: Path,
+        run: str,
+        recorder: str,
+        report: ImportReport,
+        on_refusal: Callable[[int, str, str], None] | None,
+        progress: Progress | None,
+        follower: ImportFollower | None,
+    ) -> None:
+        """Decide and record the file's lines after ``report.resumed_at``, batch by batch;
+        the read models follow in ``follower`` if there is one, else here."""
+        resumed_at = report.resumed_at
+        size = path.stat().st_size or 1
         with path.open("rb") as f:
             lines = _Lines(f)
             if resumed_at:
@@ -210,12 +243,10 @@ class FiveStar(ReadServices):
                         batch, recorder, tracking=tracking, refusal_log=run, log_rows=[marker]
                     )
                 self._tally(report, outcomes, on_refusal)
-                self._project_fresh(before, outcomes, final)
+                if follower is None:
+                    self._project_fresh(before, outcomes, final)
                 if progress:
                     progress(done_bytes, size)
-        report.position = self.catch_up()
-        report.seconds = (datetime.now(UTC) - started).total_seconds()
-        return report
 
     def _import_run(self, path: Path, recorder: str, restart: bool) -> str:
         """The tracking name of this file's current import run: the file is known by its

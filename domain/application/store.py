@@ -21,7 +21,12 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic
 
-from domain.application.ledger_tree import SQLITE_TABLES, append_leaves_sqlite
+from domain.application.ledger_tree import (
+    SQLITE_TABLES,
+    Frontier,
+    append_leaves_sqlite,
+    current_frontier,
+)
 
 DEFAULT_DB = "./fivestar.db"
 
@@ -88,6 +93,28 @@ def postgres_env(db: str) -> dict[str, str]:
 
 
 class SQLiteLedgerRecorder(SQLiteProcessRecorder):
+    # The Merkle tree's frontier as of this process's last committed write (or read), so a
+    # batch's leaves, subtree-cache rows and an award's basis cost O(batch), not a re-read
+    # of the tree; checked against the stored last leaf before each use (ADR 0021).
+    frontier: Frontier | None = None
+    _written: Frontier | None = None
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        self._written = None
+        ids = super().insert_events(stored_events, **kwargs)
+        if self._written is not None:  # committed: the batch's frontier is the store's
+            self.frontier = self._written
+        return ids
+
+    def frontier_point(self) -> tuple[int, int, str]:
+        """(position, size, root) of the ledger's tree as stored now (``receipts``)."""
+        with self.datastore.transaction(commit=False) as c:
+            self.frontier = current_frontier(c, self.frontier)
+        f = self.frontier
+        return f.position, f.size, f.root().hex()
+
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
         statements.append(
@@ -134,7 +161,9 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 "INSERT OR REPLACE INTO import_refusals VALUES (?, ?, ?, ?)",
                 [(kwargs["refusal_log"], *row) for row in refusals],
             )
-        append_leaves_sqlite(c, self.events_table_name, stored_events, ids)
+        self._written = append_leaves_sqlite(
+            c, self.events_table_name, stored_events, ids, self.frontier
+        )
         return ids
 
     def select_refusals(self, run: str) -> list[tuple[int, str, str]]:
