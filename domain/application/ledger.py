@@ -190,15 +190,20 @@ class Ledger(Application):
         tracking: Tracking | None = None,
         refusal_log: str | None = None,
         log_rows: Sequence[tuple[int, str, str]] = (),
+        durable: bool = True,
     ) -> list[Outcome]:
         """Decide and record a batch. A batch that lost a race with another writer (a
         version another process took first, SQLite busy) changed nothing: it is decided
         again from fresh state, ``ATTEMPTS`` times in all; the one retry loop of a write.
         ``log_rows`` go to the refusal log with the batch's refusals (an import keeps the
-        fingerprint of the lines it consumed there, in the same transaction)."""
+        fingerprint of the lines it consumed there, in the same transaction). ``durable=False``
+        lets the store commit without waiting for the disk where it can (an import's batches
+        but its last, ADR 0021)."""
         for attempt in range(1, self.ATTEMPTS + 1):
             try:
-                return self._submit_once(items, recorder, tracking, refusal_log, log_rows)
+                return self._submit_once(
+                    items, recorder, tracking, refusal_log, log_rows, durable
+                )
             except (IntegrityError, OperationalError):
                 self._branches.clear()
                 if attempt == self.ATTEMPTS:
@@ -213,6 +218,7 @@ class Ledger(Application):
         tracking: Tracking | None,
         refusal_log: str | None,
         log_rows: Sequence[tuple[int, str, str]] = (),
+        durable: bool = True,
     ) -> list[Outcome]:
         rulebooks: dict[int, Rulebook] = {}
 
@@ -242,6 +248,7 @@ class Ledger(Application):
                 tracking=tracking,
                 refusals=refusals if refusal_log else None,
                 refusal_log=refusal_log,
+                **({} if durable else {"durable": False}),
             )
         except BaseException:
             for code in touched:  # their in-memory state ran ahead of the store

@@ -240,7 +240,12 @@ class FiveStar(ReadServices):
                 with self.write_lock:
                     before = self.ledger.recorder.max_notification_id() or 0
                     outcomes = self.ledger.submit(
-                        batch, recorder, tracking=tracking, refusal_log=run, log_rows=[marker]
+                        batch,
+                        recorder,
+                        tracking=tracking,
+                        refusal_log=run,
+                        log_rows=[marker],
+                        durable=final,
                     )
                 self._tally(report, outcomes, on_refusal)
                 if follower is None:

@@ -102,8 +102,24 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        """The library's ``insert_events`` (one transaction), and ``durable=False`` commits
+        without waiting for the disk (``synchronous=NORMAL`` under WAL: a crash of the process
+        loses nothing, a power cut may lose the last such commits, never half of one). An
+        import relaxes every batch but its last, whose ordinary commit makes them all durable
+        (ADR 0021)."""
+        durable = kwargs.pop("durable", True)
         self._written = None
-        ids = super().insert_events(stored_events, **kwargs)
+        with self.datastore.get_connection(commit=True) as conn:
+            raw = conn._sqlite_conn
+            if not durable:
+                level = raw.execute("PRAGMA synchronous").fetchone()[0]
+                raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.transaction(commit=True) as c:
+                    ids = self._insert_events(c, stored_events, **kwargs)
+            finally:
+                if not durable:
+                    raw.execute(f"PRAGMA synchronous={int(level)}")
         if self._written is not None:  # committed: the batch's frontier is the store's
             self.frontier = self._written
         return ids
