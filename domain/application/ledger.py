@@ -201,9 +201,7 @@ class Ledger(Application):
         but its last, ADR 0021)."""
         for attempt in range(1, self.ATTEMPTS + 1):
             try:
-                return self._submit_once(
-                    items, recorder, tracking, refusal_log, log_rows, durable
-                )
+                return self._submit_once(items, recorder, tracking, refusal_log, log_rows, durable)
             except (IntegrityError, OperationalError):
                 self._branches.clear()
                 if attempt == self.ATTEMPTS:

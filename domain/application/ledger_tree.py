@@ -142,8 +142,7 @@ def frontier_sqlite(c: Any) -> Frontier:
     cache level (and of any part the cache lacks)."""
     frontier = Frontier()
     c.execute(
-        "SELECT leaf_index, position, leaf_hash FROM merkle_leaves "
-        "ORDER BY leaf_index DESC LIMIT 1"
+        "SELECT leaf_index, position, leaf_hash FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1"
     )
     row = c.fetchone()
     if row is None:

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 import msgspec
 from eventsourcing.persistence import Tracking
 
+from domain.application.follower import ImportFollower
 from domain.application.identity import (
     StoreMismatch,
     bind_views,
@@ -26,7 +27,6 @@ from domain.application.identity import (
     ledger_identity,
     views_binding,
 )
-from domain.application.follower import ImportFollower
 from domain.application.ledger import BranchLoads, Ledger, LedgerLog
 from domain.application.mapper import CorruptEvent
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused

@@ -40,9 +40,7 @@ def year_ordered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _answers(svc: FiveStar) -> dict[int, Any]:
-    return {
-        year: sorted((e.branch, e.eligible) for e in svc.eligibility(year)) for year in YEARS
-    }
+    return {year: sorted((e.branch, e.eligible) for e in svc.eligibility(year)) for year in YEARS}
 
 
 def test_more_branches_than_the_cache_rebuilds_no_branch_from_events_twice(
