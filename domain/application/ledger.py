@@ -166,8 +166,13 @@ class Ledger(Application):
         last snapshot, so that reloading it later replays no event: whatever the number of
         branches, a branch's state is rebuilt from events at most once (ADR 0021)."""
         snapshots = []
-        while len(self._branches) > self.settings.branch_cache_size:
+        events = sum(branch.version for branch in self._branches.values())
+        while self._branches and (
+            len(self._branches) > self.settings.branch_cache_size
+            or events > self.settings.branch_cache_events
+        ):
             _, branch = self._branches.popitem(last=False)
+            events -= branch.version
             if branch.version > branch.snapshot_version:
                 snapshots.append(BranchSnapshot.take(branch))
         if snapshots and self.snapshots is not None:

@@ -28,6 +28,10 @@ class Settings(BaseModel):
     """Wall clock for recording times (the ledger keeps them strictly increasing)."""
     branch_cache_size: int = Field(2000, ge=1)
     """Branch states the ledger keeps in memory between batches."""
+    branch_cache_events: int = Field(500_000, ge=1)
+    """Events the cached branch states may hold in all (a state's memory grows with its
+    events, ~300 bytes each): with ``branch_cache_size``, what bounds an import's memory
+    whatever the ledger's size (ADR 0021)."""
     snapshot_after: int = Field(40, ge=1)
     """Unused since ADR 0021 (every evicted branch that changed is snapshotted, so a reload
     replays nothing); kept so settings and environments that name it stay valid."""

@@ -43,10 +43,13 @@ def _answers(svc: FiveStar) -> dict[int, Any]:
     return {year: sorted((e.branch, e.eligible) for e in svc.eligibility(year)) for year in YEARS}
 
 
+@pytest.mark.parametrize(
+    "bound", [{"branch_cache_size": 5}, {"branch_cache_events": 400}], ids=["branches", "events"]
+)
 def test_more_branches_than_the_cache_rebuilds_no_branch_from_events_twice(
-    db: str, year_ordered: Path, tmp_path: Path
+    db: str, year_ordered: Path, tmp_path: Path, bound: dict[str, int]
 ) -> None:
-    small = Settings(branch_cache_size=5, import_batch_size=60, import_follower_bytes=0)
+    small = Settings(**bound, import_batch_size=60, import_follower_bytes=0)
     with FiveStar(db, small) as svc:
         report = svc.import_file(year_ordered, "test")
         answers = _answers(svc)
