@@ -126,6 +126,25 @@ class Frontier:
         parts.append((level, value))
         self.size, self.last, self.position = index + 1, leaf, position
 
+    def extend(
+        self, leaves: Sequence[bytes], last_position: int, nodes: list[tuple[int, int, bytes]]
+    ) -> None:
+        """``append`` for a batch of leaves, the last at ledger position ``last_position``
+        (one loop, no call per leaf: this runs once per event of an import)."""
+        if not leaves:
+            return
+        parts, index, node_hash = self.parts, self.size, merkle.node_hash
+        for leaf in leaves:
+            level, value = 0, leaf
+            while parts and parts[-1][0] == level:
+                value = node_hash(parts.pop()[1], value)
+                level += 1
+                if level >= CACHE_LEVEL:
+                    nodes.append((level, index >> level, value))
+            parts.append((level, value))
+            index += 1
+        self.size, self.last, self.position = index, leaves[-1], last_position
+
     def root(self) -> bytes:
         """RFC 9162's tree hash of the ``size`` leaves: the parts folded from the right."""
         if not self.parts:
@@ -216,8 +235,7 @@ def append_leaves_sqlite(
         [(start + i, *row) for i, row in enumerate(rows)],
     )
     nodes: list[tuple[int, int, bytes]] = []
-    for position, _, _, leaf in rows:
-        after.append(leaf, position, nodes)
+    after.extend([row[3] for row in rows], rows[-1][0], nodes)
     if nodes:
         c.executemany("INSERT OR IGNORE INTO merkle_nodes VALUES (?, ?, ?)", nodes)
     return after

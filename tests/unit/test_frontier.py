@@ -34,6 +34,10 @@ def test_the_subtrees_it_completes_are_the_cached_ones() -> None:
     for i, leaf in enumerate(leaves):
         frontier.append(leaf, i + 1, nodes)
     assert sorted((level, idx) for level, idx, _ in nodes) == [(8, 0), (8, 1), (8, 2), (9, 0)]
+    batched, batch_nodes = Frontier(), []
+    for start in range(0, len(leaves), 100):
+        batched.extend(leaves[start : start + 100], start + 100, batch_nodes)
+    assert (batched.parts, batched.size, batch_nodes) == (frontier.parts, frontier.size, nodes)
     for level, idx, value in nodes:
         assert value == merkle.mth(leaves[idx << level : (idx + 1) << level])
 
