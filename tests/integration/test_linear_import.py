@@ -108,3 +108,17 @@ def test_the_import_prints_its_branch_loads(
     assert found, res.err
     loaded, again = int(found.group(1)), int(found.group(2))
     assert loaded > 2 * BRANCHES and again == 0
+
+
+def test_the_import_projector_follows_the_ledger_on_both_stores(
+    db: str, year_ordered: Path, tmp_path: Path
+) -> None:
+    """The forked projector on SQLite and PostgreSQL: the import returns with the read models
+    at the ledger's head, answering as an import projected in-process does."""
+    with FiveStar(db, Settings(import_batch_size=200, import_follower_bytes=0)) as svc:
+        report = svc.import_file(year_ordered, "test")
+        assert report.position == svc.head() == svc.position()
+        forked = _answers(svc)
+    with FiveStar(str(tmp_path / "inline.db"), Settings(import_follower_bytes=10**12)) as svc:
+        svc.import_file(year_ordered, "test")
+        assert _answers(svc) == forked
