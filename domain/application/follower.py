@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from typing import Any
 
@@ -28,8 +29,8 @@ POLL = 0.05  # seconds between looks at the log when too few events are waiting
 
 class ImportFollower:
     """Start with ``start()``; ``finish()`` once the import recorded its last batch (waits
-    for the follower to catch up and exit); ``stop()`` on failure (the same, without
-    raising). Forked, like the rebuild's workers: the child opens its own connections."""
+    for the follower to catch up and exit); ``stop()`` on failure or Ctrl-C (ends it at
+    once). Forked, like the rebuild's workers: the child opens its own connections."""
 
     def __init__(self, db: str, settings: Settings) -> None:
         self.db = db
@@ -59,13 +60,19 @@ class ImportFollower:
         return ok
 
     def stop(self) -> None:
-        """The import failed: let the follower finish what was committed, then go."""
-        self.finish()
+        """The import failed or was interrupted: end the follower now (a projection batch it
+        was writing rolls back; the next catch-up resumes from the tracked positions)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        self._process.join()
+        self._process = None
 
 
 def _follow(db: str, batch_size: int, done: Any, parent: int) -> None:
     """The forked process: catch the read models up whenever a runner batch's worth of
     events is waiting, and all the way once the import is done (or its process is gone)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle
     try:
         ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
         views = open_views(db, ledger.factory.datastore, create=False)  # type: ignore[attr-defined]

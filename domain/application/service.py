@@ -196,9 +196,12 @@ class FiveStar(ReadServices):
             follower.start()
         try:
             self._import_lines(path, run, recorder, report, on_refusal, progress, follower)
-        finally:
+        except BaseException:
             if follower is not None:
                 follower.stop()
+            raise
+        if follower is not None:
+            follower.finish()
         report.position = self.catch_up()
         report.seconds = (datetime.now(UTC) - started).total_seconds()
         report.branches_loaded = self.ledger.loads.loaded
