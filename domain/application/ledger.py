@@ -176,7 +176,11 @@ class Ledger(Application):
             if branch.version > branch.snapshot_version:
                 snapshots.append(BranchSnapshot.take(branch))
         if snapshots and self.snapshots is not None:
-            self.snapshots.put(snapshots)
+            put = getattr(self.recorder, "insert_snapshots", None)
+            if put is None:
+                self.snapshots.put(snapshots)
+            else:  # SQLite: a cache's commit that does not wait for the disk
+                put(self.snapshots.recorder, [self.mapper.to_stored_event(s) for s in snapshots])
 
     def rating_year(self, year: int) -> RatingYear:
         try:

@@ -11,7 +11,8 @@ transaction as the batch's events and tracking, and a branch's events with their
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -109,20 +110,18 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
         (ADR 0021)."""
         durable = kwargs.pop("durable", True)
         self._written = None
-        with self.datastore.get_connection(commit=True) as conn:
-            raw = conn._sqlite_conn
-            if not durable:
-                level = raw.execute("PRAGMA synchronous").fetchone()[0]
-                raw.execute("PRAGMA synchronous=NORMAL")
-            try:
-                with conn.transaction(commit=True) as c:
-                    ids = self._insert_events(c, stored_events, **kwargs)
-            finally:
-                if not durable:
-                    raw.execute(f"PRAGMA synchronous={int(level)}")
+        with _writing(self.datastore, durable) as c:
+            ids = self._insert_events(c, stored_events, **kwargs)
         if self._written is not None:  # committed: the batch's frontier is the store's
             self.frontier = self._written
         return ids
+
+    def insert_snapshots(self, recorder: Any, stored: Sequence[StoredEvent]) -> None:
+        """Write snapshots through the snapshot ``recorder``'s statement, without waiting for
+        the disk: they are a cache (a lost one costs a replay, never a wrong state), and an
+        import evicting branches writes some after every batch (ADR 0021)."""
+        with _writing(recorder.datastore, durable=False) as c:
+            recorder._insert_events(c, stored)
 
     def frontier_point(self) -> tuple[int, int, str]:
         """(position, size, root) of the ledger's tree as stored now (``receipts``)."""
@@ -236,6 +235,25 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+
+@contextmanager
+def _writing(datastore: Any, durable: bool) -> Iterator[Any]:
+    """A write transaction (the library's ``datastore.transaction(commit=True)``); with
+    ``durable=False`` its commit does not wait for the disk (``synchronous=NORMAL`` under WAL;
+    the setting is per connection and cannot change inside a transaction, so it is set
+    around it and restored)."""
+    with datastore.get_connection(commit=True) as conn:
+        raw = conn._sqlite_conn
+        if not durable:
+            level = raw.execute("PRAGMA synchronous").fetchone()[0]
+            raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with conn.transaction(commit=True) as c:
+                yield c
+        finally:
+            if not durable:
+                raw.execute(f"PRAGMA synchronous={int(level)}")
 
 
 def ledger_tables_exist(datastore: Any, events_table: str) -> bool:
