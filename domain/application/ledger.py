@@ -89,8 +89,10 @@ class BranchLoads:
     """How the branch states an import decided on were obtained (ADR 0021): ``loaded`` counts
     the states taken from the store (a branch met for the first time, or again after its
     eviction from the cache), ``rebuilt_again`` the loads of a branch already loaded once
-    since ``reset`` that replayed events on top of its snapshot (the cache policy should make
-    it 0: an evicted branch is snapshotted, so reloading it replays nothing)."""
+    while counting that replayed events on top of its snapshot (the cache policy should make
+    it 0: an evicted branch is snapshotted, so reloading it replays nothing). Counted only
+    while ``Ledger.loads`` holds one (an import), so a long-running server keeps no set of
+    every branch it ever loaded."""
 
     loaded: int = 0
     rebuilt_again: int = 0
@@ -116,7 +118,7 @@ class Ledger(Application):
         self.settings = settings or Settings()
         self._branches: OrderedDict[str, Branch] = OrderedDict()
         self._last_timestamp: datetime | None = None
-        self.loads = BranchLoads()
+        self.loads: BranchLoads | None = None
 
     def construct_recorder(self) -> Any:
         """A process recorder: events, tracking and import refusals in one transaction."""
@@ -146,7 +148,8 @@ class Ledger(Application):
             )
         except AggregateNotFoundError:
             branch = empty_branch(code)
-        self.loads.count(code, replayed)
+        if self.loads is not None:
+            self.loads.count(code, replayed)
         self._branches[code] = branch
         return branch
 

@@ -189,7 +189,7 @@ class FiveStar(ReadServices):
         resumed_at = self.ledger.recorder.max_tracking_id(run) or 0  # type: ignore[attr-defined]
         report = ImportReport(str(path), resumed_at=resumed_at)
         size = path.stat().st_size or 1
-        self.ledger.loads = BranchLoads()
+        self.ledger.loads = loads = BranchLoads()
         follower = None
         if size >= self.settings.import_follower_bytes:
             follower = ImportFollower(self.db, self.settings)
@@ -200,12 +200,14 @@ class FiveStar(ReadServices):
             if follower is not None:
                 follower.stop()
             raise
+        finally:
+            self.ledger.loads = None
         if follower is not None:
             follower.finish()
         report.position = self.catch_up()
         report.seconds = (datetime.now(UTC) - started).total_seconds()
-        report.branches_loaded = self.ledger.loads.loaded
-        report.branches_rebuilt_again = self.ledger.loads.rebuilt_again
+        report.branches_loaded = loads.loaded
+        report.branches_rebuilt_again = loads.rebuilt_again
         return report
 
     def _import_lines(
