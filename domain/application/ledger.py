@@ -119,6 +119,8 @@ class Ledger(Application):
         self._branches: OrderedDict[str, Branch] = OrderedDict()
         self._last_timestamp: datetime | None = None
         self.loads: BranchLoads | None = None
+        # During an import: the branches the current batch touched (the eviction policy's)
+        self.sweeping: set[str] | None = None
 
     def construct_recorder(self) -> Any:
         """A process recorder: events, tracking and import refusals in one transaction."""
@@ -165,19 +167,30 @@ class Ledger(Application):
         self._last_timestamp = None
 
     def _trim_cache(self) -> None:
-        """Evict the least recently used branches; snapshot every one that changed since its
+        """Evict branches down to the cache's bounds (the least recently used; during an
+        import, see below); snapshot every one that changed since its
         last snapshot, so that reloading it later replays no event: whatever the number of
         branches, a branch's state is rebuilt from events at most once (ADR 0021)."""
-        snapshots = []
+        size, budget = self.settings.branch_cache_size, self.settings.branch_cache_events
         events = sum(branch.version for branch in self._branches.values())
-        while self._branches and (
-            len(self._branches) > self.settings.branch_cache_size
-            or events > self.settings.branch_cache_events
-        ):
-            _, branch = self._branches.popitem(last=False)
-            events -= branch.version
-            if branch.version > branch.snapshot_version:
-                snapshots.append(BranchSnapshot.take(branch))
+        victims: list[tuple[str, Branch]] = []
+        if self.sweeping is not None and (len(self._branches) > size or events > budget):
+            # An import sweeps the branches (a year-ordered ledger: all of them, year after
+            # year), where LRU evicts exactly the branches needed soonest. Evict the most
+            # recently used ones the last batch did not touch instead: the others stay
+            # put, and are hits next time round (ADR 0021).
+            for code in reversed(self._branches):
+                if len(self._branches) - len(victims) <= size and events <= budget:
+                    break
+                if code not in self.sweeping:
+                    victims.append((code, self._branches[code]))
+                    events -= self._branches[code].version
+            for code, _ in victims:
+                del self._branches[code]
+        while self._branches and (len(self._branches) > size or events > budget):
+            victims.append(self._branches.popitem(last=False))
+            events -= victims[-1][1].version
+        snapshots = [BranchSnapshot.take(b) for _, b in victims if b.version > b.snapshot_version]
         if snapshots and self.snapshots is not None:
             put = getattr(self.recorder, "insert_snapshots", None)
             if put is None:
@@ -240,6 +253,7 @@ class Ledger(Application):
         outcomes: list[Outcome] = []
         events: list[BranchEvent] = []
         touched: set[str] = set()
+        decided_on: set[str] = set()
         clock = self._clock()
         self._point: tuple[int, int, str] | None = None  # the ledger an award is judged on
         try:
@@ -249,6 +263,8 @@ class Ledger(Application):
                 if isinstance(outcome, Accepted):
                     events.append(outcome.event)
                     touched.add(outcome.event.record.branch)
+                elif not isinstance(item, r.RecordError):
+                    decided_on.add(item.branch)  # though nothing changed
             refusals = [(o.line, o.id, o.reason) for o in outcomes if isinstance(o, Refused)]
             refusals.extend(log_rows)
             # Through the recorder in one call: the library's EventStore.put would build a
@@ -264,6 +280,8 @@ class Ledger(Application):
             for code in touched:  # their in-memory state ran ahead of the store
                 self._branches.pop(code, None)
             raise
+        if self.sweeping is not None:
+            self.sweeping = touched | decided_on
         self._trim_cache()
         if events:
             self._last_timestamp = events[-1].timestamp

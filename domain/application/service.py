@@ -190,6 +190,7 @@ class FiveStar(ReadServices):
         report = ImportReport(str(path), resumed_at=resumed_at)
         size = path.stat().st_size or 1
         self.ledger.loads = loads = BranchLoads()
+        self.ledger.sweeping = set()  # the import's eviction policy (ADR 0021)
         follower = None
         if size >= self.settings.import_follower_bytes:
             follower = ImportFollower(self.db, self.settings)
@@ -201,7 +202,7 @@ class FiveStar(ReadServices):
                 follower.stop()
             raise
         finally:
-            self.ledger.loads = None
+            self.ledger.loads = self.ledger.sweeping = None
         if follower is not None:
             follower.finish()
         report.position = self.catch_up()
