@@ -75,7 +75,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(
         f"{path}: {report.applied} applied, {report.duplicates} duplicate, "
         f"{len(report.refused)} refused; read models at position {report.position} "
-        f"({report.seconds:.1f}s)"
+        f"({report.seconds:.1f}s)",
+        flush=True,
+    )
+    note(
+        f"branch states: {report.branches_loaded} loaded, "
+        f"{report.branches_rebuilt_again} rebuilt from events again"
     )
     return EXIT_REFUSED if report.refused else 0
 

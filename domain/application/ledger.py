@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -84,6 +84,29 @@ def project_rating_year(
     return state
 
 
+@dataclass
+class BranchLoads:
+    """How the branch states an import decided on were obtained (ADR 0021): ``loaded`` counts
+    the states taken from the store (a branch met for the first time, or again after its
+    eviction from the cache), ``rebuilt_again`` the loads of a branch already loaded once
+    while counting that replayed events on top of its snapshot (the cache policy should make
+    it 0: an evicted branch is snapshotted, so reloading it replays nothing). Counted only
+    while ``Ledger.loads`` holds one (an import), so a long-running server keeps no set of
+    every branch it ever loaded."""
+
+    loaded: int = 0
+    rebuilt_again: int = 0
+    replayed: int = 0  # events replayed by all loads
+    seen: set[str] = field(default_factory=set)
+
+    def count(self, code: str, replayed: int) -> None:
+        self.loaded += 1
+        self.replayed += replayed
+        if replayed and code in self.seen:
+            self.rebuilt_again += 1
+        self.seen.add(code)
+
+
 class Ledger(Application):
     name = "fivestar"
     ATTEMPTS = 8  # tries of a batch that keeps losing races before the caller is told
@@ -95,6 +118,9 @@ class Ledger(Application):
         self.settings = settings or Settings()
         self._branches: OrderedDict[str, Branch] = OrderedDict()
         self._last_timestamp: datetime | None = None
+        self.loads: BranchLoads | None = None
+        # During an import: the branches the current batch touched (the eviction policy's)
+        self.sweeping: set[str] | None = None
 
     def construct_recorder(self) -> Any:
         """A process recorder: events, tracking and import refusals in one transaction."""
@@ -108,10 +134,24 @@ class Ledger(Application):
         if cached is not None:
             self._branches.move_to_end(code)
             return cached
+        replayed = 0
+
+        def counted(events: Iterable[BranchEvent | BranchSnapshot]) -> Iterator[Any]:
+            nonlocal replayed
+            for event in events:
+                if not isinstance(event, BranchSnapshot):
+                    replayed += 1
+                yield event
+
         try:
-            branch = self.repository.get(branch_stream_id(code), projector_func=project_branch)
+            branch = self.repository.get(
+                branch_stream_id(code),
+                projector_func=lambda state, events: project_branch(state, counted(events)),
+            )
         except AggregateNotFoundError:
             branch = empty_branch(code)
+        if self.loads is not None:
+            self.loads.count(code, replayed)
         self._branches[code] = branch
         return branch
 
@@ -127,15 +167,36 @@ class Ledger(Application):
         self._last_timestamp = None
 
     def _trim_cache(self) -> None:
-        """Evict the least recently used branches; snapshot those that grew since their
-        last snapshot, so that reloading them later replays a few events, not all."""
-        snapshots = []
-        while len(self._branches) > self.settings.branch_cache_size:
-            _, branch = self._branches.popitem(last=False)
-            if branch.version - branch.snapshot_version >= self.settings.snapshot_after:
-                snapshots.append(BranchSnapshot.take(branch))
+        """Evict branches down to the cache's bounds (the least recently used; during an
+        import, see below); snapshot every one that changed since its
+        last snapshot, so that reloading it later replays no event: whatever the number of
+        branches, a branch's state is rebuilt from events at most once (ADR 0021)."""
+        size, budget = self.settings.branch_cache_size, self.settings.branch_cache_events
+        events = sum(branch.version for branch in self._branches.values())
+        victims: list[tuple[str, Branch]] = []
+        if self.sweeping is not None and (len(self._branches) > size or events > budget):
+            # An import sweeps the branches (a year-ordered ledger: all of them, year after
+            # year), where LRU evicts exactly the branches needed soonest. Evict the most
+            # recently used ones the last batch did not touch instead: the others stay
+            # put, and are hits next time round (ADR 0021).
+            for code in reversed(self._branches):
+                if len(self._branches) - len(victims) <= size and events <= budget:
+                    break
+                if code not in self.sweeping:
+                    victims.append((code, self._branches[code]))
+                    events -= self._branches[code].version
+            for code, _ in victims:
+                del self._branches[code]
+        while self._branches and (len(self._branches) > size or events > budget):
+            victims.append(self._branches.popitem(last=False))
+            events -= victims[-1][1].version
+        snapshots = [BranchSnapshot.take(b) for _, b in victims if b.version > b.snapshot_version]
         if snapshots and self.snapshots is not None:
-            self.snapshots.put(snapshots)
+            put = getattr(self.recorder, "insert_snapshots", None)
+            if put is None:
+                self.snapshots.put(snapshots)
+            else:  # SQLite: a cache's commit that does not wait for the disk
+                put(self.snapshots.recorder, [self.mapper.to_stored_event(s) for s in snapshots])
 
     def rating_year(self, year: int) -> RatingYear:
         try:
@@ -154,15 +215,18 @@ class Ledger(Application):
         tracking: Tracking | None = None,
         refusal_log: str | None = None,
         log_rows: Sequence[tuple[int, str, str]] = (),
+        durable: bool = True,
     ) -> list[Outcome]:
         """Decide and record a batch. A batch that lost a race with another writer (a
         version another process took first, SQLite busy) changed nothing: it is decided
         again from fresh state, ``ATTEMPTS`` times in all; the one retry loop of a write.
         ``log_rows`` go to the refusal log with the batch's refusals (an import keeps the
-        fingerprint of the lines it consumed there, in the same transaction)."""
+        fingerprint of the lines it consumed there, in the same transaction). ``durable=False``
+        lets the store commit without waiting for the disk where it can (an import's batches
+        but its last, ADR 0021)."""
         for attempt in range(1, self.ATTEMPTS + 1):
             try:
-                return self._submit_once(items, recorder, tracking, refusal_log, log_rows)
+                return self._submit_once(items, recorder, tracking, refusal_log, log_rows, durable)
             except (IntegrityError, OperationalError):
                 self._branches.clear()
                 if attempt == self.ATTEMPTS:
@@ -177,6 +241,7 @@ class Ledger(Application):
         tracking: Tracking | None,
         refusal_log: str | None,
         log_rows: Sequence[tuple[int, str, str]] = (),
+        durable: bool = True,
     ) -> list[Outcome]:
         rulebooks: dict[int, Rulebook] = {}
 
@@ -188,6 +253,7 @@ class Ledger(Application):
         outcomes: list[Outcome] = []
         events: list[BranchEvent] = []
         touched: set[str] = set()
+        decided_on: set[str] = set()
         clock = self._clock()
         self._point: tuple[int, int, str] | None = None  # the ledger an award is judged on
         try:
@@ -197,6 +263,8 @@ class Ledger(Application):
                 if isinstance(outcome, Accepted):
                     events.append(outcome.event)
                     touched.add(outcome.event.record.branch)
+                elif not isinstance(item, r.RecordError):
+                    decided_on.add(item.branch)  # though nothing changed
             refusals = [(o.line, o.id, o.reason) for o in outcomes if isinstance(o, Refused)]
             refusals.extend(log_rows)
             # Through the recorder in one call: the library's EventStore.put would build a
@@ -206,11 +274,14 @@ class Ledger(Application):
                 tracking=tracking,
                 refusals=refusals if refusal_log else None,
                 refusal_log=refusal_log,
+                **({} if durable else {"durable": False}),
             )
         except BaseException:
             for code in touched:  # their in-memory state ran ahead of the store
                 self._branches.pop(code, None)
             raise
+        if self.sweeping is not None:
+            self.sweeping = touched | decided_on
         self._trim_cache()
         if events:
             self._last_timestamp = events[-1].timestamp

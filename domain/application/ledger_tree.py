@@ -90,12 +90,137 @@ SQLITE_TABLES = [
 ]
 
 
+class Frontier:
+    """The compact range of the append-only tree: the hashes of the perfect subtrees its
+    ``size`` leaves split into (one per set bit of ``size``, largest first), and the last
+    leaf's hash and position, by which it is recognised as the store's current tree.
+
+    Appending a leaf costs O(1) hashes amortised and yields the subtrees it completes, so a
+    writer keeps the root and the subtree cache current per batch without reading the tree
+    back (ADR 0021)."""
+
+    __slots__ = ("last", "parts", "position", "size")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.parts: list[tuple[int, bytes]] = []  # (level, hash), levels strictly falling
+        self.last = b""
+        self.position = 0
+
+    def copy(self) -> Frontier:
+        other = Frontier()
+        other.size, other.parts = self.size, list(self.parts)
+        other.last, other.position = self.last, self.position
+        return other
+
+    def append(self, leaf: bytes, position: int, nodes: list[tuple[int, int, bytes]]) -> None:
+        """Add one leaf; the complete subtrees of 2**CACHE_LEVEL leaves or more that it
+        closes are added to ``nodes`` as (level, idx, hash) rows of the subtree cache."""
+        index, level, value = self.size, 0, leaf
+        parts = self.parts
+        while parts and parts[-1][0] == level:
+            value = merkle.node_hash(parts.pop()[1], value)
+            level += 1
+            if level >= CACHE_LEVEL:
+                nodes.append((level, index >> level, value))
+        parts.append((level, value))
+        self.size, self.last, self.position = index + 1, leaf, position
+
+    def extend(
+        self, leaves: Sequence[bytes], last_position: int, nodes: list[tuple[int, int, bytes]]
+    ) -> None:
+        """``append`` for a batch of leaves, the last at ledger position ``last_position``
+        (one loop, no call per leaf: this runs once per event of an import)."""
+        if not leaves:
+            return
+        parts, index, node_hash = self.parts, self.size, merkle.node_hash
+        for leaf in leaves:
+            level, value = 0, leaf
+            while parts and parts[-1][0] == level:
+                value = node_hash(parts.pop()[1], value)
+                level += 1
+                if level >= CACHE_LEVEL:
+                    nodes.append((level, index >> level, value))
+            parts.append((level, value))
+            index += 1
+        self.size, self.last, self.position = index, leaves[-1], last_position
+
+    def root(self) -> bytes:
+        """RFC 9162's tree hash of the ``size`` leaves: the parts folded from the right."""
+        if not self.parts:
+            return merkle.EMPTY_ROOT
+        value = self.parts[-1][1]
+        for _, left in reversed(self.parts[:-1]):
+            value = merkle.node_hash(left, value)
+        return value
+
+
+def frontier_sqlite(c: Any) -> Frontier:
+    """The frontier of the tree stored now, read through cursor ``c`` (inside or outside a
+    write transaction): ~log2(n) cached subtrees plus the leaves of the parts below the
+    cache level (and of any part the cache lacks)."""
+    frontier = Frontier()
+    c.execute(
+        "SELECT leaf_index, position, leaf_hash FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1"
+    )
+    row = c.fetchone()
+    if row is None:
+        return frontier
+    size = row[0] + 1
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if not size >> level & 1:
+            continue
+        value = None
+        if level >= CACHE_LEVEL:
+            c.execute(
+                "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?",
+                (level, start >> level),
+            )
+            cached = c.fetchone()
+            value = bytes(cached[0]) if cached is not None else None
+        if value is None:
+            c.execute(
+                "SELECT leaf_hash FROM merkle_leaves WHERE leaf_index >= ? AND leaf_index < ? "
+                "ORDER BY leaf_index",
+                (start, start + (1 << level)),
+            )
+            value = merkle.mth([bytes(h[0]) for h in c.fetchall()])
+        frontier.parts.append((level, value))
+        start += 1 << level
+    frontier.size, frontier.position, frontier.last = size, row[1], bytes(row[2])
+    return frontier
+
+
+def current_frontier(c: Any, known: Frontier | None) -> Frontier:
+    """``known`` if it still describes the stored tree (same size and last leaf), else the
+    stored tree's frontier read afresh (another process wrote, or a batch rolled back)."""
+    if known is not None:
+        c.execute(
+            "SELECT leaf_index, leaf_hash FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1"
+        )
+        row = c.fetchone()
+        if row is None:
+            if known.size == 0:
+                return known
+        elif row[0] + 1 == known.size and bytes(row[1]) == known.last:
+            return known
+    return frontier_sqlite(c)
+
+
 def append_leaves_sqlite(
-    c: Any, events_table: str, stored_events: Sequence[StoredEvent], positions: Sequence[int]
-) -> None:
-    """Number and write the leaves of events just inserted (inside their transaction)."""
+    c: Any,
+    events_table: str,
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+    frontier: Frontier | None = None,
+) -> Frontier | None:
+    """Number and write the leaves of events just inserted (inside their transaction), and
+    the subtree-cache rows they complete; returns the tree's frontier after them (a new
+    object: ``frontier``, the writer's frontier before them if it has one, is not changed,
+    so a batch that rolls back leaves it as it was)."""
     if not stored_events:
-        return
+        return frontier
     c.execute("SELECT MAX(leaf_index) FROM merkle_leaves")
     top = c.fetchone()[0]
     if top is None and positions[0] > 1:
@@ -103,10 +228,17 @@ def append_leaves_sqlite(
         if c.fetchone()[0]:
             top = _backfill_sqlite(c, events_table, positions[0])
     start = 0 if top is None else top + 1
+    after = (current_frontier(c, frontier) if start else Frontier()).copy()
+    rows = leaf_rows(stored_events, positions)
     c.executemany(
         "INSERT INTO merkle_leaves VALUES (?, ?, ?, ?, ?)",
-        [(start + i, *row) for i, row in enumerate(leaf_rows(stored_events, positions))],
+        [(start + i, *row) for i, row in enumerate(rows)],
     )
+    nodes: list[tuple[int, int, bytes]] = []
+    after.extend([row[3] for row in rows], rows[-1][0], nodes)
+    if nodes:
+        c.executemany("INSERT OR IGNORE INTO merkle_nodes VALUES (?, ?, ?)", nodes)
+    return after
 
 
 def _backfill_sqlite(c: Any, events_table: str, before: int) -> int | None:

@@ -33,6 +33,8 @@ def rulebook_sha256(rulebook_id: str) -> str:
 
 def ledger_point(recorder: Any, position: int | None = None) -> tuple[int, int, str]:
     """(position, size, root) of the ledger up to ``position`` (default: its end)."""
+    if position is None and hasattr(recorder, "frontier_point"):
+        return recorder.frontier_point()  # the writer's frontier in memory (ADR 0021)
     tree = TreeStore(recorder)
     if position is None:
         size = tree.size()

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 import msgspec
 from eventsourcing.persistence import Tracking
 
+from domain.application.follower import ImportFollower
 from domain.application.identity import (
     StoreMismatch,
     bind_views,
@@ -26,7 +27,7 @@ from domain.application.identity import (
     ledger_identity,
     views_binding,
 )
-from domain.application.ledger import Ledger, LedgerLog
+from domain.application.ledger import BranchLoads, Ledger, LedgerLog
 from domain.application.mapper import CorruptEvent
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.reads import ReadServices
@@ -83,6 +84,8 @@ class ImportReport:
     resumed_at: int = 0
     seconds: float = 0.0
     position: int = 0
+    branches_loaded: int = 0  # branch states taken from the store (ADR 0021)
+    branches_rebuilt_again: int = 0  # of those, reloads that replayed events again
 
     @property
     def ok(self) -> bool:
@@ -186,6 +189,42 @@ class FiveStar(ReadServices):
         resumed_at = self.ledger.recorder.max_tracking_id(run) or 0  # type: ignore[attr-defined]
         report = ImportReport(str(path), resumed_at=resumed_at)
         size = path.stat().st_size or 1
+        self.ledger.loads = loads = BranchLoads()
+        self.ledger.sweeping = set()  # the import's eviction policy (ADR 0021)
+        follower = None
+        if size >= self.settings.import_follower_bytes:
+            follower = ImportFollower(self.db, self.settings)
+            follower.start()
+        try:
+            self._import_lines(path, run, recorder, report, on_refusal, progress, follower)
+        except BaseException:
+            if follower is not None:
+                follower.stop()
+            raise
+        finally:
+            self.ledger.loads = self.ledger.sweeping = None
+        if follower is not None:
+            follower.finish()
+        report.position = self.catch_up()
+        report.seconds = (datetime.now(UTC) - started).total_seconds()
+        report.branches_loaded = loads.loaded
+        report.branches_rebuilt_again = loads.rebuilt_again
+        return report
+
+    def _import_lines(
+        self,
+        path: Path,
+        run: str,
+        recorder: str,
+        report: ImportReport,
+        on_refusal: Callable[[int, str, str], None] | None,
+        progress: Progress | None,
+        follower: ImportFollower | None,
+    ) -> None:
+        """Decide and record the file's lines after ``report.resumed_at``, batch by batch;
+        the read models follow in ``follower`` if there is one, else here."""
+        resumed_at = report.resumed_at
+        size = path.stat().st_size or 1
         with path.open("rb") as f:
             lines = _Lines(f)
             if resumed_at:
@@ -207,15 +246,18 @@ class FiveStar(ReadServices):
                 with self.write_lock:
                     before = self.ledger.recorder.max_notification_id() or 0
                     outcomes = self.ledger.submit(
-                        batch, recorder, tracking=tracking, refusal_log=run, log_rows=[marker]
+                        batch,
+                        recorder,
+                        tracking=tracking,
+                        refusal_log=run,
+                        log_rows=[marker],
+                        durable=final,
                     )
                 self._tally(report, outcomes, on_refusal)
-                self._project_fresh(before, outcomes, final)
+                if follower is None:
+                    self._project_fresh(before, outcomes, final)
                 if progress:
                     progress(done_bytes, size)
-        report.position = self.catch_up()
-        report.seconds = (datetime.now(UTC) - started).total_seconds()
-        return report
 
     def _import_run(self, path: Path, recorder: str, restart: bool) -> str:
         """The tracking name of this file's current import run: the file is known by its

@@ -28,10 +28,18 @@ class Settings(BaseModel):
     """Wall clock for recording times (the ledger keeps them strictly increasing)."""
     branch_cache_size: int = Field(2000, ge=1)
     """Branch states the ledger keeps in memory between batches."""
+    branch_cache_events: int = Field(500_000, ge=1)
+    """Events the cached branch states may hold in all (a state's memory grows with its
+    events, ~300 bytes each): with ``branch_cache_size``, what bounds an import's memory
+    whatever the ledger's size (ADR 0021)."""
     snapshot_after: int = Field(40, ge=1)
-    """Events since its last snapshot that make an evicted branch worth a new one."""
+    """Unused since ADR 0021 (every evicted branch that changed is snapshotted, so a reload
+    replays nothing); kept so settings and environments that name it stay valid."""
     import_batch_size: int = Field(5000, ge=1)
     """Lines of an import file decided and committed in one transaction."""
+    import_follower_bytes: int = Field(4_000_000, ge=0)
+    """Import files of at least this many bytes are projected by a forked process that
+    follows the ledger during the import (ADR 0021); smaller ones in the importing one."""
     projection_batch_size: int = Field(20_000, ge=1)
     """Events the projection runner applies to the read models in one transaction."""
     rebuild_group: int = Field(500, ge=1)

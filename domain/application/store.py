@@ -11,7 +11,8 @@ transaction as the batch's events and tracking, and a branch's events with their
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -21,7 +22,12 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic
 
-from domain.application.ledger_tree import SQLITE_TABLES, append_leaves_sqlite
+from domain.application.ledger_tree import (
+    SQLITE_TABLES,
+    Frontier,
+    append_leaves_sqlite,
+    current_frontier,
+)
 
 DEFAULT_DB = "./fivestar.db"
 
@@ -92,6 +98,42 @@ def postgres_env(db: str) -> dict[str, str]:
 
 
 class SQLiteLedgerRecorder(SQLiteProcessRecorder):
+    # The Merkle tree's frontier as of this process's last committed write (or read), so a
+    # batch's leaves, subtree-cache rows and an award's basis cost O(batch), not a re-read
+    # of the tree; checked against the stored last leaf before each use (ADR 0021).
+    frontier: Frontier | None = None
+    _written: Frontier | None = None
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's ``insert_events`` (one transaction), and ``durable=False`` commits
+        without waiting for the disk (``synchronous=NORMAL`` under WAL: a crash of the process
+        loses nothing, a power cut may lose the last such commits, never half of one). An
+        import relaxes every batch but its last, whose ordinary commit makes them all durable
+        (ADR 0021)."""
+        durable = kwargs.pop("durable", True)
+        self._written = None
+        with _writing(self.datastore, durable) as c:
+            ids = self._insert_events(c, stored_events, **kwargs)
+        if self._written is not None:  # committed: the batch's frontier is the store's
+            self.frontier = self._written
+        return ids
+
+    def insert_snapshots(self, recorder: Any, stored: Sequence[StoredEvent]) -> None:
+        """Write snapshots through the snapshot ``recorder``'s statement, without waiting for
+        the disk: they are a cache (a lost one costs a replay, never a wrong state), and an
+        import evicting branches writes some after every batch (ADR 0021)."""
+        with _writing(recorder.datastore, durable=False) as c:
+            recorder._insert_events(c, stored)
+
+    def frontier_point(self) -> tuple[int, int, str]:
+        """(position, size, root) of the ledger's tree as stored now (``receipts``)."""
+        with self.datastore.transaction(commit=False) as c:
+            self.frontier = current_frontier(c, self.frontier)
+        f = self.frontier
+        return f.position, f.size, f.root().hex()
+
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
         statements.append(
@@ -138,7 +180,9 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 "INSERT OR REPLACE INTO import_refusals VALUES (?, ?, ?, ?)",
                 [(kwargs["refusal_log"], *row) for row in refusals],
             )
-        append_leaves_sqlite(c, self.events_table_name, stored_events, ids)
+        self._written = append_leaves_sqlite(
+            c, self.events_table_name, stored_events, ids, self.frontier
+        )
         return ids
 
     def select_refusals(self, run: str) -> list[tuple[int, str, str]]:
@@ -204,6 +248,25 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+
+@contextmanager
+def _writing(datastore: Any, durable: bool) -> Iterator[Any]:
+    """A write transaction (the library's ``datastore.transaction(commit=True)``); with
+    ``durable=False`` its commit does not wait for the disk (``synchronous=NORMAL`` under WAL;
+    the setting is per connection and cannot change inside a transaction, so it is set
+    around it and restored)."""
+    with datastore.get_connection(commit=True) as conn:
+        raw = conn._sqlite_conn
+        if not durable:
+            level = raw.execute("PRAGMA synchronous").fetchone()[0]
+            raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with conn.transaction(commit=True) as c:
+                yield c
+        finally:
+            if not durable:
+                raw.execute(f"PRAGMA synchronous={int(level)}")
 
 
 def ledger_tables_exist(datastore: Any, events_table: str) -> bool:
