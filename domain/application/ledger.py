@@ -136,7 +136,7 @@ class Ledger(Application):
             return cached
         replayed = 0
 
-        def counted(events: Iterable[BranchEvent | BranchSnapshot]) -> Iterator[Any]:
+        def counted(events: Iterable[Any]) -> Iterator[Any]:
             nonlocal replayed
             for event in events:
                 if not isinstance(event, BranchSnapshot):

@@ -19,7 +19,7 @@ def _leaves(n: int) -> list[bytes]:
 
 def test_the_frontier_root_is_the_tree_hash_at_every_size() -> None:
     leaves = _leaves(1100)
-    frontier, nodes = Frontier(), []
+    frontier, nodes = Frontier(), list[tuple[int, int, bytes]]()
     assert frontier.root() == merkle.EMPTY_ROOT
     for i, leaf in enumerate(leaves):
         frontier.append(leaf, i + 1, nodes)
@@ -30,11 +30,11 @@ def test_the_frontier_root_is_the_tree_hash_at_every_size() -> None:
 
 def test_the_subtrees_it_completes_are_the_cached_ones() -> None:
     leaves = _leaves(3 << CACHE_LEVEL)
-    frontier, nodes = Frontier(), []
+    frontier, nodes = Frontier(), list[tuple[int, int, bytes]]()
     for i, leaf in enumerate(leaves):
         frontier.append(leaf, i + 1, nodes)
     assert sorted((level, idx) for level, idx, _ in nodes) == [(8, 0), (8, 1), (8, 2), (9, 0)]
-    batched, batch_nodes = Frontier(), []
+    batched, batch_nodes = Frontier(), list[tuple[int, int, bytes]]()
     for start in range(0, len(leaves), 100):
         batched.extend(leaves[start : start + 100], start + 100, batch_nodes)
     assert (batched.parts, batched.size, batch_nodes) == (frontier.parts, frontier.size, nodes)
@@ -49,7 +49,7 @@ def test_the_writer_frontier_agrees_with_the_stored_tree(tmp_path: Path) -> None
         recorder = svc.ledger.recorder
         tree = TreeStore(recorder)
         size = tree.size()
-        expected = (tree.leaf(size - 1).position, size, tree.root(size).hex())  # type: ignore[union-attr]
+        expected = (tree.leaf(size - 1).position, size, tree.root(size).hex())
         assert recorder.frontier_point() == expected  # type: ignore[attr-defined]
         # a frontier that is not the store's (another writer, a rolled-back batch) is re-read
         stale = recorder.frontier.copy()  # type: ignore[attr-defined]
