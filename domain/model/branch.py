@@ -158,7 +158,7 @@ class Branch:
         """The structural and ledger refusals of mechanisms.md §1, on the registers."""
         assert self.facts is not None
         try:
-            check_kind(record, self.kind, vocabulary(self.kind).stars)
+            check_kind(record, self.kind, lambda: vocabulary(self.kind).stars)
             check_ledger(self.registers, record, self.kind, set(self.facts.incidents))
         except Refusal as refusal:
             raise Refused(refusal.reason) from None

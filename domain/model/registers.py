@@ -325,8 +325,9 @@ COMMUNITY_MEASURES = ("street_leader", "work_group")
 FACILITY_KIND = {"public_toilets": "village", "service_centre_m2": "community"}
 
 
-def check_kind(record: r.Record, kind: str, stars: tuple[str, ...]) -> None:
-    """Structural refusals of §1 that need the branch's kind."""
+def check_kind(record: r.Record, kind: str, stars: Callable[[], tuple[str, ...]]) -> None:
+    """Structural refusals of §1 that need the branch's kind; ``stars`` gives the kind's stars
+    (asked only for a problem's area: the vocabulary look-up is not free, this runs per record)."""
     rtype = type(record)
     tag = r.type_of(record)
     if rtype in VILLAGE_ONLY and kind != "village":
@@ -348,7 +349,7 @@ def check_kind(record: r.Record, kind: str, stars: tuple[str, ...]) -> None:
                 f"not a {kind} {RULE}"
             )
     elif isinstance(record, r.ProblemRegisteredRecord):
-        if record.area not in stars:
+        if record.area not in stars():
             raise Refusal(f"structural: area: {record.area!r} is not a star of a {kind} {RULE}")
         if record.paralysis and kind != "village":
             raise Refusal(f"structural: paralysis: villages only, not a {kind} {RULE}")
