@@ -4,13 +4,11 @@ library only) checks every leaf, the root and every inclusion proof of an export
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import msgspec
@@ -19,18 +17,9 @@ import pytest
 from api.cli.main import main
 from tests.conftest import _drop_database, _fresh_database
 from tests.support.builders import community, rec, village
+from tests.support.verifier import verifier
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def verifier() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "verify_export", ROOT / "scripts/verify_export.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ledger() -> list[dict[str, Any]]:

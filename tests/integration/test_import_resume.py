@@ -5,7 +5,6 @@ store and the refusals are those of an uninterrupted import. On SQLite and Postg
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from domain.application.service import FiveStar
 from domain.application.settings import Settings
 from domain.application.store import is_postgres, ledger_env
 from tests.support.builders import record_sequence, registered_codes
+from tests.support.ledgers import make_ledger
 from tests.support.postgres import drop_database as _drop_database
 from tests.support.postgres import fresh_database as _fresh_database
 
@@ -42,36 +42,6 @@ def other_db(db: str, postgres_server: str | None, tmp_path: Path) -> Iterator[s
         yield url
     finally:
         _drop_database(postgres_server, name)
-
-
-def make_ledger(path: Path, branches: int, seed: int = 3, every: int = 37) -> Path:
-    """A generated ledger with a refused line slipped in every ``every`` lines: a line that is
-    not JSON, a record for an unregistered branch, an id clash, and an exact repeat (a
-    duplicate, not refused)."""
-    generated = subprocess.run(
-        [sys.executable, str(GENERATOR), "--branches", str(branches), "--seed", str(seed)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    out: list[str] = []
-    for n, line in enumerate(generated, 1):
-        out.append(line)
-        if n % every:
-            continue
-        kind = (n // every) % 4
-        record = json.loads(line)
-        if kind == 0:
-            out.append(f'{{"id": "cut-{n}", "type": "meeting.held", "branch"')
-        elif kind == 1:
-            bad = {"id": f"bad-{n}", "type": "meeting.held", "branch": "NOPE", "on": "2024-01-05"}
-            out.append(json.dumps({**bad, "kind": "theme_day"}))
-        elif kind == 2:
-            out.append(json.dumps({**record, "on": "2000-01-01"}, ensure_ascii=False))
-        else:
-            out.append(line)
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return path
 
 
 def refusal_lines(out: str) -> list[str]:

@@ -18,7 +18,7 @@ import domain.application.rebuild as rebuild_module
 from domain.application.audit import Audit
 from domain.application.service import FiveStar
 from domain.application.store import is_postgres
-from tests.integration.test_ledger_integrity import Store, ledger
+from tests.support.tampering import Store, ledger
 
 Cli = Callable[..., Any]
 
@@ -48,17 +48,7 @@ def _swapped(store: Store) -> None:
 
 
 def _forged(store: Store) -> None:
-    state = store.state(19).replace(b'"originator_version":7', b'"originator_version":8')
-    state = state.replace(b'"id":"', b'"id":"forged-')
-    (stream, topic) = store.run("SELECT originator_id, topic FROM stored_events WHERE {pos}=19")[0]
-    store.run(
-        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
-        "VALUES (?, ?, ?, ?)",
-        stream,
-        8,
-        topic,
-        state,
-    )
+    store.forge_after(19)
 
 
 def _foreign_topic(store: Store) -> None:

@@ -80,7 +80,7 @@ def test_an_award_receipt_survives_export_and_restore(
     cli: Cli, write_ledger: Callable[..., Path], tmp_path: Path
 ) -> None:
     from api.cli.main import main
-    from tests.integration.test_export_restore import verifier
+    from tests.support.verifier import verifier
 
     declared, *reviews, award = chain("V1", 2024, ALL_VILLAGE, "province")
     records = [village("V1"), *five_star_village_years("V1", [2024]), declared, *reviews]

@@ -25,8 +25,8 @@ import psycopg
 import pytest
 
 from domain.application.service import FiveStar
-from tests.integration.test_import_resume import make_ledger
 from tests.support import pg_cluster
+from tests.support.ledgers import make_ledger
 from tests.support.postgres import fresh_database
 from tests.support.server import Server, fivestar
 

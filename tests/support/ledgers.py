@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,6 +23,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 SHARED = Path(os.environ.get("FIVESTAR_SHARED") or REPO.parent / "shared")
+GENERATOR = REPO / "scripts" / "generate_ledger.py"
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,33 @@ def shared_example() -> ExampleLedger:
 def example(source: str) -> ExampleLedger:
     """``own`` (tests/fixtures, always there) or ``shared`` (skips when absent)."""
     return OWN_EXAMPLE if source == "own" else shared_example()
+
+
+def make_ledger(path: Path, branches: int, seed: int = 3, every: int = 37) -> Path:
+    """A generated ledger with a refused line slipped in every ``every`` lines: a line that is
+    not JSON, a record for an unregistered branch, an id clash, and an exact repeat (a
+    duplicate, not refused)."""
+    generated = subprocess.run(
+        [sys.executable, str(GENERATOR), "--branches", str(branches), "--seed", str(seed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    out: list[str] = []
+    for n, line in enumerate(generated, 1):
+        out.append(line)
+        if n % every:
+            continue
+        kind = (n // every) % 4
+        record = json.loads(line)
+        if kind == 0:
+            out.append(f'{{"id": "cut-{n}", "type": "meeting.held", "branch"')
+        elif kind == 1:
+            bad = {"id": f"bad-{n}", "type": "meeting.held", "branch": "NOPE", "on": "2024-01-05"}
+            out.append(json.dumps({**bad, "kind": "theme_day"}))
+        elif kind == 2:
+            out.append(json.dumps({**record, "on": "2000-01-01"}, ensure_ascii=False))
+        else:
+            out.append(line)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path

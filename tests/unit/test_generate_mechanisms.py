@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from tests.unit.test_mechanism_records import Ledger
+from tests.support.aggregates import Ledger
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "generate_ledger.py"
 MECHANISM_TYPES = {
