@@ -72,11 +72,16 @@ class StreamRows(Protocol):
 
 @dataclass(frozen=True)
 class ReadModel:
-    """One registered read model: its name (also its tracking name), tables and projection."""
+    """One registered read model: its name (also its tracking name), tables and projection.
+
+    ``version`` is the shape of its rows: bump it when a change makes the same events give
+    other rows (a fix, a new column). Read models stored by another version are then
+    refused, naming ``fivestar rebuild``, rather than served stale (``identity.py``)."""
 
     name: str
     tables: Tables
     projection: type[Projection]
+    version: int = 1
 
 
 def all_tables(read_models: Sequence[ReadModel]) -> dict[str, tuple[str, str]]:

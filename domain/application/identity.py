@@ -17,6 +17,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 LEDGER_TABLE = "ledger_identity"
 VIEWS_TABLE = "views_identity"
+FORMATS_TABLE = "views_versions"  # a table of its own: stores bound before it stay readable
 
 
 class StoreMismatch(RuntimeError):
@@ -91,6 +92,40 @@ def views_binding(datastore: Any) -> tuple[str, int] | None:
 def bind_views(datastore: Any, ledger: str, reach: int) -> None:
     _Table(datastore, VIEWS_TABLE, "ledger TEXT, honour_reach INTEGER").write(
         ledger, reach, replace=True
+    )
+
+
+def views_versions(datastore: Any) -> dict[str, int] | None:
+    """The version of each read model the stored rows were built by (``ReadModel.version``);
+    None: not recorded (stores bound before versions were, all at version 1)."""
+    row = _Table(datastore, FORMATS_TABLE, "versions TEXT").read()
+    if row is None:
+        return None
+    pairs = (item.split("=") for item in str(row["versions"]).split(",") if item)
+    return {name: int(version) for name, version in pairs}
+
+
+def write_views_versions(datastore: Any, versions: dict[str, int]) -> None:
+    text = ",".join(f"{name}={version}" for name, version in sorted(versions.items()))
+    _Table(datastore, FORMATS_TABLE, "versions TEXT").write(text, replace=True)
+
+
+def version_problem(
+    stored: dict[str, int] | None, current: dict[str, int], where: str
+) -> str | None:
+    """Why read models stored by another version of their code cannot be served, or None.
+    A read model missing from ``stored`` is new: it catches up from the log's start."""
+    stored = {name: 1 for name in current} if stored is None else stored
+    changed = [
+        f"{name} {stored[name]}, now {version}"
+        for name, version in sorted(current.items())
+        if name in stored and stored[name] != version
+    ]
+    if not changed:
+        return None
+    return (
+        f"the read models of {where} were built by another version of fivestar "
+        f"({'; '.join(changed)}); run `fivestar rebuild` to build them again"
     )
 
 

@@ -25,7 +25,10 @@ from domain.application.identity import (
     bind_views,
     check_binding,
     ledger_identity,
+    version_problem,
     views_binding,
+    views_versions,
+    write_views_versions,
 )
 from domain.application.ledger import BranchLoads, Ledger, LedgerLog
 from domain.application.mapper import CorruptEvent
@@ -144,19 +147,36 @@ class FiveStar(ReadServices):
             self.close()
             raise StoreMismatch(problem)
         if views_binding(self.views.datastore) is None:
-            bind_views(self.views.datastore, self.identity, honour_reach())
+            self._bind_views()
+            return
+        stored = views_versions(self.views.datastore)
+        current = {model.name: model.version for model in self.views.read_models}
+        if stored is None or not current.keys() <= stored.keys():  # a read model new here
+            write_views_versions(self.views.datastore, {**current, **(stored or {})})
+
+    def _bind_views(self) -> None:
+        """Record the ledger, the rulebooks' honour reach and the read models' versions the
+        read models are (now) built for."""
+        bind_views(self.views.datastore, self.identity, honour_reach())
+        versions = {model.name: model.version for model in self.views.read_models}
+        write_views_versions(self.views.datastore, versions)
 
     def views_problem(self) -> str | None:
         """Why the read models cannot be trusted for this ledger, or None."""
         head = self.ledger.recorder.max_notification_id() or 0
-        return check_binding(
-            views_binding(self.views.datastore),
+        bound = views_binding(self.views.datastore)
+        problem = check_binding(
+            bound,
             self.identity,
             honour_reach(),
             max(self.views.positions().values(), default=0),
             head,
             self.db,
         )
+        if problem is not None or bound is None:
+            return problem
+        current = {model.name: model.version for model in self.views.read_models}
+        return version_problem(views_versions(self.views.datastore), current, self.db)
 
     def close(self) -> None:
         self.ledger.close()
@@ -453,7 +473,7 @@ class FiveStar(ReadServices):
             discard_views(fresh)  # never to be resumed: built from a ledger that fails
             raise
         self.views.swap_in(fresh)
-        bind_views(self.views.datastore, self.identity, honour_reach())
+        self._bind_views()
         return position
 
     # ------------------------------------------------------------------ status

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from api.cli.main import main
+from domain.application.identity import FORMATS_TABLE, views_versions, write_views_versions
 from domain.application.service import FiveStar
 from domain.application.store import is_postgres
+from projections import READ_MODELS
 from projections.views import views_sqlite_path
 from tests.support.api import Api
 from tests.support.builders import village
@@ -123,3 +125,48 @@ def test_health_is_not_ok_when_the_read_models_are_ahead(lite: Api) -> None:
     body = lite.get("/health", None).json()
     assert body["ok"] is False
     assert body["lag"] == -3
+
+
+def _store_versions(db: str, versions: dict[str, int] | None) -> None:
+    """Make the stored read models look built by other code (None: before versions)."""
+    with FiveStar(db) as svc:
+        if versions is None:
+            with svc.views.datastore.transaction(commit=True) as c:
+                c.execute(f"DROP TABLE {svc.views.table(FORMATS_TABLE)}")
+        else:
+            write_views_versions(svc.views.datastore, versions)
+
+
+@pytest.mark.parametrize("stored", [{"compliance": 1}, None], ids=["older", "unrecorded"])
+def test_read_models_built_by_another_version_are_refused_until_rebuilt(
+    db: str,
+    capsys: pytest.CaptureFixture[str],
+    write_ledger: Callable[..., Path],
+    stored: dict[str, int] | None,
+) -> None:
+    """The compliance rows of version 1 may be stale (a register fix): never served."""
+    assert run(capsys, "--db", db, "import", str(write_ledger([village("V1")])))[0] == 0
+    current = {model.name: model.version for model in READ_MODELS}
+    assert current["compliance"] == 2
+    _store_versions(db, None if stored is None else {**current, **stored})
+    code, out, err = run(capsys, "--db", db, "compliance", "--year", "2025")
+    assert code == 2, (out, err)
+    assert "another version of fivestar" in err and "compliance 1, now 2" in err
+    assert "fivestar rebuild" in err
+    assert run(capsys, "--db", db, "rebuild")[0] == 0
+    with FiveStar(db) as svc:
+        assert views_versions(svc.views.datastore) == current
+    code, out, err = run(capsys, "--db", db, "compliance", "--year", "2025", "--json")
+    assert code == 0, err
+    assert '"V1"' in out
+
+
+def test_a_read_model_new_to_a_store_has_its_version_recorded(
+    db: str, capsys: pytest.CaptureFixture[str], write_ledger: Callable[..., Path]
+) -> None:
+    """So that a later change of its version is noticed too."""
+    assert run(capsys, "--db", db, "import", str(write_ledger([village("V1")])))[0] == 0
+    current = {model.name: model.version for model in READ_MODELS}
+    _store_versions(db, {name: v for name, v in current.items() if name != "ladder"})
+    with FiveStar(db) as svc:
+        assert views_versions(svc.views.datastore) == current
