@@ -23,6 +23,7 @@ from api.http.controllers.common import (
     parse_as_of,
     problem,
     problems,
+    read_get,
 )
 from api.http.schemas import Branch, BranchPage, Eligibility, HistoryEntry
 from domain.application.service import FiveStar, UnknownBranch
@@ -38,11 +39,8 @@ class BranchesController(Controller):
     tags = ["registry"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
+    @read_get(
         summary="Registered branches, filtered and paged (sorted by code)",
-        responses=problems(*READ_PROBLEMS),
     )
     def list_branches(
         self,
@@ -69,12 +67,10 @@ class BranchesController(Controller):
         items = [Branch(**row) for row in rows]
         return BranchPage(items=items, total=total, limit=limit, offset=offset)
 
-    @get(
+    @read_get(
         "/{code:str}",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="One registered branch",
-        responses=problems(*READ_PROBLEMS, 404),
+        problems_too=(404,),
     )
     def get_branch(
         self,
@@ -122,16 +118,14 @@ class BranchesController(Controller):
             for e in entries
         ]
 
-    @get(
+    @read_get(
         "/{code:str}/eligibility/{year:int}",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="The branch's eligibility for a year (interchange.md object)",
         description=(
             "Under the rulebook in force, or `rulebook`; as the ledger stood at `as_of` or "
             "`position` (an as-of replay of the log) when one is given."
         ),
-        responses=problems(*READ_PROBLEMS, 404),
+        problems_too=(404,),
     )
     def eligibility(
         self,

@@ -24,6 +24,7 @@ from api.http.controllers.common import (
     check_readable,
     problem,
     problems,
+    read_get,
 )
 from domain.application import case_reads as model
 from domain.application.service import FiveStar
@@ -128,16 +129,13 @@ class CasesController(Controller):
     tags = ["cases"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
+    @read_get(
         "/cases",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Cases in the token's jurisdiction judged on D (mechanisms.md §3)",
         description=(
             "One case object per case reported on or before `on`, sorted by branch then "
             "case id. `open` keeps cases not closed, `overdue` those overdue on D."
         ),
-        responses=problems(*READ_PROBLEMS),
     )
     def cases(
         self,
@@ -186,12 +184,9 @@ class CasesController(Controller):
         )
         return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
-    @get(
+    @read_get(
         "/cases/summary",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Cases reported in a year, per county and township, judged on D",
-        responses=problems(*READ_PROBLEMS),
     )
     def summary(
         self,

@@ -9,14 +9,14 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request
+from litestar import Request, get
 from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import PathParameter, QueryParameter
 from litestar.plugins.problem_details import ProblemDetailsException
 
-from api.http.auth import Principal
+from api.http.auth import PERMISSION, Principal
 from api.http.schemas import Problem
 from domain.application.service import FiveStar
 from domain.model.rulebook import available_rulebooks
@@ -144,6 +144,19 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
 
 
 READ_PROBLEMS = (400, 401, 403, 409, 503)
+
+
+def read_get(path: str | None = None, *, problems_too: tuple[int, ...] = (), **options: Any) -> Any:
+    """A GET of a read permission answered in a worker thread, documenting the problems
+    every read may answer (``READ_PROBLEMS``) and ``problems_too``: the one decorator the
+    read endpoints share, so they cannot drift apart in permission or documented answers."""
+    return get(
+        path,
+        sync_to_thread=True,
+        opt={PERMISSION: "read"},
+        responses=problems(*READ_PROBLEMS, *problems_too),
+        **options,
+    )
 
 
 # ------------------------------------------------------------------ dependencies

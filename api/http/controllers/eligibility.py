@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.http.answers import cached_json
-from api.http.auth import PERMISSION, Principal, guard
-from api.http.controllers.common import READ_PROBLEMS, Text, Year, problem, problems
+from api.http.auth import Principal, guard
+from api.http.controllers.common import Text, Year, problem, read_get
 from api.http.schemas import Eligibility
 from domain.application.service import FiveStar
 from domain.model.rulebook import KINDS
@@ -32,12 +32,9 @@ class EligibilityController(Controller):
     tags = ["eligibility"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
+    @read_get(
         summary="Eligibility of every branch in the token's jurisdiction for a year",
         description="One object per registered branch, sorted by code (interchange.md).",
-        responses=problems(*READ_PROBLEMS),
     )
     def eligibility(
         self,

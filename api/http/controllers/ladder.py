@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta, Struct
@@ -15,12 +15,12 @@ from msgspec import Meta, Struct
 from api.http.auth import PERMISSION, Principal, guard
 from api.http.controllers.cases import Flag, On, answering, business_date
 from api.http.controllers.common import (
-    READ_PROBLEMS,
     Code,
     Text,
     check_readable,
     problem,
     problems,
+    read_get,
 )
 from api.http.schemas import _Body
 from domain.application import case_reads as model
@@ -86,14 +86,11 @@ class LadderController(Controller):
     tags = ["ladder"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
+    @read_get(
         "/ladder",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="The ladder of every branch in the token's jurisdiction on D (mechanisms.md §4)",
         description="One object per registered branch, sorted by code; `required` keeps the "
         "branches needing that measure, `shortfall` those whose measure in place falls short.",
-        responses=problems(*READ_PROBLEMS),
     )
     def ladder(
         self,
@@ -121,12 +118,10 @@ class LadderController(Controller):
             )
         return msgspec.convert([ladder_json(r) for r in results], list[Ladder])
 
-    @get(
+    @read_get(
         "/branches/{code:str}/ladder",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="One branch's ladder on D",
-        responses=problems(*READ_PROBLEMS, 404),
+        problems_too=(404,),
     )
     def branch_ladder(
         self,

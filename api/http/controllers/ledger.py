@@ -27,6 +27,7 @@ from api.http.controllers.common import (
     locate,
     problem,
     problems,
+    read_get,
 )
 from domain.application.audit import Audit, AuditError
 from domain.application.feed import events_after
@@ -66,13 +67,10 @@ class LedgerController(Controller):
     tags = ["ledger"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
+    @read_get(
         "/ledger/digest",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="The ledger's Merkle digest: size, root, last position and its time",
         description="RFC 9162 tree over every accepted event; write the root down.",
-        responses=problems(*READ_PROBLEMS),
     )
     def digest(self, svc: NamedDependency[FiveStar], size: Size = None) -> dict[str, Any]:
         audit = _audit(svc)
@@ -81,12 +79,9 @@ class LedgerController(Controller):
         except AuditError as exc:
             raise problem(_status(audit, size), str(exc)) from None
 
-    @get(
+    @read_get(
         "/ledger/consistency",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="RFC 9162 consistency proof: the tree of size `to` extends the one of `from`",
-        responses=problems(*READ_PROBLEMS),
     )
     def consistency(
         self,
@@ -123,16 +118,13 @@ class LedgerController(Controller):
             status = 404 if "has no record" in str(exc) else _status(audit, size)
             raise problem(status, str(exc)) from None
 
-    @get(
+    @read_get(
         "/events",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Events after a ledger position, in ledger order (the feed)",
         description=(
             "`next` is the last position examined: ask again with `after=next`. Events of "
             "branches outside the token's jurisdiction are left out."
         ),
-        responses=problems(*READ_PROBLEMS),
     )
     def events(
         self,

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.http.answers import cached_json
-from api.http.auth import PERMISSION, Principal, guard
+from api.http.auth import Principal, guard
 from api.http.controllers.common import (
-    READ_PROBLEMS,
     AsOf,
     Code,
     Position,
@@ -23,7 +22,7 @@ from api.http.controllers.common import (
     check_readable,
     parse_as_of,
     problem,
-    problems,
+    read_get,
 )
 from domain.application.service import FiveStar
 from domain.model.compliance import REQUIREMENTS, Compliance, Staffing, filtered
@@ -51,16 +50,13 @@ class MechanismsController(Controller):
     tags = ["mechanisms"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
+    @read_get(
         "/compliance",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Working-mechanism compliance of every branch in the jurisdiction for a year",
         description=(
             "One object per registered branch, sorted by code (mechanisms.md §2), judged on "
             "`on` (default today); as the ledger stood at `as_of`/`position` when given."
         ),
-        responses=problems(*READ_PROBLEMS),
     )
     def compliance(
         self,
@@ -111,12 +107,10 @@ class MechanismsController(Controller):
         )
         return cached_json(svc, key, compute, request)  # type: ignore[return-value]  # same JSON
 
-    @get(
+    @read_get(
         "/branches/{code:str}/compliance/{year:int}",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="One branch's working-mechanism compliance for a year",
-        responses=problems(*READ_PROBLEMS, 404),
+        problems_too=(404,),
     )
     def branch_compliance(
         self,
@@ -138,16 +132,13 @@ class MechanismsController(Controller):
             raise problem(404, f"branch {code} is not in the read models (yet, or at that time)")
         return results[0]
 
-    @get(
+    @read_get(
         "/staffing",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Community workers per county for a year (职业化)",
         description=(
             "One object per county that has communities, in code-point order. County-wide: "
             "a token scoped to a township or a branch may not read it."
         ),
-        responses=problems(*READ_PROBLEMS),
     )
     def staffing(
         self,

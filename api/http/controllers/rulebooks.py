@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from api.http.auth import PERMISSION, Principal, guard
-from api.http.controllers.common import READ_PROBLEMS, problem, problems, strict_body
+from api.http.controllers.common import problem, problems, read_get, strict_body
 from api.http.schemas import (
     Adopted,
     Adoption,
@@ -27,12 +27,9 @@ class RulebooksController(Controller):
     tags = ["rulebooks"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
+    @read_get(
         "/rulebooks",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Rulebooks available, and the adoptions recorded in the ledger",
-        responses=problems(*READ_PROBLEMS),
     )
     def rulebooks(
         self, svc: NamedDependency[FiveStar], read_at: NamedDependency[int | None]

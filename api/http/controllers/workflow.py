@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 
-from api.http.auth import PERMISSION, Principal, guard
-from api.http.controllers.common import READ_PROBLEMS, Text, Year, problems
+from api.http.auth import Principal, guard
+from api.http.controllers.common import Text, Year, read_get
 from api.http.schemas import Award, Priority, Reward
 from domain.application.service import FiveStar
 
@@ -34,12 +34,9 @@ class WorkflowController(Controller):
     tags = ["workflow"]  # noqa: RUF012
     guards = [guard]  # noqa: RUF012
 
-    @get(
+    @read_get(
         "/awards",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Awards of a rating year, flagged stale where the evidence changed",
-        responses=problems(*READ_PROBLEMS),
     )
     def awards(
         self,
@@ -53,12 +50,9 @@ class WorkflowController(Controller):
         rows = _in_scope(svc, principal, svc.awards(year), county, township)
         return msgspec.convert(rows, list[Award])
 
-    @get(
+    @read_get(
         "/rewards",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Rewards for awards of three stars or more (rules.md §7)",
-        responses=problems(*READ_PROBLEMS),
     )
     def rewards(
         self,
@@ -72,12 +66,9 @@ class WorkflowController(Controller):
         rows = _in_scope(svc, principal, svc.rewards(year), county, township)
         return msgspec.convert(rows, list[Reward])
 
-    @get(
+    @read_get(
         "/priority",
-        sync_to_thread=True,
-        opt={PERMISSION: "read"},
         summary="Three-consecutive-year priority list ending in the year",
-        responses=problems(*READ_PROBLEMS),
     )
     def priority(
         self,
