@@ -19,11 +19,24 @@ from eventsourcing.persistence import Notification, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier, Literal
 
-from domain.application.ledger_tree import PostgresTreeMixin, copy_leaves_pg
+from domain.application.ledger_tree import (
+    Frontier,
+    PostgresTreeMixin,
+    copy_leaves_pg,
+    current_frontier_pg,
+)
 from domain.application.outage import guard_datastore
 
 
 class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
+    # The Merkle tree's frontier as of this process's last committed write (or read), as the
+    # SQLite recorder keeps it: a batch's subtree-cache rows and an award's basis cost
+    # O(batch), not a re-read of the tree. Checked against the stored last leaf before each
+    # use (in the batch's transaction, under the table lock), so another writer's leaves
+    # are never missed: the frontier is then read afresh (ADR 0021).
+    frontier: Frontier | None = None
+    _written: Frontier | None = None
+
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         # Before the library's constructor: it already connects (type adapters).
         attempts = int(os.environ.get("FIVESTAR_PG_CONNECT_ATTEMPTS", "2"))
@@ -92,12 +105,15 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         # WAL flush per batch of thousands of records.
         kwargs.pop("durable", None)
         tracking: Tracking | None = kwargs.get("tracking")
+        self._written = None
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
             conn.cursor() as curs,
         ):
             ids = self._insert_events(curs, stored_events, **kwargs)
+        if self._written is not None:  # committed: the batch's frontier is the store's
+            self.frontier = self._written
         if tracking is not None:
             self.last_tracking = (tracking.application_name, tracking.notification_id)
         return ids
@@ -120,8 +136,17 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         self._lock_table(curs)
         self._notify_channel(curs)
         ids = self._copy_events(curs, stored_events)
-        copy_leaves_pg(curs, self.datastore.schema, self.events_table_name, stored_events, ids)
+        self._written = copy_leaves_pg(
+            curs, self.datastore.schema, self.events_table_name, stored_events, ids, self.frontier
+        )
         return ids
+
+    def frontier_point(self) -> tuple[int, int, str]:
+        """(position, size, root) of the ledger's tree as stored now (``receipts``)."""
+        with self.datastore.transaction(commit=False) as curs:
+            self.frontier = current_frontier_pg(curs, self.datastore.schema, self.frontier)
+        f = self.frontier
+        return f.position, f.size, f.root().hex()
 
     def _copy_events(self, curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
         with curs.copy(self._copy_events_sql) as copy:
