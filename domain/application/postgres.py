@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.application.ledger_tree import (
@@ -102,7 +103,10 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         # An import may ask for commits that do not wait for the disk (``durable=False``,
         # SQLite's relaxed sync); here every batch's commit is synchronous, so the line an
         # outage reports as committed is one the server keeps (ADR 0022), at the cost of one
-        # WAL flush per batch of thousands of records.
+        # WAL flush per batch of thousands of records. (``SET LOCAL synchronous_commit =
+        # off`` for those batches would save those flushes, but a server crash could then
+        # lose a batch the outage line already named as committed: tested by
+        # ``test_store_outage``, which stops the server with ``-m immediate``.)
         kwargs.pop("durable", None)
         tracking: Tracking | None = kwargs.get("tracking")
         self._written = None
@@ -170,13 +174,15 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
             curs.execute(self._select_refusals, (run,))
             return [(row["line"], row["record_id"], row["reason"]) for row in curs.fetchall()]
 
+    # The bulk reads below (the projector's, the rebuild's: every event of the ledger) ask
+    # for binary results as plain tuples: bytea then travels as its bytes, not as hex the
+    # server encodes and psycopg decodes, and no dict is built per row. Measured on the
+    # 674k-event ledger: a third of the client's time and under half of the server's.
     def select_states(self, after: int, stop: int, limit: int) -> list[tuple[int, str, bytes]]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._select_states, (after, stop, limit))
-            return [
-                (row["notification_id"], row["topic"], bytes(row["state"]))
-                for row in curs.fetchall()
-            ]
+            curs.row_factory = tuple_row  # binary tuples: see above
+            curs.execute(self._select_states, (after, stop, limit), binary=True)
+            return curs.fetchall()
 
     def select_by_stream(
         self, after: tuple[str, int], stop: int, limit: int, until: str | None = None
@@ -186,19 +192,9 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         with self.datastore.transaction(commit=False) as curs:
             # no parallel plan: the rebuild's own workers already keep the cores busy
             curs.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            curs.execute(self._select_by_stream, params)
-            return [
-                (
-                    row["stream"],
-                    row["originator_version"],
-                    row["notification_id"],
-                    row["topic"],
-                    bytes(row["state"]),
-                    row["leaf_version"],
-                    None if row["leaf_hash"] is None else bytes(row["leaf_hash"]),
-                )
-                for row in curs.fetchall()
-            ]
+            curs.row_factory = tuple_row  # binary tuples: see above
+            curs.execute(self._select_by_stream, params, binary=True)
+            return curs.fetchall()
 
     def count_events(self, stop: int) -> int:
         with self.datastore.transaction(commit=False) as curs:
