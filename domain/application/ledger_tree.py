@@ -457,6 +457,19 @@ class TreeStore:
             c.execute(self._sql(statement), tuple(params))
             return list(c.fetchall())
 
+    def _tuples(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """``_rows`` indexable by column number; on PostgreSQL as binary tuples (hashes as
+        bytes, not hex; no dict per row): the bulk reads of every leaf (verify, rebuild)."""
+        with self.recorder.datastore.transaction(commit=False) as c:
+            if not self.postgres:
+                c.execute(self._sql(statement), tuple(params))
+                return list(c.fetchall())
+            from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
+
+            c.row_factory = tuple_row
+            c.execute(self._sql(statement), tuple(params), binary=True)
+            return list(c.fetchall())
+
     def _write(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
@@ -470,22 +483,22 @@ class TreeStore:
         return 0 if top is None else top + 1
 
     def leaves(self, start: int, end: int) -> list[Leaf]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT leaf_index, position, branch, version, leaf_hash FROM {leaves} "
             "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
             (start, end),
         )
-        return [_leaf(row) for row in rows]
+        return [Leaf(row[0], row[1], row[2], row[3], bytes(row[4])) for row in rows]
 
     def leaf_hashes(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
         """(leaf index, position, hash) of up to ``limit`` leaves from index ``start`` on."""
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT leaf_index, position, leaf_hash FROM {leaves} WHERE leaf_index >= ? "
             "ORDER BY leaf_index LIMIT ?",
             (start, limit),
         )
         if self.postgres:
-            return [(row["leaf_index"], row["position"], bytes(row["leaf_hash"])) for row in rows]
+            return rows
         return [(row[0], row[1], row[2]) for row in rows]
 
     def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:

@@ -28,6 +28,11 @@ from domain.application.ledger_tree import (
 )
 from domain.application.outage import guard_datastore
 
+# Whether the server can compress TOASTed values with lz4 (PostgreSQL 14+, built with it).
+_LZ4 = (
+    "SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'"
+)
+
 
 class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
     # The Merkle tree's frontier as of this process's last committed write (or read), as the
@@ -37,6 +42,7 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
     # are never missed: the frontier is then read afresh (ADR 0021).
     frontier: Frontier | None = None
     _written: Frontier | None = None
+    _lz4: bool | None = None  # whether the server compresses with lz4 (asked when needed)
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         # Before the library's constructor: it already connects (type adapters).
@@ -161,6 +167,30 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         curs.execute(self._last_id_sql)
         last = curs.fetchone()["last"]
         return list(range(last - len(stored_events) + 1, last + 1))
+
+    def insert_snapshots(self, recorder: Any, stored: Sequence[StoredEvent]) -> None:
+        """Write snapshots (``Ledger._trim_cache``) through the snapshot ``recorder``'s
+        statement in a transaction that neither waits for the WAL flush nor compresses with
+        pglz (lz4 where the server has it): snapshots are a cache (a lost one costs a replay,
+        never a wrong state), tens of kilobytes each, and an import evicting branches writes
+        some after many batches (as the SQLite recorder's, ADR 0021)."""
+        if not stored:
+            return
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            if self._lz4 is None:
+                curs.execute(_LZ4)
+                row = curs.fetchone()
+                self._lz4 = bool(row and row["lz4"])
+            compression = ", set_config('default_toast_compression', 'lz4', true)"
+            curs.execute(
+                "SELECT set_config('synchronous_commit', 'off', true)"
+                + (compression if self._lz4 else "")
+            )
+            recorder._insert_stored_events(curs, stored)
 
     def max_tracking_id(self, application_name: str) -> int | None:
         """The library's, noting the answer: an import run reads its resume position here
