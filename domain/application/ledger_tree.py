@@ -342,24 +342,86 @@ def copy_leaves_pg(
     events_table: str,
     stored_events: Sequence[StoredEvent],
     positions: Sequence[int],
-) -> None:
+    frontier: Frontier | None = None,
+) -> Frontier | None:
     """``append_leaves_pg`` with one binary ``COPY`` for the batch's leaves (the recorder's
-    bulk path); the one-off backfill of a ledger from before leaves stays as it was."""
+    bulk path), and the subtree-cache rows they complete; returns the tree's frontier after
+    them, as ``append_leaves_sqlite`` does (``frontier``, the writer's before them, is
+    checked against the stored last leaf and not changed). The one-off backfill of a
+    ledger from before leaves stays as it was, and returns None (unknown: read it afresh)."""
     s = _q(schema)
-    curs.execute(f"SELECT MAX(leaf_index) AS top FROM {s}.merkle_leaves")
-    top = curs.fetchone()["top"]
-    if top is None and min(positions) > 1:
+    curs.execute(
+        f"SELECT leaf_index, position, leaf_hash FROM {s}.merkle_leaves "
+        "ORDER BY leaf_index DESC LIMIT 1"
+    )
+    last = curs.fetchone()
+    if last is None and min(positions) > 1:
         append_leaves_pg(curs, schema, events_table, stored_events, positions)
-        return
-    start = 0 if top is None else top + 1
+        return None
+    start = 0 if last is None else last["leaf_index"] + 1
+    after = (_known_or_read_pg(curs, s, last, frontier) if start else Frontier()).copy()
+    rows = leaf_rows(stored_events, positions)
     with curs.copy(
         f"COPY {s}.merkle_leaves (leaf_index, position, branch, version, leaf_hash) "
         "FROM STDIN (FORMAT BINARY)"
     ) as copy:
         copy.set_types(["int8", "int8", "text", "int8", "bytea"])
         write = copy.write_row
-        for i, row in enumerate(leaf_rows(stored_events, positions), start):
+        for i, row in enumerate(rows, start):
             write((i, *row))
+    nodes: list[tuple[int, int, bytes]] = []
+    after.extend([row[3] for row in rows], rows[-1][0], nodes)
+    if nodes:
+        curs.execute(
+            f"INSERT INTO {s}.merkle_nodes SELECT * FROM "
+            "unnest(%s::int[], %s::bigint[], %s::bytea[]) ON CONFLICT (level, idx) DO NOTHING",
+            ([n[0] for n in nodes], [n[1] for n in nodes], [n[2] for n in nodes]),
+        )
+    return after
+
+
+def current_frontier_pg(curs: Any, schema: str, known: Frontier | None) -> Frontier:
+    """PostgreSQL's ``current_frontier``: ``known`` if the stored tree's last leaf is still
+    its last (same index and hash), else the stored tree's frontier read afresh."""
+    s = _q(schema)
+    curs.execute(
+        f"SELECT leaf_index, position, leaf_hash FROM {s}.merkle_leaves "
+        "ORDER BY leaf_index DESC LIMIT 1"
+    )
+    return _known_or_read_pg(curs, s, curs.fetchone(), known)
+
+
+def _known_or_read_pg(curs: Any, s: str, last: Any, known: Frontier | None) -> Frontier:
+    if last is None:
+        return known if known is not None and known.size == 0 else Frontier()
+    size = last["leaf_index"] + 1
+    if known is not None and known.size == size and known.last == bytes(last["leaf_hash"]):
+        return known
+    frontier = Frontier()
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if not size >> level & 1:
+            continue
+        value = None
+        if level >= CACHE_LEVEL:
+            curs.execute(
+                f"SELECT hash FROM {s}.merkle_nodes WHERE level = %s AND idx = %s",
+                (level, start >> level),
+            )
+            cached = curs.fetchone()
+            value = bytes(cached["hash"]) if cached is not None else None
+        if value is None:
+            curs.execute(
+                f"SELECT leaf_hash FROM {s}.merkle_leaves WHERE leaf_index >= %s "
+                "AND leaf_index < %s ORDER BY leaf_index",
+                (start, start + (1 << level)),
+            )
+            value = merkle.mth([bytes(r["leaf_hash"]) for r in curs.fetchall()])
+        frontier.parts.append((level, value))
+        start += 1 << level
+    frontier.size, frontier.position = size, last["position"]
+    frontier.last = bytes(last["leaf_hash"])
+    return frontier
 
 
 # ------------------------------------------------------------------- reading
@@ -395,6 +457,19 @@ class TreeStore:
             c.execute(self._sql(statement), tuple(params))
             return list(c.fetchall())
 
+    def _tuples(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """``_rows`` indexable by column number; on PostgreSQL as binary tuples (hashes as
+        bytes, not hex; no dict per row): the bulk reads of every leaf (verify, rebuild)."""
+        with self.recorder.datastore.transaction(commit=False) as c:
+            if not self.postgres:
+                c.execute(self._sql(statement), tuple(params))
+                return list(c.fetchall())
+            from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
+
+            c.row_factory = tuple_row
+            c.execute(self._sql(statement), tuple(params), binary=True)
+            return list(c.fetchall())
+
     def _write(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
@@ -408,22 +483,22 @@ class TreeStore:
         return 0 if top is None else top + 1
 
     def leaves(self, start: int, end: int) -> list[Leaf]:
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT leaf_index, position, branch, version, leaf_hash FROM {leaves} "
             "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
             (start, end),
         )
-        return [_leaf(row) for row in rows]
+        return [Leaf(row[0], row[1], row[2], row[3], bytes(row[4])) for row in rows]
 
     def leaf_hashes(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
         """(leaf index, position, hash) of up to ``limit`` leaves from index ``start`` on."""
-        rows = self._rows(
+        rows = self._tuples(
             "SELECT leaf_index, position, leaf_hash FROM {leaves} WHERE leaf_index >= ? "
             "ORDER BY leaf_index LIMIT ?",
             (start, limit),
         )
         if self.postgres:
-            return [(row["leaf_index"], row["position"], bytes(row["leaf_hash"])) for row in rows]
+            return rows
         return [(row[0], row[1], row[2]) for row in rows]
 
     def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:

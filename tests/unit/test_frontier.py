@@ -1,10 +1,9 @@
-"""The Merkle frontier a SQLite writer keeps in memory (ADR 0021) gives the roots and the
+"""The Merkle frontier a writer keeps in memory (ADR 0021) gives the roots and the
 subtree-cache rows that reading the tree back gives."""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from domain.application.ledger_tree import CACHE_LEVEL, Frontier, TreeStore
 from domain.application.service import FiveStar
@@ -42,13 +41,23 @@ def test_the_subtrees_it_completes_are_the_cached_ones() -> None:
         assert value == merkle.mth(leaves[idx << level : (idx + 1) << level])
 
 
-def test_the_writer_frontier_agrees_with_the_stored_tree(tmp_path: Path) -> None:
+def _nodes(tree: TreeStore) -> list[tuple[int, int, bytes]]:
+    rows = tree._rows("SELECT level, idx, hash FROM {nodes} ORDER BY level, idx")
+    return [(row["level"], row["idx"], bytes(row["hash"])) for row in rows]
+
+
+def test_the_writer_frontier_agrees_with_the_stored_tree(db: str) -> None:
     settings = Settings(import_batch_size=300, import_follower_bytes=10**12)
-    with FiveStar(str(tmp_path / "f.db"), settings) as svc:
+    with FiveStar(db, settings) as svc:
         svc.import_file(OWN_EXAMPLE.ledger, "test")
         recorder = svc.ledger.recorder
         tree = TreeStore(recorder)
+        written = _nodes(tree)  # the subtree cache the writer filled as it went
         size = tree.size()
+        assert size >= 2 << CACHE_LEVEL and len(written) >= 2
+        tree.clear_cache()
+        tree.fill_cache(size)
+        assert _nodes(tree) == written  # as computed from the stored leaves
         expected = (tree.leaf(size - 1).position, size, tree.root(size).hex())
         assert recorder.frontier_point() == expected  # type: ignore[attr-defined]
         # a frontier that is not the store's (another writer, a rolled-back batch) is re-read
