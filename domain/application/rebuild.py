@@ -195,23 +195,9 @@ def _work(
         )
         for part, last in parts
     ]
-    for worker in workers:
-        worker.start()
-    leaves = audit.stored_leaves(base)  # the parent's half of the check, meanwhile
-    pending = {worker.sentinel for worker in workers}
-    while pending:
-        ready = multiprocessing.connection.wait(list(pending), timeout=0.5)
-        pending.difference_update(ready)
-        if progress:
-            progress(min(shared.done.value, base), base)
-    for worker in workers:
-        worker.join()
-    failed = [w.exitcode for w in workers if w.exitcode != 0]
-    if failed:
-        raise RuntimeError(
-            f"rebuild: {len(failed)} worker(s) failed (exit codes {failed}); "
-            "run `fivestar rebuild` again to resume"
-        )
+    leaves = _run_workers(
+        "rebuild", workers, lambda: audit.stored_leaves(base), shared, base, progress
+    )
     return (*_combine([results_queue.get() for _ in workers]), leaves)
 
 
@@ -297,6 +283,103 @@ def write_group(
             continue
         for table, table_rows in rows.items():
             w.upsert(table, table_rows)
+
+
+def check_ledger(
+    db: str,
+    ledger: Ledger,
+    base: int,
+    workers: int,
+    audit: Audit,
+    size: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int | None, StoredLeaves | None]:
+    """The rebuild's verification without its folds (``fivestar verify``'s fast pass): every
+    event up to ``base`` checked by stream against its leaf (``ReplayCheck``) in the parts'
+    workers, while this process reads the leaves (``Audit.stored_leaves``, with the root of
+    the first ``size`` leaves when asked); (events checked, first damaged position or None,
+    the leaves)."""
+    if workers < 2:
+        shared = _Shared(_Local(), _Local())
+        results = [_check_part(ledger, part, base, shared, progress) for part in range(len(PARTS))]
+        return (*_combine(results), audit.stored_leaves(base, size))
+    context = multiprocessing.get_context("fork")
+    shared = _Shared(context.Value("q", 0), context.Value("b", 0))
+    results_queue = context.SimpleQueue()
+    processes = [
+        context.Process(
+            target=_forked_check, args=(db, part, base, shared, results_queue), daemon=True
+        )
+        for part in range(len(PARTS))
+    ]
+    leaves = _run_workers(
+        "verify", processes, lambda: audit.stored_leaves(base, size), shared, base, progress
+    )
+    return (*_combine([results_queue.get() for _ in processes]), leaves)
+
+
+def _run_workers(
+    command: str,
+    processes: list[Any],
+    meanwhile: Any,
+    shared: _Shared,
+    base: int,
+    progress: Progress | None,
+) -> Any:
+    """Start the worker processes, run ``meanwhile()`` here, wait for them (``RuntimeError``
+    if one failed); what ``meanwhile`` returned."""
+    for process in processes:
+        process.start()
+    result = meanwhile()
+    pending = {process.sentinel for process in processes}
+    while pending:
+        ready = multiprocessing.connection.wait(list(pending), timeout=0.5)
+        pending.difference_update(ready)
+        if progress:
+            progress(min(shared.done.value, base), base)
+    for process in processes:
+        process.join()
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(
+            f"{command}: {len(failed)} worker(s) failed (exit codes {failed}); "
+            f"run `fivestar {command}` again"
+        )
+    return result
+
+
+def _forked_check(db: str, part: int, base: int, shared: _Shared, results: Any) -> None:
+    """A verifying worker process: its own connections, one part of the streams."""
+    try:
+        ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})
+        results.put(_check_part(ledger, part, base, shared, None))
+    except BaseException as exc:
+        print(f"verify worker for part {part} failed: {exc}", flush=True)
+        os._exit(1)
+    os._exit(0)
+
+
+def _check_part(
+    ledger: Ledger, part: int, base: int, shared: _Shared, progress: Progress | None
+) -> tuple[int, int | None]:
+    """Check every event of the part up to ``base``; (events checked, first damaged
+    position or None). Stops early once another part found damage."""
+    check = ReplayCheck()
+    first, until = PARTS[part]
+    after = (first, 0)
+    while not shared.stopped():
+        rows = ledger.recorder.select_by_stream(after, base, PAGE, until)  # type: ignore[attr-defined]
+        for row in rows:
+            if check.event(*row) is None:
+                shared.stop.value = 1
+                return check.checked, check.damaged
+        shared.add(len(rows))
+        if progress:
+            progress(min(shared.done.value, base), base)
+        if len(rows) < PAGE:
+            break
+        after = (rows[-1][0], rows[-1][1])
+    return check.checked, check.damaged
 
 
 def _ledger_events(ledger: Ledger, base: int) -> list[Positioned]:
