@@ -644,34 +644,55 @@ def _hashes_to(event: Any, version: int, state: bytes, leaf: bytes) -> bool:
     return _sha256(b"\x00" + entry_of(version, state)[1]).digest() == leaf
 
 
+class _Entry(msgspec.Struct, gc=False):
+    """``merkle.canonical_entry``'s object, its keys declared in sorted order (a Struct is
+    encoded in declaration order; sorting a dict's keys per event costs more)."""
+
+    branch: str | None
+    record: Any
+    recorded_at: datetime
+    recorder: str
+    version: int
+
+
+class _EntryWithBasis(msgspec.Struct, gc=False):
+    """``_Entry`` of an award with its determination receipt (``basis`` sorts first)."""
+
+    basis: Any
+    branch: str | None
+    record: Any
+    recorded_at: datetime
+    recorder: str
+    version: int
+
+
 def typed_entry(event: Any) -> bytes:
     """``entry_of(v, s)[1]`` for the event ``s`` decodes to, computed from the event:
     ``merkle.canonical_entry`` of the same values (a record Struct encoded with sorted keys is
     the JSON of its dict encoded so, its tag included; the timestamp is encoded as the mapper
     encodes it). Equal to ``entry_of`` whenever ``s`` is the mapper's encoding of the event
-    (``tests/unit/test_typed_entry.py``)."""
+    (``tests/integration/test_rebuild_verifies.py``)."""
     if type(event) is RulebookAdopted:
-        record: Any = {
+        adopted = {
             "type": "rulebook.adopted",
             "year": event.year,
             "rulebook": event.rulebook,
             "reason": event.reason,
         }
-        branch = None
-    else:
-        record = event.record
-        branch = record.branch
-    entry = {
-        "branch": branch,
-        "record": record,
-        "recorded_at": event.timestamp,
-        "recorder": event.recorder,
-        "version": event.originator_version,
-    }
+        return _canonical.encode(
+            _Entry(None, adopted, event.timestamp, event.recorder, event.originator_version)
+        )
+    record = event.record
     basis = getattr(event, "basis", None)
-    if basis is not None:
-        entry["basis"] = basis
-    return _canonical.encode(entry)
+    if basis is None:
+        return _canonical.encode(
+            _Entry(record.branch, record, event.timestamp, event.recorder, event.originator_version)
+        )
+    return _canonical.encode(
+        _EntryWithBasis(
+            basis, record.branch, record, event.timestamp, event.recorder, event.originator_version
+        )
+    )
 
 
 def _entry_view(state: bytes) -> Any:
