@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -604,6 +604,47 @@ class ReplayCheck:
             self.damaged = position
         return None
 
+    def page(self, rows: Sequence[Sequence[Any]]) -> list[tuple[str, int, Any]]:
+        """``event`` for a page of rows: (stream, position, event) of the rows before the
+        first damaged one. One loop with the common case inline (the second and later event
+        of a branch's stream, as the mapper encoded it); anything else goes through
+        ``event``, which also finds each stream's first event in its branch's stream."""
+        out: list[tuple[str, int, Any]] = []
+        decoders, encode, canonical = self._decoders, _state.encode, _canonical.encode
+        checked = 0
+        for row in rows:
+            stream, version, position, topic, state, leaf_version, leaf = row
+            decoder = decoders.get(topic)
+            if decoder is not None and stream == self._stream:
+                try:
+                    event = decoder.decode(state)
+                except msgspec.DecodeError:
+                    event = None
+                if (
+                    type(event) in _PLAIN
+                    and leaf_version == version == event.originator_version
+                    and event.record.branch == self._branch
+                    and encode(event) == state
+                ):
+                    record = event.record
+                    entry = _Entry(
+                        record.branch,
+                        record,
+                        event.timestamp,
+                        event.recorder,
+                        version,
+                    )
+                    if _sha256(b"\x00" + canonical(entry)).digest() == leaf:
+                        checked += 1
+                        out.append((stream, position, event))
+                        continue
+            checked_event = self.event(*row)
+            if checked_event is None:
+                break
+            out.append((stream, position, checked_event))
+        self.checked += checked
+        return out
+
     def _decoder(self, topic: str) -> Any:
         """The mapper's decoder for ``topic`` (``UnknownTopic`` for a foreign one)."""
         decoder = self._decoders[topic] = event_decoder(topic)
@@ -693,6 +734,10 @@ def typed_entry(event: Any) -> bytes:
             basis, record.branch, record, event.timestamp, event.recorder, event.originator_version
         )
     )
+
+
+# Branch event classes without a determination receipt: ``typed_entry`` is an ``_Entry``.
+_PLAIN = frozenset(cls for cls in EVENT_FOR_RECORD.values() if "basis" not in cls.__struct_fields__)
 
 
 def _entry_view(state: bytes) -> Any:

@@ -369,10 +369,10 @@ def _check_part(
     after = (first, 0)
     while not shared.stopped():
         rows = ledger.recorder.select_by_stream(after, base, PAGE, until)  # type: ignore[attr-defined]
-        for row in rows:
-            if check.event(*row) is None:
-                shared.stop.value = 1
-                return check.checked, check.damaged
+        check.page(rows)
+        if check.damaged is not None:
+            shared.stop.value = 1
+            return check.checked, check.damaged
         shared.add(len(rows))
         if progress:
             progress(min(shared.done.value, base), base)
@@ -409,8 +409,7 @@ def _groups(
     after = (first, 0)
     while True:
         rows = ledger.recorder.select_by_stream(after, base, PAGE, until)  # type: ignore[attr-defined]
-        for row in rows:
-            stream = row[0]
+        for stream, position, event in check.page(rows):
             if stream != current:
                 if events:
                     group.append((current, events))  # type: ignore[arg-type]
@@ -419,11 +418,10 @@ def _groups(
                         yield group
                         group, count = [], 0
                 current, events = stream, []
-            event = check.event(*row)
-            if event is None:
-                return
-            if isinstance(event, BranchEvent) and stream > last:
-                events.append((row[2], event))
+            if stream > last and isinstance(event, BranchEvent):
+                events.append((position, event))
+        if check.damaged is not None:
+            return
         if len(rows) < PAGE:
             break
         after = (rows[-1][0], rows[-1][1])
