@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from operator import lt
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +22,8 @@ from uuid import UUID
 import msgspec
 
 from domain.application.ledger_tree import TreeStore, entry_of, view_of
-from domain.application.mapper import decode_event, event_decoder
+from domain.application.mapper import decode_event
+from domain.application.replay_check import StoredLeaves, branch_stream, check_ledger
 from domain.application.store import is_postgres
 from domain.model import merkle
 from domain.model import records as r
@@ -225,10 +225,8 @@ class Audit:
     def _replayed(
         self, size: int | None, expected: bytes | None, progress: Progress | None
     ) -> Verification | None:
-        """``verify``'s report from the rebuild's check (``rebuild.check_ledger``), or None
+        """``verify``'s report from the rebuild's check (``replay_check.check_ledger``), or None
         when anything differs (a damaged event, a count, an order, the stored root)."""
-        from domain.application.rebuild import check_ledger  # the rebuild imports this module
-
         checked_at = datetime.now(UTC).isoformat()
         top = self.recorder.max_notification_id() or 0
         workers = self.service.settings.rebuild_workers
@@ -553,193 +551,6 @@ def _perfect(level: list[bytes]) -> bytes:
     return level[0]
 
 
-@dataclass(frozen=True)
-class StoredLeaves:
-    """The leaves up to a rebuild's position: how many, and their root (hex)."""
-
-    size: int
-    root: str
-    at_size: bytes | None = None  # the root of the first ``size`` leaves asked for
-
-
-class ReplayCheck:
-    """What a rebuild worker checks of each event it replays by stream, as ``verify`` checks
-    it: it decodes as an event of this ledger, is stored under the stream and version its
-    content says, and has a leaf, of that version, that its stored content hashes to. The
-    first event failing is ``damaged`` (``Audit.refuse`` then names it as ``verify`` does);
-    ``checked`` counts the events seen (``Audit.check_replayed`` needs it)."""
-
-    def __init__(self) -> None:
-        self.checked = 0
-        self.damaged: int | None = None
-        self._stream: str | None = None  # the stream last found to be ``_branch``'s
-        self._branch: str | None = None
-        self._decoders: dict[str, Any] = {}
-
-    def event(
-        self,
-        stream: str,
-        version: int,
-        position: int,
-        topic: str,
-        state: bytes,
-        leaf_version: int | None,
-        leaf: bytes | None,
-    ) -> Any:
-        """The decoded event, or None (and ``damaged`` set) if it fails a check."""
-        self.checked += 1
-        try:
-            decoder = self._decoders.get(topic) or self._decoder(topic)
-            event = decoder.decode(state)
-            if (
-                leaf is not None
-                and leaf_version == version == event.originator_version
-                and self._in_stream(stream, event)
-                and _hashes_to(event, version, state, leaf)
-            ):
-                return event
-        except (ValueError, AttributeError, msgspec.DecodeError):
-            pass
-        if self.damaged is None:
-            self.damaged = position
-        return None
-
-    def page(self, rows: Sequence[Sequence[Any]]) -> list[tuple[str, int, Any]]:
-        """``event`` for a page of rows: (stream, position, event) of the rows before the
-        first damaged one. One loop with the common case inline (the second and later event
-        of a branch's stream, as the mapper encoded it); anything else goes through
-        ``event``, which also finds each stream's first event in its branch's stream."""
-        out: list[tuple[str, int, Any]] = []
-        decoders, encode, canonical = self._decoders, _state.encode, _canonical.encode
-        checked = 0
-        for row in rows:
-            stream, version, position, topic, state, leaf_version, leaf = row
-            decoder = decoders.get(topic)
-            if decoder is not None and stream == self._stream:
-                try:
-                    event = decoder.decode(state)
-                except msgspec.DecodeError:
-                    event = None
-                if (
-                    type(event) in _PLAIN
-                    and leaf_version == version == event.originator_version
-                    and event.record.branch == self._branch
-                    and encode(event) == state
-                ):
-                    record = event.record
-                    entry = _Entry(
-                        record.branch,
-                        record,
-                        event.timestamp,
-                        event.recorder,
-                        version,
-                    )
-                    if _sha256(b"\x00" + canonical(entry)).digest() == leaf:
-                        checked += 1
-                        out.append((stream, position, event))
-                        continue
-            checked_event = self.event(*row)
-            if checked_event is None:
-                break
-            out.append((stream, position, checked_event))
-        self.checked += checked
-        return out
-
-    def _decoder(self, topic: str) -> Any:
-        """The mapper's decoder for ``topic`` (``UnknownTopic`` for a foreign one)."""
-        decoder = self._decoders[topic] = event_decoder(topic)
-        return decoder
-
-    def _in_stream(self, stream: str, event: Any) -> bool:
-        if isinstance(event, BranchEvent):
-            branch = event.record.branch
-            if stream == self._stream and branch == self._branch:
-                return True
-            expected = _branch_stream(branch)
-        elif isinstance(event, RulebookAdopted):
-            branch = None
-            expected = rating_year_stream_id(event.year).hex
-        else:
-            return False
-        stored = str(stream).replace("-", "").lower()
-        if stored != expected:
-            return False
-        self._stream, self._branch = stream, branch
-        return True
-
-
-_state = msgspec.json.Encoder()  # the mapper's encoding of a whole event
-_canonical = msgspec.json.Encoder(order="sorted")  # ``merkle.canonical_entry``'s
-
-
-def _hashes_to(event: Any, version: int, state: bytes, leaf: bytes) -> bool:
-    """Whether the stored ``state`` of ``event`` hashes to ``leaf``, as ``verify`` checks it
-    (SHA-256 of 0x00 and ``entry_of(version, state)``), without decoding ``state`` again
-    where it can: when ``state`` is byte for byte the mapper's encoding of the decoded
-    event (every event this ledger wrote), its entry is the canonical encoding of that
-    event (``typed_entry``), so any change to the stored bytes either breaks that equality
-    or changes the entry. Otherwise (another encoder's bytes), the stored bytes are decoded
-    again as ``verify`` does."""
-    if _state.encode(event) == state and _sha256(b"\x00" + typed_entry(event)).digest() == leaf:
-        return True
-    return _sha256(b"\x00" + entry_of(version, state)[1]).digest() == leaf
-
-
-class _Entry(msgspec.Struct, gc=False):
-    """``merkle.canonical_entry``'s object, its keys declared in sorted order (a Struct is
-    encoded in declaration order; sorting a dict's keys per event costs more)."""
-
-    branch: str | None
-    record: Any
-    recorded_at: datetime
-    recorder: str
-    version: int
-
-
-class _EntryWithBasis(msgspec.Struct, gc=False):
-    """``_Entry`` of an award with its determination receipt (``basis`` sorts first)."""
-
-    basis: Any
-    branch: str | None
-    record: Any
-    recorded_at: datetime
-    recorder: str
-    version: int
-
-
-def typed_entry(event: Any) -> bytes:
-    """``entry_of(v, s)[1]`` for the event ``s`` decodes to, computed from the event:
-    ``merkle.canonical_entry`` of the same values (a record Struct encoded with sorted keys is
-    the JSON of its dict encoded so, its tag included; the timestamp is encoded as the mapper
-    encodes it). Equal to ``entry_of`` whenever ``s`` is the mapper's encoding of the event
-    (``tests/integration/test_rebuild_verifies.py``)."""
-    if type(event) is RulebookAdopted:
-        adopted = {
-            "type": "rulebook.adopted",
-            "year": event.year,
-            "rulebook": event.rulebook,
-            "reason": event.reason,
-        }
-        return _canonical.encode(
-            _Entry(None, adopted, event.timestamp, event.recorder, event.originator_version)
-        )
-    record = event.record
-    basis = getattr(event, "basis", None)
-    if basis is None:
-        return _canonical.encode(
-            _Entry(record.branch, record, event.timestamp, event.recorder, event.originator_version)
-        )
-    return _canonical.encode(
-        _EntryWithBasis(
-            basis, record.branch, record, event.timestamp, event.recorder, event.originator_version
-        )
-    )
-
-
-# Branch event classes without a determination receipt: ``typed_entry`` is an ``_Entry``.
-_PLAIN = frozenset(cls for cls in EVENT_FOR_RECORD.values() if "basis" not in cls.__struct_fields__)
-
-
 def _entry_view(state: bytes) -> Any:
     return view_of(state)
 
@@ -762,7 +573,7 @@ def _content_problem(note: Any) -> str | None:
     except (ValueError, msgspec.DecodeError) as exc:
         return f"cannot be decoded: {str(exc)[:200]}"
     if isinstance(event, BranchEvent):
-        stream = _branch_stream(event.record.branch)
+        stream = branch_stream(event.record.branch)
     elif isinstance(event, RulebookAdopted):
         stream = rating_year_stream_id(event.year).hex
     else:
@@ -772,11 +583,6 @@ def _content_problem(note: Any) -> str | None:
     if stored != stream or event.originator_version != note.originator_version:
         return "stored under another stream or version than its content says"
     return None
-
-
-@lru_cache(maxsize=100_000)
-def _branch_stream(code: str) -> str:
-    return branch_stream_id(code).hex
 
 
 def _branch_of(note: Any) -> str | None:

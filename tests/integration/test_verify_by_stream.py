@@ -1,7 +1,7 @@
 """``fivestar verify`` checks the ledger by stream in the rebuild's workers (ADR 0020) and walks
 it in ledger order only to name what is amiss: its report is the walk's, intact or not.
 
-The check hashes each event's leaf entry from the decoded event (``audit.typed_entry``) when
+The check hashes each event's leaf entry from the decoded event (``replay_check.typed_entry``) when
 the stored bytes are the mapper's encoding of that event; that entry must be the very bytes
 ``entry_of`` gives from the stored bytes, for every record type and for awards with their
 determination receipt. On SQLite and PostgreSQL.
@@ -16,9 +16,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from domain.application.audit import Audit, typed_entry
+from domain.application.audit import Audit
 from domain.application.ledger_tree import entry_of
 from domain.application.mapper import decode_event
+from domain.application.replay_check import typed_entry
 from domain.application.service import FiveStar
 from domain.model import records as r
 from tests.support.ledgers import FIXTURES
