@@ -87,8 +87,21 @@ class ComplianceProjection:
         without its lookup, which finds nothing there."""
         facts: dict[str, c.MechanismFacts] = {}
         dirty: dict[str, set[int]] = {}
+        folders = c.FOLDERS
+        current = branch = years = None
         for _, event in batch:
-            fold_event(facts, event, dirty)  # type: ignore[arg-type]
+            record = event.record  # type: ignore[attr-defined]
+            if record.branch != current or type(record) is r.BranchRegisteredRecord:
+                fold_event(facts, event, dirty)  # type: ignore[arg-type]  # a stream's first
+                current = record.branch
+                branch, years = facts.get(current), dirty.get(current)
+                continue
+            folder = folders.get(type(record))
+            if folder is not None and branch is not None:  # as ``fold_event`` does
+                found = folder(branch, record, event.originator_version)
+                if years is None:
+                    years = dirty[current] = set()  # type: ignore[index]
+                years.update(found)
         return rows_for(facts, dirty)
 
 

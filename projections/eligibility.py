@@ -159,8 +159,17 @@ class LedgerProjection:
         rows = Rows()
         facts: dict[str, BranchFacts] = {}
         dirty: dict[str, set[int]] = defaultdict(set)
+        current = branch = years = None
         for position, event in batch:
-            self.branch_event(rows, position, event, facts, dirty)  # type: ignore[arg-type]
+            record = event.record  # type: ignore[attr-defined]
+            if type(record) in _ROW_TYPES or record.branch != current:
+                # rows of its own, or a stream's first event: the general path
+                self.branch_event(rows, position, event, facts, dirty)  # type: ignore[arg-type]
+                current = record.branch
+                branch, years = facts[current], dirty[current]
+                continue
+            apply(branch, record)  # type: ignore[arg-type]  # as ``branch_event`` does
+            years.update(affected_years(branch, record))  # type: ignore[union-attr,arg-type]
         return {
             "branches": rows.branches,
             "secretaries": rows.secretaries,
@@ -277,6 +286,12 @@ class LedgerProjection:
             )
             out.append(eligibility_row(place, result))
         w.upsert("eligibility", out)
+
+
+# Record types with rows of their own (``branch_event``): every other one only folds.
+_ROW_TYPES = frozenset(
+    (r.BranchRegisteredRecord, r.SecretaryAppointedRecord, r.RatingAwardedRecord)
+)
 
 
 def branch_rows(

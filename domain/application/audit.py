@@ -10,10 +10,11 @@ first event whose content or position no longer matches what the ledger recorded
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from operator import lt
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
@@ -21,7 +22,8 @@ from uuid import UUID
 import msgspec
 
 from domain.application.ledger_tree import TreeStore, entry_of, view_of
-from domain.application.mapper import decode_event, event_decoder
+from domain.application.mapper import decode_event
+from domain.application.replay_check import StoredLeaves, branch_stream, check_ledger
 from domain.application.store import is_postgres
 from domain.model import merkle
 from domain.model import records as r
@@ -207,7 +209,65 @@ class Audit:
     def verify(
         self, size: int | None = None, root: str | None = None, progress: Progress | None = None
     ) -> Verification:
-        """Recompute every leaf from the stored events and the root from them."""
+        """Recompute every leaf from the stored events and the root from them: the rebuild's
+        check by stream in its workers, with the leaves' order and root checked here (ADR
+        0020); only when that finds something amiss, the walk in ledger order that names
+        every bad event (``walk``)."""
+        expected = merkle.from_hex(root) if root else None
+        report = self._replayed(size, expected, progress)
+        if report is None:
+            report = self.walk(size, root, progress, record=False)
+        self.tree.record_check(
+            report.checked_at, report.ok, report.size, report.root, report.message()
+        )
+        return report
+
+    def _replayed(
+        self, size: int | None, expected: bytes | None, progress: Progress | None
+    ) -> Verification | None:
+        """``verify``'s report from the rebuild's check (``replay_check.check_ledger``), or None
+        when anything differs (a damaged event, a count, an order, the stored root)."""
+        checked_at = datetime.now(UTC).isoformat()
+        top = self.recorder.max_notification_id() or 0
+        workers = self.service.settings.rebuild_workers
+        checked, damaged, leaves = check_ledger(
+            self.service.db, self.service.ledger, top, workers, self, size, progress
+        )
+        if damaged is not None:
+            return None
+        report = self._replayed_report(top, checked, leaves, checked_at)
+        if report is None or leaves is None:
+            return None
+        if size is not None:
+            report.digest_size = size
+            report.digest_check = _digest_check(size, expected, leaves.at_size, leaves.size)
+        return report
+
+    def _replayed_report(
+        self, base: int, checked: int, leaves: StoredLeaves | None, checked_at: str
+    ) -> Verification | None:
+        """What ``walk`` would report of an intact ledger up to ``base``, once every one of
+        ``checked`` events was found intact by stream (``ReplayCheck``: each with a leaf at
+        its position that its content hashes to) and the ``leaves`` were read: as many leaves
+        as events up to ``base`` and as ``checked`` (so each event was checked and each leaf
+        is one's), and the stored tree's root is theirs. None: something differs."""
+        if leaves is None or not leaves.size == checked == self.recorder.count_events(base):
+            return None
+        report = Verification(checked_at=checked_at)
+        report.size = report.events = leaves.size
+        report.root = leaves.root
+        self._check_cache(report)
+        return report if report.ok else None
+
+    def walk(
+        self,
+        size: int | None = None,
+        root: str | None = None,
+        progress: Progress | None = None,
+        record: bool = True,
+    ) -> Verification:
+        """The sequential verification in ledger order: every event against the leaf at its
+        position, every leaf against an event; names every bad event (up to ``MAX_PROBLEMS``)."""
         report = Verification(checked_at=datetime.now(UTC).isoformat())
         expected = merkle.from_hex(root) if root else None
         top = self.recorder.max_notification_id() or 0
@@ -239,9 +299,10 @@ class Audit:
         if size is not None:
             report.digest_size = size
             report.digest_check = _digest_check(size, expected, at_size, builder.size)
-        self.tree.record_check(
-            report.checked_at, report.ok, report.size, report.root, report.message()
-        )
+        if record:
+            self.tree.record_check(
+                report.checked_at, report.ok, report.size, report.root, report.message()
+            )
         return report
 
     def _notes(self, top: int) -> Iterator[Any]:
@@ -310,48 +371,49 @@ class Audit:
         return self.tree.last_check()
 
     # ---------------------------------------------------- verify while replaying
-    def stored_leaves(self, base: int) -> StoredLeaves | None:
+    def stored_leaves(self, base: int, size: int | None = None) -> StoredLeaves | None:
         """The parent's half of a rebuild's verification (ADR 0020), while its workers check
         the events: the leaves must be numbered 0, 1, 2, ... in ascending positions, so that
-        those up to ``base`` are the first ones; their count and root (None: not so)."""
+        those up to ``base`` are the first ones; their count and root, and the root of the
+        first ``size`` of them if asked (None: not so)."""
         tree = _Subtrees()
+        at_size: bytes | None = None
         previous = start = 0
         while True:
             rows = self.tree.leaf_hashes(start, BLOCK)
-            hashes = []
-            for index, position, leaf in rows:
-                if index != start or position <= previous:
+            if rows:
+                indexes, positions, hashes = zip(*rows, strict=True)
+                # unique indexes in ascending order, the first and last as expected: 0, 1, 2, ...
+                if indexes[0] != start or indexes[-1] != start + len(rows) - 1:
                     return None
-                if position <= base:
-                    hashes.append(leaf)
-                previous, start = position, start + 1
-            tree.add_block(hashes)
+                if positions[0] <= previous or not all(map(lt, positions, positions[1:])):
+                    return None
+                block = list(hashes[: bisect_right(positions, base)])
+                if size is not None and tree.size < size <= tree.size + len(block):
+                    cut = size - tree.size
+                    tree.add_block(block[:cut])
+                    at_size = tree.root()
+                    block = block[cut:]
+                tree.add_block(block)
+                previous, start = positions[-1], start + len(rows)
             if len(rows) < BLOCK:
-                return StoredLeaves(tree.size, tree.root().hex())
+                return StoredLeaves(tree.size, tree.root().hex(), at_size)
 
     def check_replayed(self, base: int, checked: int, leaves: StoredLeaves | None) -> bool:
         """Whether the ledger up to ``base`` is intact, once a rebuild's workers found every
-        event they replayed intact (``ReplayCheck``: ``checked`` events, each with a leaf at
-        its position that its content hashes to) and its parent read the ``leaves``: as
-        many leaves as events up to ``base`` and as ``checked`` (so each event was checked
-        and each leaf is one's), and the stored tree's root is theirs. Then ``verify``
-        would find nothing either: its result is recorded as ``verify`` records it, and
-        True. False: something differs (``require_intact`` says what)."""
-        if leaves is None or not leaves.size == checked == self.recorder.count_events(base):
-            return False
-        report = Verification(checked_at=datetime.now(UTC).isoformat())
-        report.size = report.events = leaves.size
-        report.root = leaves.root
-        self._check_cache(report)
-        if not report.ok:
+        event they replayed intact and its parent read the ``leaves`` (``_replayed_report``).
+        Then ``walk`` would find nothing either: its result is recorded as ``verify`` records
+        it, and True. False: something differs (``require_intact`` says what)."""
+        report = self._replayed_report(base, checked, leaves, datetime.now(UTC).isoformat())
+        if report is None:
             return False
         self.tree.record_check(report.checked_at, True, report.size, report.root, report.message())
         return True
 
     def require_intact(self) -> None:
-        """Verify the whole ledger the usual way; ``LedgerDamaged`` naming the first bad
-        event as ``verify`` does unless it is intact."""
-        report = self.verify()
+        """Verify the whole ledger by the walk in ledger order; ``LedgerDamaged`` naming the
+        first bad event as ``verify`` does unless it is intact."""
+        report = self.walk()
         if not report.ok:
             raise LedgerDamaged(f"rebuild refused: {report.message()}")
 
@@ -489,79 +551,6 @@ def _perfect(level: list[bytes]) -> bytes:
     return level[0]
 
 
-@dataclass(frozen=True)
-class StoredLeaves:
-    """The leaves up to a rebuild's position: how many, and their root (hex)."""
-
-    size: int
-    root: str
-
-
-class ReplayCheck:
-    """What a rebuild worker checks of each event it replays by stream, as ``verify`` checks
-    it: it decodes as an event of this ledger, is stored under the stream and version its
-    content says, and has a leaf, of that version, that its stored content hashes to. The
-    first event failing is ``damaged`` (``Audit.refuse`` then names it as ``verify`` does);
-    ``checked`` counts the events seen (``Audit.check_replayed`` needs it)."""
-
-    def __init__(self) -> None:
-        self.checked = 0
-        self.damaged: int | None = None
-        self._stream: str | None = None  # the stream last found to be ``_branch``'s
-        self._branch: str | None = None
-        self._decoders: dict[str, Any] = {}
-
-    def event(
-        self,
-        stream: str,
-        version: int,
-        position: int,
-        topic: str,
-        state: bytes,
-        leaf_version: int | None,
-        leaf: bytes | None,
-    ) -> Any:
-        """The decoded event, or None (and ``damaged`` set) if it fails a check."""
-        self.checked += 1
-        try:
-            decoder = self._decoders.get(topic) or self._decoder(topic)
-            event = decoder.decode(state)
-            if (
-                leaf is not None
-                and leaf_version == version == event.originator_version
-                and self._in_stream(stream, event)
-                and _sha256(b"\x00" + entry_of(version, state)[1]).digest() == leaf
-            ):
-                return event
-        except (ValueError, AttributeError, msgspec.DecodeError):
-            pass
-        if self.damaged is None:
-            self.damaged = position
-        return None
-
-    def _decoder(self, topic: str) -> Any:
-        """The mapper's decoder for ``topic`` (``UnknownTopic`` for a foreign one)."""
-        decoder = self._decoders[topic] = event_decoder(topic)
-        return decoder
-
-    def _in_stream(self, stream: str, event: Any) -> bool:
-        if isinstance(event, BranchEvent):
-            branch = event.record.branch
-            if stream == self._stream and branch == self._branch:
-                return True
-            expected = _branch_stream(branch)
-        elif isinstance(event, RulebookAdopted):
-            branch = None
-            expected = rating_year_stream_id(event.year).hex
-        else:
-            return False
-        stored = str(stream).replace("-", "").lower()
-        if stored != expected:
-            return False
-        self._stream, self._branch = stream, branch
-        return True
-
-
 def _entry_view(state: bytes) -> Any:
     return view_of(state)
 
@@ -584,7 +573,7 @@ def _content_problem(note: Any) -> str | None:
     except (ValueError, msgspec.DecodeError) as exc:
         return f"cannot be decoded: {str(exc)[:200]}"
     if isinstance(event, BranchEvent):
-        stream = _branch_stream(event.record.branch)
+        stream = branch_stream(event.record.branch)
     elif isinstance(event, RulebookAdopted):
         stream = rating_year_stream_id(event.year).hex
     else:
@@ -594,11 +583,6 @@ def _content_problem(note: Any) -> str | None:
     if stored != stream or event.originator_version != note.originator_version:
         return "stored under another stream or version than its content says"
     return None
-
-
-@lru_cache(maxsize=100_000)
-def _branch_stream(code: str) -> str:
-    return branch_stream_id(code).hex
 
 
 def _branch_of(note: Any) -> str | None:

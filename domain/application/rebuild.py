@@ -3,7 +3,7 @@ the ledger as it goes (ADR 0020), then the usual catch-up for events recorded me
 
 Replaying the log in ledger order rewrites every branch's rows once per batch; a rebuild
 reads the events up to the log's end *by stream* (the primary-key order) with the leaf the
-ledger recorded for each, checks each event against its leaf (``audit.ReplayCheck``), and
+ledger recorded for each, checks each event against its leaf (``replay_check.ReplayCheck``), and
 hands each group of whole branch streams to every read model's ``stream_rows`` (or
 ``process``; ``projections/tables.py``), which folds each branch once and judges each of its
 years once. The events of no branch (rulebook adoptions) are processed first, so every
@@ -25,15 +25,24 @@ import multiprocessing
 import multiprocessing.connection
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from domain.application.audit import Audit, LedgerDamaged, ReplayCheck, StoredLeaves
+from domain.application.audit import Audit, LedgerDamaged
 from domain.application.ledger import Ledger, LedgerLog
 from domain.application.mapper import decode_event
+from domain.application.replay_check import (
+    PAGE,
+    PARTS,
+    Local,
+    ReplayCheck,
+    Shared,
+    StoredLeaves,
+    combine,
+    run_workers,
+)
 from domain.application.settings import Settings
 from domain.application.store import ledger_env
 from domain.model.events import BranchEvent, RulebookAdopted
@@ -41,11 +50,8 @@ from projections.runner import Progress, ProjectionRunner
 from projections.tables import Positioned, Projection, ViewWriter
 from projections.views import REBUILD, ViewStore, open_views
 
-PAGE = 20_000
 GROUP_EVENTS = 60_000  # a group of streams closes at this many events (memory), or at
 # ``settings.rebuild_group`` streams
-# Parts of the stream key space: (first character of the ids after which, below which).
-PARTS: tuple[tuple[str, str | None], ...] = (("", "8"), ("8", None))
 ALL_DONE = "\U0010ffff"  # a finished part's last stream: every stream sorts before it
 Stream = tuple[str, list[Positioned]]
 Rows = Mapping[str, Sequence[Sequence[Any]]] | None  # None: the projection processes
@@ -137,31 +143,6 @@ def _projections(fresh: ViewStore) -> list[Projection]:
     return [model.projection() for model in fresh.read_models]
 
 
-@dataclass
-class _Shared:
-    """What the parts share: events done (for progress) and whether to stop (damage)."""
-
-    done: Any
-    stop: Any
-
-    def add(self, count: int) -> None:
-        with self.done.get_lock():
-            self.done.value += count
-
-    def stopped(self) -> bool:
-        return bool(self.stop.value)
-
-
-class _Local:
-    """A ``multiprocessing.Value`` stand-in for parts worked in this process."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def get_lock(self) -> Any:
-        return nullcontext()
-
-
 def _work(
     db: str,
     ledger: Ledger,
@@ -177,15 +158,15 @@ def _work(
     damaged position or None, the leaves up to ``base``)."""
     group = settings.rebuild_group
     if settings.rebuild_workers < 2 or len(parts) < 2:
-        shared = _Shared(_Local(), _Local())
+        shared = Shared(Local(), Local())
         results = []
         for part, last in parts:
             results.append(
                 _run_part(ledger, fresh, part, last, base, others, group, shared, progress)
             )
-        return (*_combine(results), audit.stored_leaves(base))
+        return (*combine(results), audit.stored_leaves(base))
     context = multiprocessing.get_context("fork")
-    shared = _Shared(context.Value("q", 0), context.Value("b", 0))
+    shared = Shared(context.Value("q", 0), context.Value("b", 0))
     results_queue = context.SimpleQueue()
     workers = [
         context.Process(
@@ -195,29 +176,10 @@ def _work(
         )
         for part, last in parts
     ]
-    for worker in workers:
-        worker.start()
-    leaves = audit.stored_leaves(base)  # the parent's half of the check, meanwhile
-    pending = {worker.sentinel for worker in workers}
-    while pending:
-        ready = multiprocessing.connection.wait(list(pending), timeout=0.5)
-        pending.difference_update(ready)
-        if progress:
-            progress(min(shared.done.value, base), base)
-    for worker in workers:
-        worker.join()
-    failed = [w.exitcode for w in workers if w.exitcode != 0]
-    if failed:
-        raise RuntimeError(
-            f"rebuild: {len(failed)} worker(s) failed (exit codes {failed}); "
-            "run `fivestar rebuild` again to resume"
-        )
-    return (*_combine([results_queue.get() for _ in workers]), leaves)
-
-
-def _combine(results: list[tuple[int, int | None]]) -> tuple[int, int | None]:
-    damaged = [position for _, position in results if position is not None]
-    return sum(checked for checked, _ in results), min(damaged, default=None)
+    leaves = run_workers(
+        "rebuild", workers, lambda: audit.stored_leaves(base), shared, base, progress
+    )
+    return (*combine([results_queue.get() for _ in workers]), leaves)
 
 
 def _forked_part(
@@ -227,7 +189,7 @@ def _forked_part(
     base: int,
     others: list[Positioned],
     group: int,
-    shared: _Shared,
+    shared: Shared,
     results: Any,
 ) -> None:
     """A worker process: its own connections (never the parent's), one part of the streams."""
@@ -249,7 +211,7 @@ def _run_part(
     base: int,
     others: list[Positioned],
     size: int,
-    shared: _Shared,
+    shared: Shared,
     progress: Progress | None,
 ) -> tuple[int, int | None]:
     """Check every event of the part, fold the streams after ``last`` group by group, each
@@ -326,8 +288,7 @@ def _groups(
     after = (first, 0)
     while True:
         rows = ledger.recorder.select_by_stream(after, base, PAGE, until)  # type: ignore[attr-defined]
-        for row in rows:
-            stream = row[0]
+        for stream, position, event in check.page(rows):
             if stream != current:
                 if events:
                     group.append((current, events))  # type: ignore[arg-type]
@@ -336,11 +297,10 @@ def _groups(
                         yield group
                         group, count = [], 0
                 current, events = stream, []
-            event = check.event(*row)
-            if event is None:
-                return
-            if isinstance(event, BranchEvent) and stream > last:
-                events.append((row[2], event))
+            if stream > last and isinstance(event, BranchEvent):
+                events.append((position, event))
+        if check.damaged is not None:
+            return
         if len(rows) < PAGE:
             break
         after = (rows[-1][0], rows[-1][1])
