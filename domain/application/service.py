@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,8 +196,10 @@ class FiveStar(ReadServices):
         if size >= self.settings.import_follower_bytes:
             follower = ImportFollower(self.db, self.settings)
             follower.start()
+        page_cache = getattr(self.ledger.recorder, "import_page_cache", None)  # SQLite's
         try:
-            self._import_lines(path, run, recorder, report, on_refusal, progress, follower)
+            with page_cache(self.settings.import_cache_mb) if page_cache else nullcontext():
+                self._import_lines(path, run, recorder, report, on_refusal, progress, follower)
         except BaseException:
             if follower is not None:
                 follower.stop()
