@@ -108,12 +108,12 @@ def stored_with_leaf(event: _events.BranchEvent) -> LeafedEvent:
     stored state, without decoding it back)."""
     branch, entry = entry_of_event(event)
     return LeafedEvent(
-        originator_id=event.originator_id,
-        originator_version=event.originator_version,
-        topic=_topic(type(event)),
-        state=_encoder.encode(event),
-        branch=branch,
-        leaf_hash=merkle.leaf_hash(entry),
+        event.originator_id,
+        event.originator_version,
+        _topic(type(event)),
+        _encoder.encode(event),
+        branch,
+        merkle.leaf_hash(entry),
     )
 
 

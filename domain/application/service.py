@@ -517,11 +517,12 @@ def _chunks(
 ) -> Iterator[tuple[list[tuple[int, r.AnyRecord | r.RecordError]], int, int, bool]]:
     """Decoded lines in batches, streaming, the last one flagged; blank lines skipped."""
     batch: list[tuple[int, r.AnyRecord | r.RecordError]] = []
+    decode = r.decode_record
     for raw in lines:
-        if not raw.strip():
+        if not raw or raw.isspace():  # blank (``strip`` would copy every line)
             continue
         try:
-            batch.append((lines.number, r.decode_record(raw)))
+            batch.append((lines.number, decode(raw)))
         except r.RecordError as exc:
             batch.append((lines.number, exc))
         if len(batch) >= size:
