@@ -18,7 +18,9 @@ import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, register_topic
 
+from domain.application.ledger_tree import LeafedEvent, entry_of_event
 from domain.model import events as _events
+from domain.model import merkle
 from domain.model.branch import BranchSnapshot
 
 # Events were stored under the module ``domain.events`` before the model moved to
@@ -98,6 +100,21 @@ class MsgspecMapper(Mapper):
                 f"the stored event version {stored_event.originator_version} of stream "
                 f"{stored_event.originator_id} is damaged ({exc}); run `fivestar verify`"
             ) from None
+
+
+def stored_with_leaf(event: _events.BranchEvent) -> LeafedEvent:
+    """``MsgspecMapper.to_stored_event`` of a branch event, with its Merkle leaf computed
+    from the event itself (the write path; the leaf is the one ``entry_of`` gives the
+    stored state, without decoding it back)."""
+    branch, entry = entry_of_event(event)
+    return LeafedEvent(
+        event.originator_id,
+        event.originator_version,
+        _topic(type(event)),
+        _encoder.encode(event),
+        branch,
+        merkle.leaf_hash(entry),
+    )
 
 
 class NullTranscoder(Transcoder):

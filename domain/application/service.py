@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,8 +216,10 @@ class FiveStar(ReadServices):
         if size >= self.settings.import_follower_bytes:
             follower = ImportFollower(self.db, self.settings)
             follower.start()
+        page_cache = getattr(self.ledger.recorder, "import_page_cache", None)  # SQLite's
         try:
-            self._import_lines(path, run, recorder, report, on_refusal, progress, follower)
+            with page_cache(self.settings.import_cache_mb) if page_cache else nullcontext():
+                self._import_lines(path, run, recorder, report, on_refusal, progress, follower)
         except BaseException:
             if follower is not None:
                 follower.stop()
@@ -534,11 +537,12 @@ def _chunks(
 ) -> Iterator[tuple[list[tuple[int, r.AnyRecord | r.RecordError]], int, int, bool]]:
     """Decoded lines in batches, streaming, the last one flagged; blank lines skipped."""
     batch: list[tuple[int, r.AnyRecord | r.RecordError]] = []
+    decode = r.decode_record
     for raw in lines:
-        if not raw.strip():
+        if not raw or raw.isspace():  # blank (``strip`` would copy every line)
             continue
         try:
-            batch.append((lines.number, r.decode_record(raw)))
+            batch.append((lines.number, decode(raw)))
         except r.RecordError as exc:
             batch.append((lines.number, exc))
         if len(batch) >= size:

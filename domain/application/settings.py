@@ -37,6 +37,10 @@ class Settings(BaseModel):
     replays nothing); kept so settings and environments that name it stay valid."""
     import_batch_size: int = Field(5000, ge=1)
     """Lines of an import file decided and committed in one transaction."""
+    import_cache_mb: int = Field(48, ge=0)
+    """MiB of SQLite page cache the ledger's write connection has during an import (0:
+    SQLite's default, 2 MB): the batches' inserts into the events' and the leaves' indexes
+    then stop re-reading and spilling the same pages (peak memory grows by up to this)."""
     import_follower_bytes: int = Field(4_000_000, ge=0)
     """Import files of at least this many bytes are projected by a forked process that
     follows the ledger during the import (ADR 0021); smaller ones in the importing one."""

@@ -103,6 +103,9 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
     # of the tree; checked against the stored last leaf before each use (ADR 0021).
     frontier: Frontier | None = None
     _written: Frontier | None = None
+    # KiB of page cache an import's writes ask of their connection (0: as it is), see
+    # ``import_page_cache``.
+    _cache_kib = 0
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -114,11 +117,30 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
         (ADR 0021)."""
         durable = kwargs.pop("durable", True)
         self._written = None
-        with _writing(self.datastore, durable) as c:
+        with _writing(self.datastore, durable, self._cache_kib) as c:
             ids = self._insert_events(c, stored_events, **kwargs)
         if self._written is not None:  # committed: the batch's frontier is the store's
             self.frontier = self._written
         return ids
+
+    @contextmanager
+    def import_page_cache(self, mib: int) -> Iterator[None]:
+        """Within it, writes give their connection a page cache of ``mib`` MiB (0: leave it
+        as it is), given back on exit. An import's batches insert into the events' index and
+        the leaves' at ~1,500 places each: with SQLite's 2 MB default they re-read and spill
+        the same pages batch after batch (``Settings.import_cache_mb``)."""
+        if mib <= 0:
+            yield
+            return
+        with self.datastore.get_connection(commit=True) as conn:
+            before = conn._sqlite_conn.execute("PRAGMA cache_size").fetchone()[0]
+        self._cache_kib = mib * 1024
+        try:
+            yield
+        finally:
+            self._cache_kib = 0
+            with self.datastore.get_connection(commit=True) as conn:
+                conn._sqlite_conn.execute(f"PRAGMA cache_size={int(before)}")
 
     def insert_snapshots(self, recorder: Any, stored: Sequence[StoredEvent]) -> None:
         """Write snapshots through the snapshot ``recorder``'s statement, without waiting for
@@ -251,13 +273,15 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
 
 
 @contextmanager
-def _writing(datastore: Any, durable: bool) -> Iterator[Any]:
+def _writing(datastore: Any, durable: bool, cache_kib: int = 0) -> Iterator[Any]:
     """A write transaction (the library's ``datastore.transaction(commit=True)``); with
     ``durable=False`` its commit does not wait for the disk (``synchronous=NORMAL`` under WAL;
     the setting is per connection and cannot change inside a transaction, so it is set
-    around it and restored)."""
+    around it and restored); ``cache_kib`` sizes the connection's page cache first."""
     with datastore.get_connection(commit=True) as conn:
         raw = conn._sqlite_conn
+        if cache_kib:
+            raw.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         if not durable:
             level = raw.execute("PRAGMA synchronous").fetchone()[0]
             raw.execute("PRAGMA synchronous=NORMAL")

@@ -86,13 +86,13 @@ class Branch:
         self.version = event.originator_version
         self.modified_on = event.timestamp
         self.digests[record.id] = digest(record)
-        if isinstance(record, r.BranchRegisteredRecord):
-            self.registration = record
-            self.facts = new_facts(record)
+        rtype = type(record)
+        if rtype is r.BranchRegisteredRecord:
+            self.registration = record  # type: ignore[assignment]
+            self.facts = new_facts(record)  # type: ignore[arg-type]
             return
         assert self.facts is not None
         apply(self.facts, record)
-        rtype = type(record)
         if rtype in MECHANISM_TYPES:
             fold(self.registers, record, self.kind, event.originator_version)
         if rtype is r.SecretaryAppointedRecord:
@@ -130,23 +130,26 @@ class Branch:
                 f"ledger: id {record.id} is already in the ledger of {self.code} "
                 "with other content (a correction needs a new id)"
             )
-        if isinstance(record, r.BranchRegisteredRecord):
-            if self.registration is not None:
+        rtype = type(record)
+        registration = self.registration
+        if rtype is r.BranchRegisteredRecord:
+            if registration is not None:
                 raise Refused(
                     f"ledger: branch {self.code} is already registered "
-                    f"({self.registration.id}); a second registration is refused"
+                    f"({registration.id}); a second registration is refused"
                 )
-        elif self.registration is None:
+        elif registration is None:
             raise UnknownBranchRefusal(f"ledger: branch: {record.branch} is not registered")
         else:
-            check_vocabulary(record, self.kind)
-            if type(record) in MECHANISM_TYPES or type(record) is r.MeetingHeldRecord:
-                self._check_mechanism(record)
-            elif type(record) in _LEDGER_CHECKED:
+            kind = registration.kind
+            check_vocabulary(record, kind)
+            if rtype in _MECHANISM_CHECKED:
+                self._check_mechanism(record, kind)
+            elif rtype in _LEDGER_CHECKED:
                 self._check_ledger(record)
-            elif type(record) in _RATING_TYPES:
+            elif rtype in _RATING_TYPES:
                 self._check_workflow(record, rulebook_for)  # type: ignore[arg-type]
-        return EVENT_FOR_RECORD[type(record)](
+        return EVENT_FOR_RECORD[rtype](
             originator_id=self.id,
             originator_version=self.version + 1,
             timestamp=timestamp,
@@ -154,12 +157,13 @@ class Branch:
             record=record,
         )
 
-    def _check_mechanism(self, record: r.AnyRecord) -> None:
+    def _check_mechanism(self, record: r.AnyRecord, kind: str) -> None:
         """The structural and ledger refusals of mechanisms.md §1, on the registers."""
         assert self.facts is not None
         try:
-            check_kind(record, self.kind, lambda: vocabulary(self.kind).stars)
-            check_ledger(self.registers, record, self.kind, set(self.facts.incidents))
+            check_kind(record, kind, lambda: vocabulary(kind).stars)
+            # the incidents by id: the checks ask only whether an id is among them
+            check_ledger(self.registers, record, kind, self.facts.incidents)
         except Refusal as refusal:
             raise Refused(refusal.reason) from None
 
@@ -263,6 +267,7 @@ class Branch:
             )
 
 
+_MECHANISM_CHECKED = MECHANISM_TYPES | {r.MeetingHeldRecord}
 _LEDGER_CHECKED = frozenset(
     {r.IncidentRetractedRecord, r.WeaknessDesignatedRecord, r.WeaknessLiftedRecord}
 )

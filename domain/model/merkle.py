@@ -45,13 +45,14 @@ class ProofError(ValueError):
 def canonical_entry(
     branch: str | None,
     version: int,
-    recorded_at: str,
+    recorded_at: Any,
     recorder: str,
     record: Any,
     basis: Any = None,
 ) -> bytes:
     """The bytes a leaf hashes: one event as the auditor sees it in an export (an award's
-    determination receipt, ``basis``, is hashed with it when there is one)."""
+    determination receipt, ``basis``, is hashed with it when there is one). ``recorded_at``
+    is the stored time's string, or the ``datetime`` itself (it encodes as that string)."""
     entry = {
         "branch": branch,
         "record": record,

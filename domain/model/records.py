@@ -348,8 +348,16 @@ class RecordError(ValueError):
 
 
 def type_of(record: Record) -> str:
-    """The record's ``type`` tag (``incident.recorded`` ...)."""
-    return record.__struct_config__.tag  # type: ignore[return-value]
+    """The record's ``type`` tag (``incident.recorded`` ...); looked up by class, as asking
+    ``__struct_config__`` builds a new config object on every call."""
+    rtype = type(record)
+    tag = _TAGS.get(rtype)
+    if tag is None:
+        tag = _TAGS[rtype] = record.__struct_config__.tag  # type: ignore[assignment]
+    return tag  # type: ignore[return-value]
+
+
+_TAGS: dict[type, str] = {}
 
 
 def decode_record(raw: bytes | str) -> AnyRecord:

@@ -12,7 +12,7 @@ or before the day judged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import date
 
 from msgspec import Struct, field
@@ -329,10 +329,11 @@ def check_kind(record: r.Record, kind: str, stars: Callable[[], tuple[str, ...]]
     """Structural refusals of §1 that need the branch's kind; ``stars`` gives the kind's stars
     (asked only for a problem's area: the vocabulary look-up is not free, this runs per record)."""
     rtype = type(record)
-    tag = r.type_of(record)
     if rtype in VILLAGE_ONLY and kind != "village":
+        tag = r.type_of(record)
         raise Refusal(f"structural: type: {tag} is for villages only, not a {kind} {RULE}")
     if rtype in COMMUNITY_ONLY and kind != "community":
+        tag = r.type_of(record)
         raise Refusal(f"structural: type: {tag} is for communities only, not a {kind} {RULE}")
     if isinstance(record, r.MeetingHeldRecord) and record.kind == "joint_meeting":
         _community_value(kind, "kind", "joint_meeting (党建联席会议)")
@@ -368,7 +369,7 @@ def _community_value(kind: str, name: str, what: str) -> None:
 
 
 # ===================================================================== ledger
-def check_ledger(reg: Registers, record: r.Record, kind: str, incidents: set[str]) -> None:
+def check_ledger(reg: Registers, record: r.Record, kind: str, incidents: Container[str]) -> None:
     """Ledger refusals of §1, decided on the registers as they stand before ``record``."""
     check = _LEDGER.get(type(record))
     if check is not None:
@@ -380,14 +381,18 @@ def _not_before(record: r.Record, opened_on: date, what: str) -> None:
         raise Refusal(f"ledger: on: {record.on} is before {what} ({opened_on}) {RULE}")
 
 
-def _activity(reg: Registers, rec: r.ActivityHeldRecord, kind: str, incidents: set[str]) -> None:
+def _activity(
+    reg: Registers, rec: r.ActivityHeldRecord, kind: str, incidents: Container[str]
+) -> None:
     if rec.grid and reg.active_grid(rec.grid, rec.on) is None:
         raise Refusal(
             f"ledger: grid: {rec.grid} is not an active grid of the branch on {rec.on} {RULE}"
         )
 
 
-def _linkage(reg: Registers, rec: r.LinkageReportedRecord, kind: str, incidents: set[str]) -> None:
+def _linkage(
+    reg: Registers, rec: r.LinkageReportedRecord, kind: str, incidents: Container[str]
+) -> None:
     first = date(int(rec.month[:4]), int(rec.month[5:]), 1)
     if rec.on < first:
         raise Refusal(
@@ -397,7 +402,7 @@ def _linkage(reg: Registers, rec: r.LinkageReportedRecord, kind: str, incidents:
 
 
 def _grid_defined_check(
-    reg: Registers, rec: r.GridDefinedRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.GridDefinedRecord, kind: str, incidents: Container[str]
 ) -> None:
     grid = reg.grids.get(rec.grid)
     if grid is not None and grid.retired_id is not None:
@@ -408,7 +413,7 @@ def _grid_defined_check(
 
 
 def _grid_retired_check(
-    reg: Registers, rec: r.GridRetiredRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.GridRetiredRecord, kind: str, incidents: Container[str]
 ) -> None:
     grid = reg.grids.get(rec.grid)
     if grid is None:
@@ -422,7 +427,7 @@ def _grid_retired_check(
 
 
 def _partner_joined_check(
-    reg: Registers, rec: r.PartnerJoinedRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.PartnerJoinedRecord, kind: str, incidents: Container[str]
 ) -> None:
     partner = reg.partners.get(rec.partner)
     spell = partner.open_spell() if partner is not None else None
@@ -434,7 +439,7 @@ def _partner_joined_check(
 
 
 def _partner_left_check(
-    reg: Registers, rec: r.PartnerLeftRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.PartnerLeftRecord, kind: str, incidents: Container[str]
 ) -> None:
     partner = reg.partners.get(rec.partner)
     spell = partner.open_spell() if partner is not None else None
@@ -446,13 +451,13 @@ def _partner_left_check(
 
 
 def _bound_check(
-    reg: Registers, rec: r.CooperativeBoundRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.CooperativeBoundRecord, kind: str, incidents: Container[str]
 ) -> None:
     return None  # a later binding replaces the earlier one from its date
 
 
 def _unbound_check(
-    reg: Registers, rec: r.CooperativeUnboundRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.CooperativeUnboundRecord, kind: str, incidents: Container[str]
 ) -> None:
     coop = reg.cooperatives.get(rec.cooperative)
     if coop is None or coop.bound_since is None:
@@ -463,7 +468,7 @@ def _unbound_check(
     _not_before(rec, coop.bound_since, "the cooperative's binding")
 
 
-def _case_check(reg: Registers, rec: r.CaseRecord, kind: str, incidents: set[str]) -> None:
+def _case_check(reg: Registers, rec: r.CaseRecord, kind: str, incidents: Container[str]) -> None:
     if isinstance(rec, r.CaseReportedRecord):
         _case_report_check(reg, rec, incidents)
         return
@@ -499,7 +504,9 @@ def _case_check(reg: Registers, rec: r.CaseRecord, kind: str, incidents: set[str
         )
 
 
-def _case_report_check(reg: Registers, rec: r.CaseReportedRecord, incidents: set[str]) -> None:
+def _case_report_check(
+    reg: Registers, rec: r.CaseReportedRecord, incidents: Container[str]
+) -> None:
     known = reg.cases.get(rec.case)
     if known is not None:
         raise Refusal(f"ledger: case: {rec.case} is already reported ({known.report_id}) {RULE}")
@@ -512,7 +519,7 @@ def _case_report_check(reg: Registers, rec: r.CaseReportedRecord, incidents: set
 
 
 def _problem_check(
-    reg: Registers, rec: r.ProblemRegisteredRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.ProblemRegisteredRecord, kind: str, incidents: Container[str]
 ) -> None:
     known = reg.problems.get(rec.problem)
     if known is not None:
@@ -522,7 +529,7 @@ def _problem_check(
 
 
 def _problem_resolved_check(
-    reg: Registers, rec: r.ProblemResolvedRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.ProblemResolvedRecord, kind: str, incidents: Container[str]
 ) -> None:
     problem = reg.problems.get(rec.problem)
     if problem is None:
@@ -538,7 +545,7 @@ def _problem_resolved_check(
 
 
 def _started_check(
-    reg: Registers, rec: r.InterventionStartedRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.InterventionStartedRecord, kind: str, incidents: Container[str]
 ) -> None:
     known = reg.interventions.get(rec.intervention)
     if known is not None:
@@ -560,7 +567,7 @@ def _started_check(
 
 
 def _ended_check(
-    reg: Registers, rec: r.InterventionEndedRecord, kind: str, incidents: set[str]
+    reg: Registers, rec: r.InterventionEndedRecord, kind: str, incidents: Container[str]
 ) -> None:
     item = reg.interventions.get(rec.intervention)
     if item is None:

@@ -9,6 +9,9 @@ that only a newer rulebook rates is accepted before that rulebook is adopted.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -36,9 +39,34 @@ class KindVocabulary:
     complete_sets: dict[str, tuple[frozenset[str], ...]]
 
 
+class _Pin(threading.local):
+    """The rulebook folder resolved once for a batch of records (``folder_pinned``), per thread."""
+
+    folder: str | None = None
+
+
+_pin = _Pin()
+
+
 def vocabulary(kind: str) -> KindVocabulary:
     """The kind's vocabulary from every rulebook; cached per rulebook folder (called per record)."""
-    return _vocabulary(os.environ.get("FIVESTAR_RULEBOOKS", ""), kind)
+    folder = _pin.folder
+    if folder is None:
+        folder = os.environ.get("FIVESTAR_RULEBOOKS", "")
+    return _vocabulary(folder, kind)
+
+
+@contextmanager
+def folder_pinned() -> Iterator[None]:
+    """Within it ``vocabulary`` takes the rulebook folder (``FIVESTAR_RULEBOOKS``) read once on
+    entry: the ledger decides a batch of records in one, where reading the environment per
+    record was 3% of an import. Outside it every call reads the variable afresh."""
+    before = _pin.folder
+    _pin.folder = os.environ.get("FIVESTAR_RULEBOOKS", "")
+    try:
+        yield
+    finally:
+        _pin.folder = before
 
 
 @cache
