@@ -15,6 +15,7 @@ then reads ~log2(n) cached nodes plus at most one block of leaves (ADR 0016).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -22,6 +23,7 @@ import msgspec
 from eventsourcing.persistence import StoredEvent
 
 from domain.model import merkle
+from domain.model.events import RulebookAdopted
 
 CACHE_LEVEL = 8  # complete subtrees of 256 leaves and up are cached
 PAGE = 10_000
@@ -70,21 +72,64 @@ def entry_of(version: int, state: bytes) -> tuple[str | None, bytes]:
 
 def entry_of_event(event: Any) -> tuple[str, bytes]:
     """(branch, canonical entry) of a branch event as the writer holds it, before it is
-    stored: byte for byte ``entry_of`` of its stored state (the sorted encoding of the
-    record Struct is the sorted encoding of the object its JSON decodes to, the recording
-    time encodes as the string it is stored as), without decoding that state back. The
-    equality is tested over every record type (tests/unit/test_leaf_of_event.py)."""
+    stored: byte for byte ``entry_of`` of its stored state (``typed_entry``), without
+    decoding that state back. The equality is tested over every record type
+    (tests/unit/test_leaf_of_event.py)."""
+    return event.record.branch, typed_entry(event)
+
+
+CANONICAL = msgspec.json.Encoder(order="sorted")  # ``merkle.canonical_entry``'s encoding
+
+
+class Entry(msgspec.Struct, gc=False):
+    """``merkle.canonical_entry``'s object, its keys declared in sorted order (a Struct is
+    encoded in declaration order; sorting a dict's keys per event costs more)."""
+
+    branch: str | None
+    record: Any
+    recorded_at: datetime
+    recorder: str
+    version: int
+
+
+class _EntryWithBasis(msgspec.Struct, gc=False):
+    """``Entry`` of an award with its determination receipt (``basis`` sorts first)."""
+
+    basis: Any
+    branch: str | None
+    record: Any
+    recorded_at: datetime
+    recorder: str
+    version: int
+
+
+def typed_entry(event: Any) -> bytes:
+    """``entry_of(v, s)[1]`` for the event ``s`` decodes to, computed from the event:
+    ``merkle.canonical_entry`` of the same values (a record Struct encoded with sorted keys is
+    the JSON of its dict encoded so, its tag included; the timestamp is encoded as the mapper
+    encodes it). Equal to ``entry_of`` whenever ``s`` is the mapper's encoding of the event
+    (``tests/integration/test_verify_by_stream.py``)."""
+    if type(event) is RulebookAdopted:
+        adopted = {
+            "type": "rulebook.adopted",
+            "year": event.year,
+            "rulebook": event.rulebook,
+            "reason": event.reason,
+        }
+        return CANONICAL.encode(
+            Entry(None, adopted, event.timestamp, event.recorder, event.originator_version)
+        )
     record = event.record
-    branch: str = record.branch
-    entry = merkle.canonical_entry(
-        branch,
-        event.originator_version,
-        event.timestamp,
-        event.recorder,
-        record,
-        getattr(event, "basis", None),
+    basis = getattr(event, "basis", None)
+    if basis is None:
+        return CANONICAL.encode(
+            Entry(record.branch, record, event.timestamp, event.recorder, event.originator_version)
+        )
+    return CANONICAL.encode(
+        _EntryWithBasis(
+            basis, record.branch, record, event.timestamp, event.recorder, event.originator_version
+        )
     )
-    return branch, entry
 
 
 class LeafedEvent(NamedTuple):

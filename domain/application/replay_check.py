@@ -13,14 +13,15 @@ import os
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
 import msgspec
 
 from domain.application.ledger import Ledger
-from domain.application.ledger_tree import entry_of
+from domain.application.ledger_tree import CANONICAL as _canonical
+from domain.application.ledger_tree import Entry as _Entry
+from domain.application.ledger_tree import entry_of, typed_entry
 from domain.application.mapper import event_decoder
 from domain.application.store import ledger_env
 from domain.model.events import (
@@ -160,7 +161,6 @@ class ReplayCheck:
 
 
 _state = msgspec.json.Encoder()  # the mapper's encoding of a whole event
-_canonical = msgspec.json.Encoder(order="sorted")  # ``merkle.canonical_entry``'s
 
 
 def _hashes_to(event: Any, version: int, state: bytes, leaf: bytes) -> bool:
@@ -174,57 +174,6 @@ def _hashes_to(event: Any, version: int, state: bytes, leaf: bytes) -> bool:
     if _state.encode(event) == state and _sha256(b"\x00" + typed_entry(event)).digest() == leaf:
         return True
     return _sha256(b"\x00" + entry_of(version, state)[1]).digest() == leaf
-
-
-class _Entry(msgspec.Struct, gc=False):
-    """``merkle.canonical_entry``'s object, its keys declared in sorted order (a Struct is
-    encoded in declaration order; sorting a dict's keys per event costs more)."""
-
-    branch: str | None
-    record: Any
-    recorded_at: datetime
-    recorder: str
-    version: int
-
-
-class _EntryWithBasis(msgspec.Struct, gc=False):
-    """``_Entry`` of an award with its determination receipt (``basis`` sorts first)."""
-
-    basis: Any
-    branch: str | None
-    record: Any
-    recorded_at: datetime
-    recorder: str
-    version: int
-
-
-def typed_entry(event: Any) -> bytes:
-    """``entry_of(v, s)[1]`` for the event ``s`` decodes to, computed from the event:
-    ``merkle.canonical_entry`` of the same values (a record Struct encoded with sorted keys is
-    the JSON of its dict encoded so, its tag included; the timestamp is encoded as the mapper
-    encodes it). Equal to ``entry_of`` whenever ``s`` is the mapper's encoding of the event
-    (``tests/integration/test_verify_by_stream.py``)."""
-    if type(event) is RulebookAdopted:
-        adopted = {
-            "type": "rulebook.adopted",
-            "year": event.year,
-            "rulebook": event.rulebook,
-            "reason": event.reason,
-        }
-        return _canonical.encode(
-            _Entry(None, adopted, event.timestamp, event.recorder, event.originator_version)
-        )
-    record = event.record
-    basis = getattr(event, "basis", None)
-    if basis is None:
-        return _canonical.encode(
-            _Entry(record.branch, record, event.timestamp, event.recorder, event.originator_version)
-        )
-    return _canonical.encode(
-        _EntryWithBasis(
-            basis, record.branch, record, event.timestamp, event.recorder, event.originator_version
-        )
-    )
 
 
 # Branch event classes without a determination receipt: ``typed_entry`` is an ``_Entry``.
