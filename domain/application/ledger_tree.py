@@ -14,7 +14,7 @@ then reads ~log2(n) cached nodes plus at most one block of leaves (ADR 0016).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -242,38 +242,52 @@ class Frontier:
 
 def frontier_sqlite(c: Any) -> Frontier:
     """The frontier of the tree stored now, read through cursor ``c`` (inside or outside a
-    write transaction): ~log2(n) cached subtrees plus the leaves of the parts below the
-    cache level (and of any part the cache lacks)."""
-    frontier = Frontier()
+    write transaction)."""
     c.execute(
         "SELECT leaf_index, position, leaf_hash FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1"
     )
     row = c.fetchone()
     if row is None:
-        return frontier
-    size = row[0] + 1
+        return Frontier()
+
+    def node(level: int, idx: int) -> bytes | None:
+        c.execute("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, idx))
+        cached = c.fetchone()
+        return bytes(cached[0]) if cached is not None else None
+
+    def leaves(start: int, end: int) -> list[bytes]:
+        c.execute(
+            "SELECT leaf_hash FROM merkle_leaves WHERE leaf_index >= ? AND leaf_index < ? "
+            "ORDER BY leaf_index",
+            (start, end),
+        )
+        return [bytes(h[0]) for h in c.fetchall()]
+
+    return read_frontier(row[0] + 1, row[1], bytes(row[2]), node, leaves)
+
+
+def read_frontier(
+    size: int,
+    position: int,
+    last: bytes,
+    node: Callable[[int, int], bytes | None],
+    leaves: Callable[[int, int], list[bytes]],
+) -> Frontier:
+    """The frontier of a stored tree of ``size`` leaves (the last at ``position``, hashing
+    to ``last``): ~log2(n) cached subtrees (``node(level, idx)``) plus the leaves
+    (``leaves(start, end)``) of the parts below the cache level or missing from the cache.
+    The store-neutral half of ``frontier_sqlite`` and ``current_frontier_pg``."""
+    frontier = Frontier()
     start = 0
     for level in range(size.bit_length() - 1, -1, -1):
         if not size >> level & 1:
             continue
-        value = None
-        if level >= CACHE_LEVEL:
-            c.execute(
-                "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?",
-                (level, start >> level),
-            )
-            cached = c.fetchone()
-            value = bytes(cached[0]) if cached is not None else None
+        value = node(level, start >> level) if level >= CACHE_LEVEL else None
         if value is None:
-            c.execute(
-                "SELECT leaf_hash FROM merkle_leaves WHERE leaf_index >= ? AND leaf_index < ? "
-                "ORDER BY leaf_index",
-                (start, start + (1 << level)),
-            )
-            value = merkle.mth([bytes(h[0]) for h in c.fetchall()])
+            value = merkle.mth(leaves(start, start + (1 << level)))
         frontier.parts.append((level, value))
         start += 1 << level
-    frontier.size, frontier.position, frontier.last = size, row[1], bytes(row[2])
+    frontier.size, frontier.position, frontier.last = size, position, last
     return frontier
 
 
@@ -482,31 +496,23 @@ def _known_or_read_pg(curs: Any, s: str, last: Any, known: Frontier | None) -> F
     size = last["leaf_index"] + 1
     if known is not None and known.size == size and known.last == bytes(last["leaf_hash"]):
         return known
-    frontier = Frontier()
-    start = 0
-    for level in range(size.bit_length() - 1, -1, -1):
-        if not size >> level & 1:
-            continue
-        value = None
-        if level >= CACHE_LEVEL:
-            curs.execute(
-                f"SELECT hash FROM {s}.merkle_nodes WHERE level = %s AND idx = %s",
-                (level, start >> level),
-            )
-            cached = curs.fetchone()
-            value = bytes(cached["hash"]) if cached is not None else None
-        if value is None:
-            curs.execute(
-                f"SELECT leaf_hash FROM {s}.merkle_leaves WHERE leaf_index >= %s "
-                "AND leaf_index < %s ORDER BY leaf_index",
-                (start, start + (1 << level)),
-            )
-            value = merkle.mth([bytes(r["leaf_hash"]) for r in curs.fetchall()])
-        frontier.parts.append((level, value))
-        start += 1 << level
-    frontier.size, frontier.position = size, last["position"]
-    frontier.last = bytes(last["leaf_hash"])
-    return frontier
+
+    def node(level: int, idx: int) -> bytes | None:
+        curs.execute(
+            f"SELECT hash FROM {s}.merkle_nodes WHERE level = %s AND idx = %s", (level, idx)
+        )
+        cached = curs.fetchone()
+        return bytes(cached["hash"]) if cached is not None else None
+
+    def leaves(start: int, end: int) -> list[bytes]:
+        curs.execute(
+            f"SELECT leaf_hash FROM {s}.merkle_leaves WHERE leaf_index >= %s "
+            "AND leaf_index < %s ORDER BY leaf_index",
+            (start, end),
+        )
+        return [bytes(r["leaf_hash"]) for r in curs.fetchall()]
+
+    return read_frontier(size, last["position"], bytes(last["leaf_hash"]), node, leaves)
 
 
 # ------------------------------------------------------------------- reading
