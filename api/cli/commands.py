@@ -18,6 +18,7 @@ from domain.application.identity import StoreMismatch
 from domain.application.mapper import CorruptEvent
 from domain.application.outage import unavailable_cause
 from domain.application.service import FiveStar, ImportChanged, UnknownBranch, rebuild_views
+from domain.application.settings import SettingsError
 from domain.application.store import NoLedger
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 
@@ -32,7 +33,7 @@ def _open(
     the commands that write pass ``create``: a mistyped path must not become a new store."""
     try:
         svc = FiveStar(args.db, create=create, check=check)
-    except (NoLedger, StoreMismatch) as exc:
+    except (NoLedger, StoreMismatch, SettingsError) as exc:
         raise UserError(str(exc)) from None
     except Exception as exc:  # the store cannot be opened: say which and why
         if unavailable_cause(exc):

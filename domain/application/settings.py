@@ -12,11 +12,15 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class SettingsError(ValueError):
+    """A ``FIVESTAR_<FIELD>`` variable that is not a valid value of its setting."""
 
 
 class Settings(BaseModel):
@@ -60,4 +64,11 @@ class Settings(BaseModel):
             for name in cls.model_fields
             if name != "clock" and f"FIVESTAR_{name.upper()}" in environ
         }
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = [
+                f"FIVESTAR_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
+                for e in exc.errors()
+            ]
+            raise SettingsError("setting " + "; ".join(problems)) from None
