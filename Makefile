@@ -15,8 +15,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install only when pyproject.toml is newer than the stamp.
+# Byte-compiled once here: an editable install has no .pyc files, and where
+# PYTHONDONTWRITEBYTECODE is set every `fivestar` command would compile its modules again.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/python -m compileall -q domain projections api
 	touch $(STAMP)
 
 test: venv
