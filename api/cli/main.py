@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from api.cli import integrity
 from api.cli.export import add_export_args
