@@ -22,6 +22,7 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
+from domain.application.ledger_tree import Frontier
 from domain.application.mapper import MAPPER_ENV, decode_event, stored_with_leaf
 from domain.application.outcomes import (
     Accepted,
@@ -107,6 +108,31 @@ class BranchLoads:
         self.seen.add(code)
 
 
+@dataclass
+class DecidedBatch:
+    """A batch decided in memory: its outcomes, the events accepted (in order), the branches
+    they change and the branches decided on without a change."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    events: list[BranchEvent] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
+    decided_on: set[str] = field(default_factory=set)
+
+    @property
+    def refusals(self) -> list[tuple[int, str, str]]:
+        return [(o.line, o.id, o.reason) for o in self.outcomes if isinstance(o, Refused)]
+
+    def place(self, positions: Sequence[int] | None) -> None:
+        """Give each accepted outcome its event's position in the ledger."""
+        if not self.events:
+            return
+        assert positions is not None and len(positions) == len(self.events)
+        it = iter(positions)
+        for o in self.outcomes:
+            if isinstance(o, Accepted):
+                o.position = next(it)
+
+
 class Ledger(Application):
     name = "fivestar"
     ATTEMPTS = 8  # tries of a batch that keeps losing races before the caller is told
@@ -121,6 +147,12 @@ class Ledger(Application):
         self.loads: BranchLoads | None = None
         # During an import: the branches the current batch touched (the eviction policy's)
         self.sweeping: set[str] | None = None
+        # Evicted branches whose snapshot (and events) another process is still writing
+        # (``ImportWriter``): found here, not in the store, until it says it committed them.
+        self._limbo: dict[str, tuple[Branch, int]] = {}
+        # While an import's writer commits batches: the ledger's tree as it will be once
+        # every batch decided so far is committed (an award's basis; ``predict``).
+        self.predicted: Frontier | None = None
 
     def construct_recorder(self) -> Any:
         """A process recorder: events, tracking and import refusals in one transaction."""
@@ -134,6 +166,10 @@ class Ledger(Application):
         if cached is not None:
             self._branches.move_to_end(code)
             return cached
+        pending = self._limbo.pop(code, None)
+        if pending is not None:  # evicted, its snapshot not yet committed: still current
+            self._branches[code] = pending[0]
+            return pending[0]
         replayed = 0
 
         def counted(events: Iterable[Any]) -> Iterator[Any]:
@@ -167,10 +203,17 @@ class Ledger(Application):
         self._last_timestamp = None
 
     def _trim_cache(self) -> None:
+        self.write_snapshots(self.evict())
+
+    def evict(self, limbo: int | None = None) -> list[Any]:
         """Evict branches down to the cache's bounds (the least recently used; during an
-        import, see below); snapshot every one that changed since its
+        import, see below); the snapshots (stored) of every one that changed since its
         last snapshot, so that reloading it later replays no event: whatever the number of
-        branches, a branch's state is rebuilt from events at most once (ADR 0021)."""
+        branches, a branch's state is rebuilt from events at most once (ADR 0021).
+
+        ``limbo``: the snapshots go to another process with batch number ``limbo``, which
+        may not have committed its events yet; the evicted branches stay at hand until
+        ``release(limbo)``."""
         size, budget = self.settings.branch_cache_size, self.settings.branch_cache_events
         events = sum(branch.version for branch in self._branches.values())
         victims: list[tuple[str, Branch]] = []
@@ -190,13 +233,33 @@ class Ledger(Application):
         while self._branches and (len(self._branches) > size or events > budget):
             victims.append(self._branches.popitem(last=False))
             events -= victims[-1][1].version
+        if limbo is not None:
+            for code, branch in victims:
+                self._limbo[code] = (branch, limbo)
         snapshots = [BranchSnapshot.take(b) for _, b in victims if b.version > b.snapshot_version]
-        if snapshots and self.snapshots is not None:
-            put = getattr(self.recorder, "insert_snapshots", None)
-            if put is None:
-                self.snapshots.put(snapshots)
-            else:  # SQLite: a cache's commit that does not wait for the disk
-                put(self.snapshots.recorder, [self.mapper.to_stored_event(s) for s in snapshots])
+        return [self.mapper.to_stored_event(s) for s in snapshots]
+
+    def write_snapshots(self, stored: Sequence[Any]) -> None:
+        """Write ``evict``'s snapshots: a cache's commit that does not wait for the disk
+        where the store allows it."""
+        if not stored or self.snapshots is None:
+            return
+        put = getattr(self.recorder, "insert_snapshots", None)
+        if put is None:
+            self.snapshots.recorder.insert_events(list(stored))
+        else:
+            put(self.snapshots.recorder, stored)
+
+    def release(self, limbo: int) -> None:
+        """Batch ``limbo`` and its snapshots are committed: its evicted branches can be
+        read from the store again."""
+        for code in [c for c, (_, n) in self._limbo.items() if n == limbo]:
+            del self._limbo[code]
+
+    def forget_all(self) -> None:
+        """Drop every cached branch state (they may have run ahead of the store)."""
+        self._branches.clear()
+        self._limbo.clear()
 
     def rating_year(self, year: int) -> RatingYear:
         try:
@@ -228,7 +291,7 @@ class Ledger(Application):
             try:
                 return self._submit_once(items, recorder, tracking, refusal_log, log_rows, durable)
             except (IntegrityError, OperationalError):
-                self._branches.clear()
+                self.forget_all()
                 if attempt == self.ATTEMPTS:
                     raise
                 time.sleep(random.uniform(0.5, 1.5) * RETRY_PAUSE * attempt)
@@ -243,6 +306,33 @@ class Ledger(Application):
         log_rows: Sequence[tuple[int, str, str]] = (),
         durable: bool = True,
     ) -> list[Outcome]:
+        decided = self.decide_batch(items, recorder)
+        try:
+            # Through the recorder in one call: the library's EventStore.put would build a
+            # Recording per event that nothing here reads (ADR 0002). The events go with
+            # their leaves (``LeafedEvent``: a StoredEvent's attributes, which the recorders
+            # read).
+            stored: Any = [stored_with_leaf(e) for e in decided.events]
+            refusals = [*decided.refusals, *log_rows]
+            positions = self.recorder.insert_events(
+                stored,
+                tracking=tracking,
+                refusals=refusals if refusal_log else None,
+                refusal_log=refusal_log,
+                **({} if durable else {"durable": False}),
+            )
+        except BaseException:
+            self.forget(decided.touched)
+            raise
+        self.settle(decided)
+        self._trim_cache()
+        decided.place(positions)
+        return decided.outcomes
+
+    def decide_batch(self, items: Sequence[Submission], recorder: str) -> DecidedBatch:
+        """Decide a batch against the branch states in memory, which then include its
+        events: the caller writes them (``stored_with_leaf``), or ``forget``s the touched
+        branches if it cannot."""
         rulebooks: dict[int, Rulebook] = {}
 
         def rulebook_for(year: int) -> Rulebook:
@@ -250,10 +340,8 @@ class Ledger(Application):
                 rulebooks[year] = load_rulebook(self.rating_year(year).rulebook)
             return rulebooks[year]
 
-        outcomes: list[Outcome] = []
-        events: list[BranchEvent] = []
-        touched: set[str] = set()
-        decided_on: set[str] = set()
+        batch = DecidedBatch()
+        outcomes, events, touched = batch.outcomes, batch.events, batch.touched
         clock = self._clock()
         self._point: tuple[int, int, str] | None = None  # the ledger an award is judged on
         try:
@@ -265,35 +353,42 @@ class Ledger(Application):
                         events.append(outcome.event)
                         touched.add(outcome.event.record.branch)
                     elif not isinstance(item, r.RecordError):
-                        decided_on.add(item.branch)  # though nothing changed
-            refusals = [(o.line, o.id, o.reason) for o in outcomes if isinstance(o, Refused)]
-            refusals.extend(log_rows)
-            # Through the recorder in one call: the library's EventStore.put would build a
-            # Recording per event that nothing here reads (ADR 0002). The events go with their
-            # leaves (``LeafedEvent``: a StoredEvent's attributes, which the recorders read).
-            stored: Any = [stored_with_leaf(e) for e in events]
-            positions = self.recorder.insert_events(
-                stored,
-                tracking=tracking,
-                refusals=refusals if refusal_log else None,
-                refusal_log=refusal_log,
-                **({} if durable else {"durable": False}),
-            )
+                        batch.decided_on.add(item.branch)  # though nothing changed
         except BaseException:
-            for code in touched:  # their in-memory state ran ahead of the store
-                self._branches.pop(code, None)
+            self.forget(touched)
             raise
+        return batch
+
+    def forget(self, codes: Iterable[str]) -> None:
+        """Drop these branches' cached states: they ran ahead of the store."""
+        for code in codes:
+            self._branches.pop(code, None)
+            self._limbo.pop(code, None)
+
+    def tree_now(self) -> Frontier:
+        """The ledger's tree as stored now (its frontier: what ``predict`` extends)."""
+        self.recorder.frontier_point()  # type: ignore[attr-defined]
+        frontier: Frontier = self.recorder.frontier  # type: ignore[attr-defined]
+        return frontier.copy()
+
+    def predict(self, leaves: Sequence[bytes]) -> int:
+        """Extend ``predicted`` by a decided batch about to be written elsewhere; the
+        position of the ledger's last event the batch must follow (its writer refuses it
+        otherwise: another process wrote meanwhile, and the award bases decided on the
+        prediction would describe a ledger that never was)."""
+        assert self.predicted is not None
+        last = self.predicted.position
+        if leaves:
+            self.predicted.extend(leaves, last + len(leaves), [])
+        return last
+
+    def settle(self, decided: DecidedBatch) -> None:
+        """A decided batch is (being) written: the eviction policy's view of it, and the
+        recording time the next batch's must follow."""
         if self.sweeping is not None:
-            self.sweeping = touched | decided_on
-        self._trim_cache()
-        if events:
-            self._last_timestamp = events[-1].timestamp
-            assert positions is not None and len(positions) == len(events)
-            it = iter(positions)
-            for o in outcomes:
-                if isinstance(o, Accepted):
-                    o.position = next(it)
-        return outcomes
+            self.sweeping = decided.touched | decided.decided_on
+        if decided.events:
+            self._last_timestamp = decided.events[-1].timestamp
 
     def _decide(
         self,
@@ -337,7 +432,11 @@ class Ledger(Application):
         from domain.application import receipts
 
         if self._point is None:
-            self._point = receipts.ledger_point(self.recorder)
+            if self.predicted is not None:
+                f = self.predicted
+                self._point = (f.position, f.size, f.root().hex())
+            else:
+                self._point = receipts.ledger_point(self.recorder)
         book = rulebook_for(event.record.year).id
         return msgspec.structs.replace(event, basis=receipts.basis(self._point, book))
 

@@ -117,6 +117,20 @@ def stored_with_leaf(event: _events.BranchEvent) -> LeafedEvent:
     )
 
 
+def wire_with_leaf(event: _events.BranchEvent) -> tuple[str, int, str, bytes, str, bytes]:
+    """``stored_with_leaf`` as a plain tuple, the stream id as hex: what an import hands its
+    writer process (``import_writer.Message``)."""
+    branch, entry = entry_of_event(event)
+    return (
+        event.originator_id.hex,
+        event.originator_version,
+        _topic(type(event)),
+        _encoder.encode(event),
+        branch,
+        merkle.leaf_hash(entry),
+    )
+
+
 class NullTranscoder(Transcoder):
     """The mapper encodes by itself; the application still wants a transcoder object."""
 

@@ -27,6 +27,7 @@ from domain.application.ledger_tree import (
     current_frontier_pg,
 )
 from domain.application.outage import guard_datastore
+from domain.application.store import expect_follows
 
 # Whether the server can compress TOASTed values with lz4 (PostgreSQL 14+, built with it).
 _LZ4 = (
@@ -68,6 +69,9 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         self._last_id_sql = SQL(
             "SELECT currval(pg_get_serial_sequence({name}, 'notification_id')) AS last"
         ).format(name=Literal(qualified))
+        self._max_id_sql = SQL("SELECT max(notification_id) AS last FROM {schema}.{table}").format(
+            schema=schema, table=Identifier(self.events_table_name)
+        )
         self.last_tracking: tuple[str, int] | None = None
         self._select_refusals = SQL(
             "SELECT line, record_id, reason FROM {schema}.import_refusals "
@@ -93,6 +97,8 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
             "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
             "WHERE originator_id = %s ORDER BY originator_version"
         ).format(schema=schema, table=Identifier(self.events_table_name))
+
+    ids_as_uuid = True  # what ``_copy_events`` writes (``ImportWriter`` sends hex strings)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -145,7 +151,13 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
             return None
         self._lock_table(curs)
         self._notify_channel(curs)
+        expected = kwargs.get("expect_last")
+        if expected is not None:
+            curs.execute(self._max_id_sql)
+            last = curs.fetchone()["last"] or 0
         ids = self._copy_events(curs, stored_events)
+        if expected is not None:
+            expect_follows(expected, last, ids[0])
         self._written = copy_leaves_pg(
             curs, self.datastore.schema, self.events_table_name, stored_events, ids, self.frontier
         )

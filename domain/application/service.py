@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import itertools
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
@@ -31,8 +33,9 @@ from domain.application.identity import (
     views_versions,
     write_views_versions,
 )
-from domain.application.ledger import BranchLoads, Ledger, LedgerLog
-from domain.application.mapper import CorruptEvent
+from domain.application.import_writer import ImportWriter, WriterLost, note_committed
+from domain.application.ledger import BranchLoads, DecidedBatch, Ledger, LedgerLog
+from domain.application.mapper import CorruptEvent, wire_with_leaf
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.reads import ReadServices
 from domain.application.rebuild import rebuild
@@ -247,7 +250,6 @@ class FiveStar(ReadServices):
         """Decide and record the file's lines after ``report.resumed_at``, batch by batch;
         the read models follow in ``follower`` if there is one, else here."""
         resumed_at = report.resumed_at
-        size = path.stat().st_size or 1
         with path.open("rb") as f:
             lines = _Lines(f)
             if resumed_at:
@@ -261,26 +263,101 @@ class FiveStar(ReadServices):
                         report.refused.append(refusal)
                         if on_refusal:
                             on_refusal(*refusal)
-            for batch, last_line, done_bytes, final in _chunks(
-                lines, self.settings.import_batch_size
-            ):
-                tracking = Tracking(run, COMPLETE if final else last_line)
-                marker = (PREFIX_LINE, PREFIX_ID, lines.fingerprint())
+            batches = _prepared(_chunks(lines, self.settings.import_batch_size), lines, run)
+            if follower is not None and self.settings.import_writer:
+                batches = self._import_written_ahead(
+                    batches, run, recorder, report, on_refusal, progress
+                )
+            self._import_in_turn(batches, run, recorder, report, on_refusal, progress, follower)
+
+    def _import_in_turn(
+        self,
+        batches: Iterator[_Batch],
+        run: str,
+        recorder: str,
+        report: ImportReport,
+        on_refusal: Callable[[int, str, str], None] | None,
+        progress: Progress | None,
+        follower: ImportFollower | None,
+    ) -> None:
+        """Decide and commit each batch in this process, one after the other."""
+        for b in batches:
+            with self.write_lock:
+                before = self.ledger.recorder.max_notification_id() or 0
+                outcomes = self.ledger.submit(
+                    b.items,
+                    recorder,
+                    tracking=b.tracking,
+                    refusal_log=run,
+                    log_rows=[b.marker],
+                    durable=b.final,
+                )
+            self._tally(report, outcomes, on_refusal)
+            if follower is None:
+                self._project_fresh(before, outcomes, b.final)
+            if progress:
+                progress(b.done_bytes, b.size)
+
+    def _import_written_ahead(
+        self,
+        batches: Iterator[_Batch],
+        run: str,
+        recorder: str,
+        report: ImportReport,
+        on_refusal: Callable[[int, str, str], None] | None,
+        progress: Progress | None,
+    ) -> Iterator[_Batch]:
+        """Decide each batch while a forked writer commits the one before (ADR 0027).
+        Returns the batches left to do in turn: none, or, if the writer could not commit
+        one, that batch and everything after it (decided again from the store)."""
+        ledger = self.ledger
+        writer = ImportWriter(self.db, self.settings.import_cache_mb)
+        flight: list[_Batch] = []  # the batch the writer is committing, if any
+
+        def land() -> None:
+            if not flight:
+                return
+            sent = flight[0]
+            assert sent.decided is not None
+            sent.decided.place(writer.wait())
+            flight.clear()
+            ledger.release(sent.number)
+            note_committed(ledger.recorder, sent.tracking)
+            self._tally(report, sent.decided.outcomes, on_refusal)
+            if progress:
+                progress(sent.done_bytes, sent.size)
+
+        with self.write_lock:
+            ledger.predicted = ledger.tree_now()
+        writer.start()
+        b: _Batch | None = None
+        try:
+            for b in batches:
                 with self.write_lock:
-                    before = self.ledger.recorder.max_notification_id() or 0
-                    outcomes = self.ledger.submit(
-                        batch,
-                        recorder,
-                        tracking=tracking,
-                        refusal_log=run,
-                        log_rows=[marker],
-                        durable=final,
-                    )
-                self._tally(report, outcomes, on_refusal)
-                if follower is None:
-                    self._project_fresh(before, outcomes, final)
-                if progress:
-                    progress(done_bytes, size)
+                    b.decided = ledger.decide_batch(b.items, recorder)
+                    stored = [wire_with_leaf(e) for e in b.decided.events]
+                    expect_last = ledger.predict([row[5] for row in stored])
+                    land()
+                    ledger.settle(b.decided)
+                    snapshots = ledger.evict(limbo=b.number)
+                    refusals = [*b.decided.refusals, b.marker]
+                    writer.send(stored, b.tracking, refusals, run, b.final, snapshots, expect_last)
+                    flight.append(b)
+                b = None
+            land()
+        except WriterLost:
+            writer.stop()
+            ledger.forget_all()  # the states ran ahead of the store
+            redo = [*flight, *([b] if b is not None else [])]
+            return itertools.chain(redo, batches)
+        except BaseException:
+            writer.stop()
+            ledger.forget_all()
+            raise
+        finally:
+            ledger.predicted = None
+        writer.finish()
+        return iter(())
 
     def _import_run(self, path: Path, recorder: str, restart: bool) -> str:
         """The tracking name of this file's current import run: the file is known by its
@@ -549,6 +626,33 @@ def _chunks(
             yield batch, lines.number, lines.done, False
             batch = []
     yield batch, lines.number, lines.done, True
+
+
+@dataclass
+class _Batch:
+    """A batch of an import file's lines with what its transaction records beside its
+    events: the tracking position (its last line) and the fingerprint of the lines consumed."""
+
+    number: int
+    items: list[tuple[int, r.AnyRecord | r.RecordError]]
+    tracking: Tracking
+    marker: tuple[int, str, str]
+    done_bytes: int
+    size: int
+    final: bool
+    decided: DecidedBatch | None = None
+
+
+def _prepared(
+    chunks: Iterator[tuple[list[tuple[int, r.AnyRecord | r.RecordError]], int, int, bool]],
+    lines: _Lines,
+    run: str,
+) -> Iterator[_Batch]:
+    size = os.fstat(lines.f.fileno()).st_size or 1
+    for number, (items, last_line, done_bytes, final) in enumerate(chunks):
+        tracking = Tracking(run, COMPLETE if final else last_line)
+        marker = (PREFIX_LINE, PREFIX_ID, lines.fingerprint())
+        yield _Batch(number, items, tracking, marker, done_bytes, size, final)
 
 
 def rebuild_views(service: FiveStar, progress: Progress | None = None) -> int:

@@ -48,6 +48,9 @@ class Settings(BaseModel):
     import_follower_bytes: int = Field(4_000_000, ge=0)
     """Import files of at least this many bytes are projected by a forked process that
     follows the ledger during the import (ADR 0021); smaller ones in the importing one."""
+    import_writer: bool = True
+    """With the follower: a second forked process commits each batch while the importing
+    one decides the next (ADR 0027); off, the importing process commits them itself."""
     projection_batch_size: int = Field(20_000, ge=1)
     """Events the projection runner applies to the read models in one transaction."""
     rebuild_group: int = Field(500, ge=1)

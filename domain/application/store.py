@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic
 
@@ -95,6 +95,18 @@ def postgres_env(db: str) -> dict[str, str]:
         # (FIVESTAR_POSTGRES_CONNECT_TIMEOUT overrides it, as for the other hard-coded keys)
         "POSTGRES_CONNECT_TIMEOUT": "5",
     }
+
+
+def expect_follows(expected: int | None, last: int, first: int) -> None:
+    """A batch written ahead (``ImportWriter``) was decided for a ledger whose last event
+    is at ``expected``: refuse it, in its transaction, unless that is the store's ``last``
+    and its own events start right after it (``first``). A concurrent writer came between
+    otherwise, and the batch goes back to the importing process to be decided again."""
+    if expected is not None and not (last == expected and first == expected + 1):
+        raise IntegrityError(
+            f"the ledger's last event is at {last} (batch from {first}), not at {expected} "
+            "as the batch written ahead expected: another process wrote meanwhile"
+        )
 
 
 class SQLiteLedgerRecorder(SQLiteProcessRecorder):
@@ -180,6 +192,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
         +2, ..., so the positions are known without asking for each one."""
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
         top = c.fetchone()[0] or 0
+        expect_follows(kwargs.get("expect_last"), top, top + 1)
         c.executemany(
             self.insert_events_statement,
             [
