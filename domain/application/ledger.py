@@ -150,6 +150,7 @@ class Ledger(Application):
         # Evicted branches whose snapshot (and events) another process is still writing
         # (``ImportWriter``): found here, not in the store, until it says it committed them.
         self._limbo: dict[str, tuple[Branch, int]] = {}
+        self._limbo_batches: dict[int, list[str]] = {}  # batch number -> codes put in limbo
         # While an import's writer commits batches: the ledger's tree as it will be once
         # every batch decided so far is committed (an award's basis; ``predict``).
         self.predicted: Frontier | None = None
@@ -179,13 +180,20 @@ class Ledger(Application):
                     replayed += 1
                 yield event
 
-        try:
-            branch = self.repository.get(
-                branch_stream_id(code),
-                projector_func=lambda state, events: project_branch(state, counted(events)),
-            )
-        except AggregateNotFoundError:
-            branch = empty_branch(code)
+        select = getattr(self.recorder, "select_branch", None)
+        if select is not None and self.snapshots is not None:  # SQLite: one read
+            table = self.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+            rows = select(table, branch_stream_id(code))
+            events = counted(decode_event(topic, state) for topic, state in rows)
+            branch = project_branch(None, events) or empty_branch(code)
+        else:
+            try:
+                branch = self.repository.get(
+                    branch_stream_id(code),
+                    projector_func=lambda state, events: project_branch(state, counted(events)),
+                )
+            except AggregateNotFoundError:
+                branch = empty_branch(code)
         if self.loads is not None:
             self.loads.count(code, replayed)
         self._branches[code] = branch
@@ -236,6 +244,7 @@ class Ledger(Application):
         if limbo is not None:
             for code, branch in victims:
                 self._limbo[code] = (branch, limbo)
+            self._limbo_batches[limbo] = [code for code, _ in victims]
         snapshots = [BranchSnapshot.take(b) for _, b in victims if b.version > b.snapshot_version]
         return [self.mapper.to_stored_event(s) for s in snapshots]
 
@@ -253,13 +262,16 @@ class Ledger(Application):
     def release(self, limbo: int) -> None:
         """Batch ``limbo`` and its snapshots are committed: its evicted branches can be
         read from the store again."""
-        for code in [c for c, (_, n) in self._limbo.items() if n == limbo]:
-            del self._limbo[code]
+        for code in self._limbo_batches.pop(limbo, ()):
+            pending = self._limbo.get(code)
+            if pending is not None and pending[1] == limbo:
+                del self._limbo[code]
 
     def forget_all(self) -> None:
         """Drop every cached branch state (they may have run ahead of the store)."""
         self._branches.clear()
         self._limbo.clear()
+        self._limbo_batches.clear()
 
     def rating_year(self, year: int) -> RatingYear:
         try:

@@ -265,6 +265,26 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
             c.execute(f"SELECT COUNT(*) FROM {self.events_table_name} WHERE rowid <= ?", (stop,))
             return int(c.fetchone()[0])
 
+    def select_branch(self, snapshots_table: str, originator_id: UUID) -> list[tuple[str, bytes]]:
+        """(topic, state) of a stream's last snapshot, if any, and of its events after it, in
+        one read transaction: the library's two reads (one transaction each) cost an import
+        that reloads evicted branches a tenth of its time (ADR 0027)."""
+        key = originator_id.hex
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, topic, state FROM {snapshots_table} "
+                "WHERE originator_id=? ORDER BY originator_version DESC LIMIT 1",
+                (key,),
+            )
+            snapshot = c.fetchone()
+            c.execute(
+                f"SELECT topic, state FROM {self.events_table_name} "
+                "WHERE originator_id=? AND originator_version>? ORDER BY originator_version",
+                (key, snapshot[0] if snapshot else 0),
+            )
+            rows = [(row[0], row[1]) for row in c.fetchall()]
+        return [(snapshot[1], snapshot[2]), *rows] if snapshot else rows
+
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A stream's events with their ledger positions, in stream order."""
         with self.datastore.transaction(commit=False) as c:
