@@ -16,7 +16,7 @@ from datetime import date
 
 from domain.model import compliance as c
 from domain.model import records as r
-from domain.model.events import BranchEvent
+from domain.model.events import EVENT_FOR_RECORD, BranchEvent, BranchRegistered
 from domain.model.parameters import load_county_parameters
 from projections.tables import Positioned, ReadModel, ViewStore, ViewWriter
 
@@ -68,12 +68,24 @@ class ComplianceProjection:
     """Applies a batch to the compliance tables (a read model of its own: ``READ_MODEL``)."""
 
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
-        events = [e for _, e in batch if isinstance(e, BranchEvent)]
-        wanted = {e.record.branch for e in events if type(e.record) in c.FOLDERS}
+        # Only the events it folds, picked by their class (a set look-up per event).
+        events: list[BranchEvent] = [e for _, e in batch if type(e) in _FOLDED]  # type: ignore[misc]
+        wanted = {e.record.branch for e in events if type(e) is not BranchRegistered}
         facts = _load(w, wanted)
         dirty: dict[str, set[int]] = {}
+        folders = c.FOLDERS
+        current = branch = years = None
         for event in events:
-            fold_event(facts, event, dirty)
+            record = event.record
+            if record.branch != current or type(record) is r.BranchRegisteredRecord:
+                fold_event(facts, event, dirty)  # a branch's first event in a run of them
+                current = record.branch
+                branch, years = facts.get(current), dirty.get(current)
+            elif branch is not None:  # the rest of the run, as ``fold_event`` does
+                found = folders[type(record)](branch, record, event.originator_version)
+                if years is None:
+                    years = dirty[current] = set()
+                years.update(found)
         for table, rows in rows_for(facts, dirty).items():
             w.upsert(table, rows)
 
@@ -103,6 +115,12 @@ class ComplianceProjection:
                     years = dirty[current] = set()  # type: ignore[index]
                 years.update(found)
         return rows_for(facts, dirty)
+
+
+# The event classes whose records this read model folds (``c.FOLDERS``), and registrations.
+_FOLDED = frozenset(
+    {EVENT_FOR_RECORD[rtype] for rtype in c.FOLDERS} | {EVENT_FOR_RECORD[r.BranchRegisteredRecord]}
+)
 
 
 def _load(w: ViewWriter, codes: set[str]) -> dict[str, c.MechanismFacts]:

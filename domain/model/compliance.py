@@ -166,20 +166,28 @@ def _meeting(facts: MechanismFacts, record: r.MeetingHeldRecord, seq: int) -> It
     """A meeting counts in its year; a briefing also in its ISO week-year (late December or
     early January)."""
     on = record.on
+    year = on.year
     item = Dated(seq, record.id, on, record.kind)
-    _bucket(facts, on.year).meetings.append(item)
+    bucket = facts.buckets.get(year)  # ``_bucket``, inline: a third of the records land here
+    if bucket is None:
+        bucket = facts.buckets[year] = Bucket()
+    bucket.meetings.append(item)
     if record.kind == "two_committee_briefing":
         iso_year = on.isocalendar()[0]
-        if iso_year != on.year:
+        if iso_year != year:
             _bucket(facts, iso_year).meetings.append(item)
-            return (on.year, iso_year)
-    return (on.year,)
+            return (year, iso_year)
+    return (year,)
 
 
 def _activity(facts: MechanismFacts, record: r.ActivityHeldRecord, seq: int) -> Iterable[int]:
-    item = Dated(seq, record.id, record.on, record.kind, record.grid)
-    _bucket(facts, record.on.year).activities.append(item)
-    return (record.on.year,)
+    on = record.on
+    year = on.year
+    bucket = facts.buckets.get(year)  # ``_bucket``, inline
+    if bucket is None:
+        bucket = facts.buckets[year] = Bucket()
+    bucket.activities.append(Dated(seq, record.id, on, record.kind, record.grid))
+    return (year,)
 
 
 def _linkage(facts: MechanismFacts, record: r.LinkageReportedRecord, seq: int) -> Iterable[int]:
