@@ -132,7 +132,7 @@ def _load(w: ViewWriter, codes: set[str]) -> dict[str, c.MechanismFacts]:
         for row in w.fetch(
             f"SELECT code, facts FROM {{p}}mechanism_facts WHERE code IN ({marks})", chunk
         ):
-            facts[row["code"]] = c.decode_facts(bytes(row["facts"]))
+            facts[row["code"]] = c.decode_facts_lazily(bytes(row["facts"]))
     return facts
 
 

@@ -147,10 +147,14 @@ def fold_mechanism(facts: MechanismFacts, record: r.Record, seq: int) -> Iterabl
 
 
 def _bucket(facts: MechanismFacts, year: int) -> Bucket:
-    bucket = facts.buckets.get(year)
+    """The year's bucket, made when it has none, decoded when still stored (see
+    ``decode_facts_lazily``)."""
+    bucket: Bucket | msgspec.Raw | None = facts.buckets.get(year)
     if bucket is None:
         bucket = facts.buckets[year] = Bucket()
-    return bucket
+    elif type(bucket) is not Bucket:
+        bucket = facts.buckets[year] = _bucket_decoder.decode(bucket)  # type: ignore[arg-type]
+    return bucket  # type: ignore[return-value]
 
 
 def _register(facts: MechanismFacts, record: r.Record, seq: int) -> Iterable[int]:
@@ -169,9 +173,9 @@ def _meeting(facts: MechanismFacts, record: r.MeetingHeldRecord, seq: int) -> It
     year = on.year
     item = Dated(seq, record.id, on, record.kind)
     bucket = facts.buckets.get(year)  # ``_bucket``, inline: a third of the records land here
-    if bucket is None:
-        bucket = facts.buckets[year] = Bucket()
-    bucket.meetings.append(item)
+    if type(bucket) is not Bucket:
+        bucket = _bucket(facts, year)
+    bucket.meetings.append(item)  # type: ignore[union-attr]
     if record.kind == "two_committee_briefing":
         iso_year = on.isocalendar()[0]
         if iso_year != year:
@@ -184,8 +188,8 @@ def _activity(facts: MechanismFacts, record: r.ActivityHeldRecord, seq: int) -> 
     on = record.on
     year = on.year
     bucket = facts.buckets.get(year)  # ``_bucket``, inline
-    if bucket is None:
-        bucket = facts.buckets[year] = Bucket()
+    if type(bucket) is not Bucket:
+        bucket = _bucket(facts, year)
     bucket.activities.append(Dated(seq, record.id, on, record.kind, record.grid))
     return (year,)
 
@@ -263,19 +267,54 @@ FOLDERS: dict[type, Callable[[MechanismFacts, Any, int], Iterable[int]]] = {
 
 def year_of(facts: MechanismFacts, year: int) -> ComplianceYear:
     """The branch-year slice stored by the read model (or cut on demand)."""
+    bucket: Bucket | msgspec.Raw | None = facts.buckets.get(year)
+    if bucket is None:
+        bucket = Bucket()
+    elif type(bucket) is not Bucket:
+        bucket = _bucket_decoder.decode(bucket)  # type: ignore[arg-type]
     return ComplianceYear(
         year=year,
         place=facts.place,
         grids=facts.grids,
         partners=facts.partners,
         cooperatives=facts.cooperatives,
-        bucket=facts.buckets.get(year, Bucket()),
+        bucket=bucket,  # type: ignore[arg-type]
     )
+
+
+class _StoredFacts(Struct, gc=False, kw_only=True):
+    """``MechanismFacts`` as stored (the same fields, in the same order), each year's bucket
+    left encoded: ``msgspec.Raw`` is the bucket's own bytes, decoded by ``_bucket`` when a
+    fold needs it and encoded back verbatim."""
+
+    place: Place
+    grids: dict[str, Grid] = field(default_factory=dict)
+    partners: dict[str, Partner] = field(default_factory=dict)
+    cooperatives: dict[str, Cooperative] = field(default_factory=dict)
+    buckets: dict[int, msgspec.Raw] = field(default_factory=dict)
 
 
 _encoder = msgspec.msgpack.Encoder()
 _facts_decoder = msgspec.msgpack.Decoder(MechanismFacts)
 _year_decoder = msgspec.msgpack.Decoder(ComplianceYear)
+_stored_decoder = msgspec.msgpack.Decoder(_StoredFacts)
+_bucket_decoder = msgspec.msgpack.Decoder(Bucket)
+
+
+def decode_facts_lazily(data: bytes) -> MechanismFacts:
+    """A branch's stored fold for folding more records into and encoding back: only the
+    buckets of the years folded into get decoded (a batch of a year-ordered ledger touches
+    a year or two of a branch, whose row holds every year), and the encoding is
+    byte-for-byte what the whole decode would give. Its ``buckets`` may hold
+    ``msgspec.Raw`` values: read them through ``_bucket``/``year_of`` only."""
+    stored = _stored_decoder.decode(data)
+    return MechanismFacts(
+        place=stored.place,
+        grids=stored.grids,
+        partners=stored.partners,
+        cooperatives=stored.cooperatives,
+        buckets=stored.buckets,  # type: ignore[arg-type]
+    )
 
 
 def encode(obj: MechanismFacts | ComplianceYear) -> bytes:
