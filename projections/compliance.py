@@ -53,15 +53,14 @@ def rows_for(
     facts: dict[str, c.MechanismFacts], dirty: dict[str, set[int]]
 ) -> dict[str, list[tuple[object, ...]]]:
     """The rows to upsert for the branches and years ``dirty`` names."""
-    year_rows: list[tuple[object, ...]] = [
-        (year, code, c.encode(c.year_of(facts[code], year)))
-        for code, years in dirty.items()
-        for year in sorted(years)
-    ]
-    return {
-        "mechanism_facts": [(code, c.encode(facts[code])) for code in dirty],
-        "compliance_years": year_rows,
-    }
+    fact_rows: list[tuple[object, ...]] = []
+    year_rows: list[tuple[object, ...]] = []
+    for code, years in dirty.items():
+        ordered = sorted(years)
+        whole, slices = c.encode_rows(facts[code], ordered)
+        fact_rows.append((code, whole))
+        year_rows.extend((year, code, data) for year, data in zip(ordered, slices, strict=True))
+    return {"mechanism_facts": fact_rows, "compliance_years": year_rows}
 
 
 class ComplianceProjection:

@@ -111,6 +111,7 @@ class LedgerProjection:
     def __init__(self) -> None:
         self._cache: OrderedDict[str, BranchFacts] = OrderedDict()
         self._cache_position: int | None = None
+        self._stored_looked_up = False  # in this batch (``_find_facts``)
 
     def committed(self, position: int) -> None:
         """Called once the batch ending at ``position`` is committed."""
@@ -131,11 +132,12 @@ class LedgerProjection:
             (row["year"], row["rulebook"])
             for row in w.fetch("SELECT year, rulebook FROM {p}adoptions ORDER BY position")
         )
-        facts = self._load_facts(w, batch)
+        facts: dict[str, BranchFacts] = {}  # found as the branches are met (``_find_facts``)
         dirty: dict[str, set[int]] = defaultdict(set)
         adopted: set[int] = set()
         rows = Rows()
-        self._fold(rows, batch, facts, dirty, in_force, adopted)
+        self._stored_looked_up = False
+        self._fold(w, rows, batch, facts, dirty, in_force, adopted)
         rows.write(w)
         self.write_branches(w, facts, dirty, in_force)
         for year in sorted(adopted):
@@ -149,6 +151,7 @@ class LedgerProjection:
 
     def _fold(
         self,
+        w: ViewWriter,
         rows: Rows,
         batch: Sequence[Positioned],
         facts: dict[str, BranchFacts],
@@ -175,8 +178,10 @@ class LedgerProjection:
                 if folder is not None:
                     folder(branch, record, years)  # type: ignore[arg-type]
                 continue
-            self.branch_event(rows, position, event, facts, dirty)  # type: ignore[arg-type]
             current = record.branch
+            if current not in facts and rtype is not r.BranchRegisteredRecord:
+                self._find_facts(w, current, batch, facts)
+            self.branch_event(rows, position, event, facts, dirty)  # type: ignore[arg-type]
             branch, years = facts[current], dirty[current]
 
     def stream_rows(
@@ -270,11 +275,23 @@ class LedgerProjection:
                 )
             )
 
-    def _load_facts(self, w: ViewWriter, batch: Sequence[Positioned]) -> dict[str, BranchFacts]:
-        """The facts of every branch the batch touches: cached, else read in a few queries."""
+    def _find_facts(
+        self, w: ViewWriter, code: str, batch: Sequence[Positioned], facts: dict[str, BranchFacts]
+    ) -> None:
+        """Put the facts of ``code``, a branch the batch meets for the first time, in
+        ``facts``: cached, else stored. The first branch of a batch found in neither the
+        cache nor ``facts`` reads the stored facts of every such branch of the batch, in a
+        few queries (with every branch cached, nothing is read and the batch is not even
+        scanned for its branches)."""
+        cached = self._cache.get(code)
+        if cached is not None:
+            facts[code] = cached
+            return
+        if self._stored_looked_up:
+            return  # not stored either: ``branch_event`` says so
+        self._stored_looked_up = True
         codes = {e.record.branch for _, e in batch if type(e) not in _NO_FACTS_TO_LOAD}  # type: ignore[attr-defined]
-        facts = {code: self._cache[code] for code in codes if code in self._cache}
-        missing = sorted(codes - facts.keys())
+        missing = sorted(codes - facts.keys() - self._cache.keys())
         for i in range(0, len(missing), 500):
             chunk = missing[i : i + 500]
             marks = ", ".join("?" for _ in chunk)
@@ -282,7 +299,6 @@ class LedgerProjection:
                 f"SELECT code, facts FROM {{p}}branch_facts WHERE code IN ({marks})", chunk
             ):
                 facts[row["code"]] = decode_branch_facts(bytes(row["facts"]))
-        return facts
 
     def write_branches(
         self,

@@ -301,6 +301,32 @@ _stored_decoder = msgspec.msgpack.Decoder(_StoredFacts)
 _bucket_decoder = msgspec.msgpack.Decoder(Bucket)
 
 
+def encode_rows(facts: MechanismFacts, years: Iterable[int]) -> tuple[bytes, list[bytes]]:
+    """``encode(facts)`` and ``encode(year_of(facts, y))`` for each of ``years``, byte for
+    byte, with the place, the registers and each bucket encoded once (``msgspec.Raw``)
+    rather than once per row that holds them."""
+    shared: dict[str, Any] = {
+        "place": _raw(facts.place),
+        "grids": _raw(facts.grids),
+        "partners": _raw(facts.partners),
+        "cooperatives": _raw(facts.cooperatives),
+    }
+    buckets: dict[int, Any] = dict(facts.buckets)
+    slices = []
+    for year in years:
+        bucket = buckets.get(year)
+        if bucket is None:
+            bucket = _raw(Bucket())  # the slice of a year with no bucket
+        elif type(bucket) is Bucket:
+            bucket = buckets[year] = _raw(bucket)
+        slices.append(_encoder.encode(ComplianceYear(year=year, bucket=bucket, **shared)))
+    return _encoder.encode(MechanismFacts(buckets=buckets, **shared)), slices
+
+
+def _raw(obj: Any) -> msgspec.Raw:
+    return msgspec.Raw(_encoder.encode(obj))
+
+
 def decode_facts_lazily(data: bytes) -> MechanismFacts:
     """A branch's stored fold for folding more records into and encoding back: only the
     buckets of the years folded into get decoded (a batch of a year-ordered ledger touches
