@@ -232,7 +232,7 @@ _ALWAYS = frozenset((*CASE_TYPES, r.BranchRegisteredRecord, r.IncidentRetractedR
 
 
 # The same, by the class of the event that carries the record (one per record type).
-_ALWAYS_EVENTS = frozenset(EVENT_FOR_RECORD[kind] for kind in _ALWAYS)
+_ALWAYS_EVENTS = frozenset(EVENT_FOR_RECORD[kind] for kind in _ALWAYS)  # type: ignore[index]
 _INCIDENT_EVENT = EVENT_FOR_RECORD[r.IncidentRecordedRecord]
 
 

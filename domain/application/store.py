@@ -225,7 +225,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
                 (after, stop, limit),
             )
-            return c.fetchall()  # type: ignore[no-any-return]
+            return c.fetchall()
 
     def select_by_stream(
         self, after: tuple[str, int], stop: int, limit: int, until: str | None = None

@@ -149,12 +149,12 @@ def fold_mechanism(facts: MechanismFacts, record: r.Record, seq: int) -> Iterabl
 def _bucket(facts: MechanismFacts, year: int) -> Bucket:
     """The year's bucket, made when it has none, decoded when still stored (see
     ``decode_facts_lazily``)."""
-    bucket: Bucket | msgspec.Raw | None = facts.buckets.get(year)
+    bucket: Any = facts.buckets.get(year)
     if bucket is None:
         bucket = facts.buckets[year] = Bucket()
     elif type(bucket) is not Bucket:
-        bucket = facts.buckets[year] = _bucket_decoder.decode(bucket)  # type: ignore[arg-type]
-    return bucket  # type: ignore[return-value]
+        bucket = facts.buckets[year] = _bucket_decoder.decode(bucket)
+    return bucket
 
 
 def _register(facts: MechanismFacts, record: r.Record, seq: int) -> Iterable[int]:
@@ -175,7 +175,7 @@ def _meeting(facts: MechanismFacts, record: r.MeetingHeldRecord, seq: int) -> It
     bucket = facts.buckets.get(year)  # ``_bucket``, inline: a third of the records land here
     if type(bucket) is not Bucket:
         bucket = _bucket(facts, year)
-    bucket.meetings.append(item)  # type: ignore[union-attr]
+    bucket.meetings.append(item)
     if record.kind == "two_committee_briefing":
         iso_year = on.isocalendar()[0]
         if iso_year != year:
@@ -278,7 +278,7 @@ def year_of(facts: MechanismFacts, year: int) -> ComplianceYear:
         grids=facts.grids,
         partners=facts.partners,
         cooperatives=facts.cooperatives,
-        bucket=bucket,  # type: ignore[arg-type]
+        bucket=bucket,
     )
 
 
@@ -314,7 +314,7 @@ def encode_rows(facts: MechanismFacts, years: Iterable[int]) -> tuple[bytes, lis
     buckets: dict[int, Any] = dict(facts.buckets)
     slices = []
     for year in years:
-        bucket = buckets.get(year)
+        bucket: Any = buckets.get(year)
         if bucket is None:
             bucket = _raw(Bucket())  # the slice of a year with no bucket
         elif type(bucket) is Bucket:
