@@ -93,11 +93,12 @@ class CasesProjection:
         places = self._places(w, records)
         cases: dict[tuple[str, str], list[Any]] = {}
         incidents: list[tuple[object, ...]] = []
+        branches: list[tuple[object, ...]] = []  # written with one statement at the end
         for position, record in records:
             code = record.branch
             if isinstance(record, r.BranchRegisteredRecord):
                 places[code] = (record.kind, record.county, record.township)
-                w.upsert("case_branches", [(code, record.kind, record.county, record.township)])
+                branches.append((code, record.kind, record.county, record.township))
                 continue
             place = places.get(code)
             if place is None:
@@ -125,6 +126,7 @@ class CasesProjection:
                 )
             else:
                 self._add_step(w, cases, place, position, record)
+        w.upsert("case_branches", branches)
         w.upsert("case_incidents", incidents)
         w.upsert(
             "cases",

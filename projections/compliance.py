@@ -72,11 +72,11 @@ class ComplianceProjection:
         wanted = {e.record.branch for e in events if type(e) is not BranchRegistered}
         facts = _load(w, wanted)
         dirty: dict[str, set[int]] = {}
-        folders = c.FOLDERS
+        folders, registered = c.FOLDERS, r.BranchRegisteredRecord
         current = branch = years = None
         for event in events:
             record = event.record
-            if record.branch != current or type(record) is r.BranchRegisteredRecord:
+            if record.branch != current or type(record) is registered:
                 fold_event(facts, event, dirty)  # a branch's first event in a run of them
                 current = record.branch
                 branch, years = facts.get(current), dirty.get(current)

@@ -163,18 +163,19 @@ class LedgerProjection:
         branch and have no rows of their own are folded inline, by one look-up of their
         type (``FACT_FOLDERS``): the projector's hot loop, a batch holding runs of events of
         one branch."""
-        folders = FACT_FOLDERS
+        folders, row_types, fallback = FACT_FOLDERS, _ROW_TYPES, fold_into
+        adoption = RulebookAdopted
         current = branch = years = None
         for position, event in batch:
-            if type(event) is RulebookAdopted:
+            if type(event) is adoption:
                 rows.adoption(position, event)
                 in_force[event.year] = event.rulebook
                 adopted.add(event.year)
                 continue
             record = event.record  # type: ignore[attr-defined]  # a BranchEvent: the others
             rtype = type(record)
-            if record.branch == current and rtype not in _ROW_TYPES:
-                folder = folders.get(rtype, fold_into)
+            if record.branch == current and rtype not in row_types:
+                folder = folders.get(rtype, fallback)
                 if folder is not None:
                     folder(branch, record, years)  # type: ignore[arg-type]
                 continue
