@@ -172,7 +172,7 @@ class LedgerProjection:
                 in_force[event.year] = event.rulebook
                 adopted.add(event.year)
                 continue
-            record = event.record  # type: ignore[attr-defined]  # a BranchEvent: the others
+            record = event.record  # type: ignore[attr-defined]  # the log holds only these two kinds
             rtype = type(record)
             if record.branch == current and rtype not in row_types:
                 folder = folders.get(rtype, fallback)
