@@ -28,6 +28,7 @@ from domain.model.cases import (
     judge_case,
     load_case_limits,
 )
+from domain.model.events import EVENT_FOR_RECORD
 from domain.model.rulebook import rulebook_dir
 from projections.tables import Positioned, ReadModel, ViewStore, ViewWriter
 
@@ -92,11 +93,12 @@ class CasesProjection:
         places = self._places(w, records)
         cases: dict[tuple[str, str], list[Any]] = {}
         incidents: list[tuple[object, ...]] = []
+        branches: list[tuple[object, ...]] = []  # written with one statement at the end
         for position, record in records:
             code = record.branch
             if isinstance(record, r.BranchRegisteredRecord):
                 places[code] = (record.kind, record.county, record.township)
-                w.upsert("case_branches", [(code, record.kind, record.county, record.township)])
+                branches.append((code, record.kind, record.county, record.township))
                 continue
             place = places.get(code)
             if place is None:
@@ -124,6 +126,7 @@ class CasesProjection:
                 )
             else:
                 self._add_step(w, cases, place, position, record)
+        w.upsert("case_branches", branches)
         w.upsert("case_incidents", incidents)
         w.upsert(
             "cases",
@@ -230,17 +233,22 @@ class CasesProjection:
 _ALWAYS = frozenset((*CASE_TYPES, r.BranchRegisteredRecord, r.IncidentRetractedRecord))
 
 
+# The same, by the class of the event that carries the record (one per record type).
+_ALWAYS_EVENTS = frozenset(EVENT_FOR_RECORD[kind] for kind in _ALWAYS)  # type: ignore[index]
+_INCIDENT_EVENT = EVENT_FOR_RECORD[r.IncidentRecordedRecord]
+
+
 def _records(batch: Sequence[Positioned]) -> list[tuple[int, Any]]:
-    """The batch's records this read model folds (a set lookup per event: it skips most)."""
-    out = []
-    for position, event in batch:
-        record = getattr(event, "record", None)
-        kind = type(record)
-        if kind in _ALWAYS or (
-            kind is r.IncidentRecordedRecord and record.category in INCIDENT_CATEGORIES  # type: ignore[union-attr]
-        ):
-            out.append((position, record))
-    return out
+    """The batch's records this read model folds (a set look-up of the event's class per
+    event: it skips most)."""
+    return [
+        (position, event.record)  # type: ignore[attr-defined]
+        for position, event in batch
+        if type(event) in _ALWAYS_EVENTS
+        or (
+            type(event) is _INCIDENT_EVENT and event.record.category in INCIDENT_CATEGORIES  # type: ignore[attr-defined]
+        )
+    ]
 
 
 def _encode(steps: list[CaseStep]) -> bytes:

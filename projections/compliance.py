@@ -16,7 +16,7 @@ from datetime import date
 
 from domain.model import compliance as c
 from domain.model import records as r
-from domain.model.events import BranchEvent
+from domain.model.events import EVENT_FOR_RECORD, BranchEvent, BranchRegistered
 from domain.model.parameters import load_county_parameters
 from projections.tables import Positioned, ReadModel, ViewStore, ViewWriter
 
@@ -53,27 +53,38 @@ def rows_for(
     facts: dict[str, c.MechanismFacts], dirty: dict[str, set[int]]
 ) -> dict[str, list[tuple[object, ...]]]:
     """The rows to upsert for the branches and years ``dirty`` names."""
-    year_rows: list[tuple[object, ...]] = [
-        (year, code, c.encode(c.year_of(facts[code], year)))
-        for code, years in dirty.items()
-        for year in sorted(years)
-    ]
-    return {
-        "mechanism_facts": [(code, c.encode(facts[code])) for code in dirty],
-        "compliance_years": year_rows,
-    }
+    fact_rows: list[tuple[object, ...]] = []
+    year_rows: list[tuple[object, ...]] = []
+    for code, years in dirty.items():
+        ordered = sorted(years)
+        whole, slices = c.encode_rows(facts[code], ordered)
+        fact_rows.append((code, whole))
+        year_rows.extend((year, code, data) for year, data in zip(ordered, slices, strict=True))
+    return {"mechanism_facts": fact_rows, "compliance_years": year_rows}
 
 
 class ComplianceProjection:
     """Applies a batch to the compliance tables (a read model of its own: ``READ_MODEL``)."""
 
     def process(self, w: ViewWriter, batch: Sequence[Positioned]) -> None:
-        events = [e for _, e in batch if isinstance(e, BranchEvent)]
-        wanted = {e.record.branch for e in events if type(e.record) in c.FOLDERS}
+        # Only the events it folds, picked by their class (a set look-up per event).
+        events: list[BranchEvent] = [e for _, e in batch if type(e) in _FOLDED]  # type: ignore[misc]
+        wanted = {e.record.branch for e in events if type(e) is not BranchRegistered}
         facts = _load(w, wanted)
         dirty: dict[str, set[int]] = {}
+        folders, registered = c.FOLDERS, r.BranchRegisteredRecord
+        current = branch = years = None
         for event in events:
-            fold_event(facts, event, dirty)
+            record = event.record
+            if record.branch != current or type(record) is registered:
+                fold_event(facts, event, dirty)  # a branch's first event in a run of them
+                current = record.branch
+                branch, years = facts.get(current), dirty.get(current)
+            elif branch is not None:  # the rest of the run, as ``fold_event`` does
+                found = folders[type(record)](branch, record, event.originator_version)
+                if years is None:
+                    years = dirty[current] = set()
+                years.update(found)
         for table, rows in rows_for(facts, dirty).items():
             w.upsert(table, rows)
 
@@ -105,6 +116,12 @@ class ComplianceProjection:
         return rows_for(facts, dirty)
 
 
+# The event classes whose records this read model folds (``c.FOLDERS``), and registrations.
+_FOLDED = frozenset(
+    {EVENT_FOR_RECORD[rtype] for rtype in c.FOLDERS} | {EVENT_FOR_RECORD[r.BranchRegisteredRecord]}
+)
+
+
 def _load(w: ViewWriter, codes: set[str]) -> dict[str, c.MechanismFacts]:
     facts: dict[str, c.MechanismFacts] = {}
     missing = sorted(codes)
@@ -114,7 +131,7 @@ def _load(w: ViewWriter, codes: set[str]) -> dict[str, c.MechanismFacts]:
         for row in w.fetch(
             f"SELECT code, facts FROM {{p}}mechanism_facts WHERE code IN ({marks})", chunk
         ):
-            facts[row["code"]] = c.decode_facts(bytes(row["facts"]))
+            facts[row["code"]] = c.decode_facts_lazily(bytes(row["facts"]))
     return facts
 
 

@@ -18,8 +18,9 @@ import msgspec
 
 from domain.model import records as r
 from domain.model.evaluation import Eligibility, evaluate
-from domain.model.events import BranchEvent, RulebookAdopted
+from domain.model.events import BranchEvent, BranchRegistered, RulebookAdopted
 from domain.model.facts import (
+    FACT_FOLDERS,
     BranchFacts,
     YearFacts,
     affected_years,
@@ -27,6 +28,7 @@ from domain.model.facts import (
     decode_branch_facts,
     decode_year_facts,
     encode_facts,
+    fold_into,
     new_facts,
     year_slice,
 )
@@ -92,6 +94,10 @@ def adoptions_in_force(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
     return in_force
 
 
+# Events that need no stored facts: an adoption, a registration (its facts start anew).
+_NO_FACTS_TO_LOAD = frozenset((RulebookAdopted, BranchRegistered))
+
+
 class LedgerProjection:
     """Applies batches of positioned events to the read models through a ``ViewWriter``.
 
@@ -105,6 +111,7 @@ class LedgerProjection:
     def __init__(self) -> None:
         self._cache: OrderedDict[str, BranchFacts] = OrderedDict()
         self._cache_position: int | None = None
+        self._stored_looked_up = False  # in this batch (``_find_facts``)
 
     def committed(self, position: int) -> None:
         """Called once the batch ending at ``position`` is committed."""
@@ -125,17 +132,12 @@ class LedgerProjection:
             (row["year"], row["rulebook"])
             for row in w.fetch("SELECT year, rulebook FROM {p}adoptions ORDER BY position")
         )
-        facts = self._load_facts(w, batch)
+        facts: dict[str, BranchFacts] = {}  # found as the branches are met (``_find_facts``)
         dirty: dict[str, set[int]] = defaultdict(set)
         adopted: set[int] = set()
         rows = Rows()
-        for position, event in batch:
-            if isinstance(event, RulebookAdopted):
-                rows.adoption(position, event)
-                in_force[event.year] = event.rulebook
-                adopted.add(event.year)
-            elif isinstance(event, BranchEvent):
-                self.branch_event(rows, position, event, facts, dirty)
+        self._stored_looked_up = False
+        self._fold(w, rows, batch, facts, dirty, in_force, adopted)
         rows.write(w)
         self.write_branches(w, facts, dirty, in_force)
         for year in sorted(adopted):
@@ -146,6 +148,42 @@ class LedgerProjection:
             self._cache.move_to_end(code)
         while len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
+
+    def _fold(
+        self,
+        w: ViewWriter,
+        rows: Rows,
+        batch: Sequence[Positioned],
+        facts: dict[str, BranchFacts],
+        dirty: dict[str, set[int]],
+        in_force: dict[int, str],
+        adopted: set[int],
+    ) -> None:
+        """``branch_event`` for each event, but the events that follow one of the same
+        branch and have no rows of their own are folded inline, by one look-up of their
+        type (``FACT_FOLDERS``): the projector's hot loop, a batch holding runs of events of
+        one branch."""
+        folders, row_types, fallback = FACT_FOLDERS, _ROW_TYPES, fold_into
+        adoption = RulebookAdopted
+        current = branch = years = None
+        for position, event in batch:
+            if type(event) is adoption:
+                rows.adoption(position, event)
+                in_force[event.year] = event.rulebook
+                adopted.add(event.year)
+                continue
+            record = event.record  # type: ignore[attr-defined]  # the log holds only these two kinds
+            rtype = type(record)
+            if record.branch == current and rtype not in row_types:
+                folder = folders.get(rtype, fallback)
+                if folder is not None:
+                    folder(branch, record, years)  # type: ignore[arg-type]
+                continue
+            current = record.branch
+            if current not in facts and rtype is not r.BranchRegisteredRecord:
+                self._find_facts(w, current, batch, facts)
+            self.branch_event(rows, position, event, facts, dirty)  # type: ignore[arg-type]
+            branch, years = facts[current], dirty[current]
 
     def stream_rows(
         self, batch: Sequence[Positioned], ledger_events: Sequence[Positioned]
@@ -238,15 +276,23 @@ class LedgerProjection:
                 )
             )
 
-    def _load_facts(self, w: ViewWriter, batch: Sequence[Positioned]) -> dict[str, BranchFacts]:
-        """The facts of every branch the batch touches: cached, else read in a few queries."""
-        codes = {
-            e.record.branch
-            for _, e in batch
-            if isinstance(e, BranchEvent) and type(e.record) is not r.BranchRegisteredRecord
-        }
-        facts = {code: self._cache[code] for code in codes if code in self._cache}
-        missing = sorted(codes - facts.keys())
+    def _find_facts(
+        self, w: ViewWriter, code: str, batch: Sequence[Positioned], facts: dict[str, BranchFacts]
+    ) -> None:
+        """Put the facts of ``code``, a branch the batch meets for the first time, in
+        ``facts``: cached, else stored. The first branch of a batch found in neither the
+        cache nor ``facts`` reads the stored facts of every such branch of the batch, in a
+        few queries (with every branch cached, nothing is read and the batch is not even
+        scanned for its branches)."""
+        cached = self._cache.get(code)
+        if cached is not None:
+            facts[code] = cached
+            return
+        if self._stored_looked_up:
+            return  # not stored either: ``branch_event`` says so
+        self._stored_looked_up = True
+        codes = {e.record.branch for _, e in batch if type(e) not in _NO_FACTS_TO_LOAD}  # type: ignore[attr-defined]
+        missing = sorted(codes - facts.keys() - self._cache.keys())
         for i in range(0, len(missing), 500):
             chunk = missing[i : i + 500]
             marks = ", ".join("?" for _ in chunk)
@@ -254,7 +300,6 @@ class LedgerProjection:
                 f"SELECT code, facts FROM {{p}}branch_facts WHERE code IN ({marks})", chunk
             ):
                 facts[row["code"]] = decode_branch_facts(bytes(row["facts"]))
-        return facts
 
     def write_branches(
         self,

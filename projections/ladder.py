@@ -17,6 +17,7 @@ from datetime import date
 import msgspec
 
 from domain.model import records as r
+from domain.model.events import EVENT_FOR_RECORD
 from domain.model.ladder import (
     InterventionEntry,
     LadderInput,
@@ -115,17 +116,18 @@ class LadderProjection:
         return rows
 
 
-_LADDER_TYPES = frozenset(LADDER_TYPES)
+# The classes of the events that carry them (one per record type).
+_LADDER_EVENTS = frozenset(EVENT_FOR_RECORD[kind] for kind in LADDER_TYPES)
 
 
 def _records(batch: Sequence[Positioned]) -> list[tuple[int, r.Record]]:
-    """The batch's records this read model folds (a set lookup per event: it skips most)."""
-    out = []
-    for position, event in batch:
-        record = getattr(event, "record", None)
-        if type(record) in _LADDER_TYPES:
-            out.append((position, record))
-    return out  # type: ignore[return-value]
+    """The batch's records this read model folds (a set look-up of the event's class per
+    event: it skips most)."""
+    return [
+        (position, event.record)  # type: ignore[attr-defined]
+        for position, event in batch
+        if type(event) in _LADDER_EVENTS
+    ]
 
 
 def _fold(records: list[tuple[int, r.Record]], rows: dict[str, _Row]) -> list[tuple[str, str, str]]:

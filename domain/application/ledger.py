@@ -23,7 +23,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from domain.application.ledger_tree import Frontier
-from domain.application.mapper import MAPPER_ENV, decode_event, stored_with_leaf
+from domain.application.mapper import MAPPER_ENV, decode_event, event_decoder, stored_with_leaf
 from domain.application.outcomes import (
     Accepted,
     Duplicate,
@@ -509,10 +509,27 @@ class LedgerLog:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self._decoders: dict[str, Callable[[bytes], Any]] = {}  # topic -> its class's decode
 
     def head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0
 
     def read(self, after: int, stop: int, limit: int) -> list[tuple[int, LedgerEvent]]:
         rows = self.ledger.recorder.select_states(after, stop, limit)  # type: ignore[attr-defined]
-        return [(position, decode_event(topic, state)) for position, topic, state in rows]
+        return self._decode(rows)
+
+    def _decode(self, rows: Sequence[tuple[int, str, bytes]]) -> list[tuple[int, LedgerEvent]]:
+        """Each row's event, by one dict look-up for its topic's decoder (the projector's
+        hot loop: no call of ``decode_event`` per row)."""
+        decoders = self._decoders
+        try:
+            return [(position, decoders[topic](state)) for position, topic, state in rows]
+        except KeyError:  # a topic met for the first time (``UnknownTopic`` if not ours)
+            for _, topic, _ in rows:
+                if topic not in decoders:
+                    decoders[topic] = event_decoder(topic).decode
+            return self._decode(rows)
+        except msgspec.DecodeError:
+            for _, topic, state in rows:
+                decode_event(topic, state)  # raises the ``CorruptEvent`` that names it
+            raise

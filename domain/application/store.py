@@ -232,12 +232,13 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
         """(position, topic, state) of the log after ``after`` up to ``stop``: what the
         projection needs, without building a ``Notification`` per row."""
         with self.datastore.transaction(commit=False) as c:
+            c.sqlite_cursor.row_factory = None  # plain tuples: no ``sqlite3.Row`` per row
             c.execute(
                 f"SELECT rowid, topic, state FROM {self.events_table_name} "
                 "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
                 (after, stop, limit),
             )
-            return [(row[0], row[1], row[2]) for row in c.fetchall()]
+            return c.fetchall()
 
     def select_by_stream(
         self, after: tuple[str, int], stop: int, limit: int, until: str | None = None

@@ -147,9 +147,13 @@ def fold_mechanism(facts: MechanismFacts, record: r.Record, seq: int) -> Iterabl
 
 
 def _bucket(facts: MechanismFacts, year: int) -> Bucket:
-    bucket = facts.buckets.get(year)
+    """The year's bucket, made when it has none, decoded when still stored (see
+    ``decode_facts_lazily``)."""
+    bucket: Any = facts.buckets.get(year)
     if bucket is None:
         bucket = facts.buckets[year] = Bucket()
+    elif type(bucket) is not Bucket:
+        bucket = facts.buckets[year] = _bucket_decoder.decode(bucket)
     return bucket
 
 
@@ -166,20 +170,28 @@ def _meeting(facts: MechanismFacts, record: r.MeetingHeldRecord, seq: int) -> It
     """A meeting counts in its year; a briefing also in its ISO week-year (late December or
     early January)."""
     on = record.on
+    year = on.year
     item = Dated(seq, record.id, on, record.kind)
-    _bucket(facts, on.year).meetings.append(item)
+    bucket = facts.buckets.get(year)  # ``_bucket``, inline: a third of the records land here
+    if type(bucket) is not Bucket:
+        bucket = _bucket(facts, year)
+    bucket.meetings.append(item)
     if record.kind == "two_committee_briefing":
         iso_year = on.isocalendar()[0]
-        if iso_year != on.year:
+        if iso_year != year:
             _bucket(facts, iso_year).meetings.append(item)
-            return (on.year, iso_year)
-    return (on.year,)
+            return (year, iso_year)
+    return (year,)
 
 
 def _activity(facts: MechanismFacts, record: r.ActivityHeldRecord, seq: int) -> Iterable[int]:
-    item = Dated(seq, record.id, record.on, record.kind, record.grid)
-    _bucket(facts, record.on.year).activities.append(item)
-    return (record.on.year,)
+    on = record.on
+    year = on.year
+    bucket = facts.buckets.get(year)  # ``_bucket``, inline
+    if type(bucket) is not Bucket:
+        bucket = _bucket(facts, year)
+    bucket.activities.append(Dated(seq, record.id, on, record.kind, record.grid))
+    return (year,)
 
 
 def _linkage(facts: MechanismFacts, record: r.LinkageReportedRecord, seq: int) -> Iterable[int]:
@@ -255,19 +267,80 @@ FOLDERS: dict[type, Callable[[MechanismFacts, Any, int], Iterable[int]]] = {
 
 def year_of(facts: MechanismFacts, year: int) -> ComplianceYear:
     """The branch-year slice stored by the read model (or cut on demand)."""
+    bucket: Bucket | msgspec.Raw | None = facts.buckets.get(year)
+    if bucket is None:
+        bucket = Bucket()
+    elif type(bucket) is not Bucket:
+        bucket = _bucket_decoder.decode(bucket)  # type: ignore[arg-type]
     return ComplianceYear(
         year=year,
         place=facts.place,
         grids=facts.grids,
         partners=facts.partners,
         cooperatives=facts.cooperatives,
-        bucket=facts.buckets.get(year, Bucket()),
+        bucket=bucket,
     )
+
+
+class _StoredFacts(Struct, gc=False, kw_only=True):
+    """``MechanismFacts`` as stored (the same fields, in the same order), each year's bucket
+    left encoded: ``msgspec.Raw`` is the bucket's own bytes, decoded by ``_bucket`` when a
+    fold needs it and encoded back verbatim."""
+
+    place: Place
+    grids: dict[str, Grid] = field(default_factory=dict)
+    partners: dict[str, Partner] = field(default_factory=dict)
+    cooperatives: dict[str, Cooperative] = field(default_factory=dict)
+    buckets: dict[int, msgspec.Raw] = field(default_factory=dict)
 
 
 _encoder = msgspec.msgpack.Encoder()
 _facts_decoder = msgspec.msgpack.Decoder(MechanismFacts)
 _year_decoder = msgspec.msgpack.Decoder(ComplianceYear)
+_stored_decoder = msgspec.msgpack.Decoder(_StoredFacts)
+_bucket_decoder = msgspec.msgpack.Decoder(Bucket)
+
+
+def encode_rows(facts: MechanismFacts, years: Iterable[int]) -> tuple[bytes, list[bytes]]:
+    """``encode(facts)`` and ``encode(year_of(facts, y))`` for each of ``years``, byte for
+    byte, with the place, the registers and each bucket encoded once (``msgspec.Raw``)
+    rather than once per row that holds them."""
+    shared: dict[str, Any] = {
+        "place": _raw(facts.place),
+        "grids": _raw(facts.grids),
+        "partners": _raw(facts.partners),
+        "cooperatives": _raw(facts.cooperatives),
+    }
+    buckets: dict[int, Any] = dict(facts.buckets)
+    slices = []
+    for year in years:
+        bucket: Any = buckets.get(year)
+        if bucket is None:
+            bucket = _raw(Bucket())  # the slice of a year with no bucket
+        elif type(bucket) is Bucket:
+            bucket = buckets[year] = _raw(bucket)
+        slices.append(_encoder.encode(ComplianceYear(year=year, bucket=bucket, **shared)))
+    return _encoder.encode(MechanismFacts(buckets=buckets, **shared)), slices
+
+
+def _raw(obj: Any) -> msgspec.Raw:
+    return msgspec.Raw(_encoder.encode(obj))
+
+
+def decode_facts_lazily(data: bytes) -> MechanismFacts:
+    """A branch's stored fold for folding more records into and encoding back: only the
+    buckets of the years folded into get decoded (a batch of a year-ordered ledger touches
+    a year or two of a branch, whose row holds every year), and the encoding is
+    byte-for-byte what the whole decode would give. Its ``buckets`` may hold
+    ``msgspec.Raw`` values: read them through ``_bucket``/``year_of`` only."""
+    stored = _stored_decoder.decode(data)
+    return MechanismFacts(
+        place=stored.place,
+        grids=stored.grids,
+        partners=stored.partners,
+        cooperatives=stored.cooperatives,
+        buckets=stored.buckets,  # type: ignore[arg-type]
+    )
 
 
 def encode(obj: MechanismFacts | ComplianceYear) -> bytes:

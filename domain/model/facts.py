@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from msgspec import Struct, field
 
 from domain.model.records import (
+    AnyRecord,
     BranchRegisteredRecord,
     CriterionAttestedRecord,
     DesignationGrantedRecord,
@@ -245,7 +246,7 @@ def affected_years(facts: BranchFacts, record: Record) -> set[int]:
     kind = type(record)
     if kind is MetricReportedRecord:
         year = record.year  # type: ignore[attr-defined]
-        return {year} | ({year + 1} & facts.years())
+        return {year, year + 1} if has_year(facts, year + 1) else {year}
     if kind is HonorGrantedRecord:
         year = record.on.year
         return {year} | (set(range(year + 1, year + honour_reach())) & facts.years())
@@ -261,6 +262,118 @@ def affected_years(facts: BranchFacts, record: Record) -> set[int]:
 
 
 _OWN_DATE_YEAR = frozenset({IncidentRecordedRecord, MemberDevelopedRecord, MeetingHeldRecord})
+
+
+def has_year(facts: BranchFacts, year: int) -> bool:
+    """``year in facts.years()``, without building the set (a metric asks it of the next
+    year every time: most branch-years have metrics)."""
+    if (
+        year in facts.rated_years
+        or year in facts.metrics
+        or year in facts.attestations
+        or year in facts.designations
+        or year in facts.plans
+        or year in facts.members
+        or year in facts.meetings
+    ):
+        return True
+    for incident in facts.incidents.values():
+        if incident.on.year == year:
+            return True
+    return bool(facts.honours) and any(honour.on.year == year for honour in facts.honours)
+
+
+# ``apply`` and ``affected_years`` in one call per record, keyed by the record's type: the
+# eligibility projection's hot path (``fold_into``). Each entry folds the record into the
+# facts and adds to ``years`` exactly the years ``affected_years`` gives once it is folded;
+# None: the record changes no fact and names no year.
+Folder = Callable[[BranchFacts, Any, set[int]], None]
+
+
+def _apply_then_years(facts: BranchFacts, record: Record, years: set[int]) -> None:
+    apply(facts, record)
+    years.update(affected_years(facts, record))
+
+
+def _fold_own_year(handler: Callable[[BranchFacts, Any], None]) -> Folder:
+    def fold(facts: BranchFacts, record: Any, years: set[int]) -> None:
+        handler(facts, record)
+        years.add(record.year)
+
+    return fold
+
+
+def _fold_date_year(handler: Callable[[BranchFacts, Any], None]) -> Folder:
+    def fold(facts: BranchFacts, record: Any, years: set[int]) -> None:
+        handler(facts, record)
+        years.add(record.on.year)
+
+    return fold
+
+
+def _fold_metric(f: BranchFacts, r: MetricReportedRecord, years: set[int]) -> None:
+    _metric(f, r)
+    years.add(r.year)
+    if has_year(f, r.year + 1):
+        years.add(r.year + 1)
+
+
+def _fold_meeting(f: BranchFacts, r: MeetingHeldRecord, years: set[int]) -> None:
+    """``_meeting`` and its year, inline: a third of a ledger's records are meetings."""
+    on = r.on
+    year = on.year
+    meeting = Meeting(id=r.id, kind=r.kind, month=on.month)
+    held = f.meetings.get(year)
+    if held is None:
+        f.meetings[year] = [meeting]
+    else:
+        held.append(meeting)
+    years.add(year)
+
+
+def _fold_retraction(f: BranchFacts, r: IncidentRetractedRecord, years: set[int]) -> None:
+    incident = f.incidents[r.ref]
+    incident.retracted_by = r.id
+    years.add(incident.on.year)
+
+
+def _year_only(facts: BranchFacts, record: Any, years: set[int]) -> None:
+    year = record.year
+    if isinstance(year, int):
+        years.add(year)
+
+
+def _folders() -> dict[type, Folder | None]:
+    """Every record type's entry; the rare or intricate ones fall back to the two calls."""
+    table: dict[type, Folder | None] = {}
+    for rtype in get_args(AnyRecord):
+        handler = _HANDLERS.get(rtype)
+        if rtype is MetricReportedRecord:
+            table[rtype] = _fold_metric
+        elif rtype is MeetingHeldRecord:
+            table[rtype] = _fold_meeting
+        elif rtype is IncidentRetractedRecord:
+            table[rtype] = _fold_retraction
+        elif handler is not None and rtype in _OWN_DATE_YEAR:
+            table[rtype] = _fold_date_year(handler)
+        elif handler is not None and "year" in rtype.__struct_fields__ and rtype not in _SPECIAL:
+            table[rtype] = _fold_own_year(handler)
+        elif handler is None and rtype not in _SPECIAL:
+            table[rtype] = _year_only if "year" in rtype.__struct_fields__ else None
+        else:
+            table[rtype] = _apply_then_years
+    return table
+
+
+_SPECIAL = frozenset({HonorGrantedRecord, WeaknessDesignatedRecord, WeaknessLiftedRecord})
+FACT_FOLDERS: dict[type, Folder | None] = _folders()
+
+
+def fold_into(facts: BranchFacts, record: Record, years: set[int]) -> None:
+    """``apply(facts, record)``, then add ``affected_years(facts, record)`` to ``years``."""
+    folder = FACT_FOLDERS.get(type(record), _apply_then_years)
+    if folder is not None:
+        folder(facts, record, years)
 
 
 def year_slice(facts: BranchFacts, year: int) -> YearFacts:
