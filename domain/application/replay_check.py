@@ -52,6 +52,7 @@ class StoredLeaves:
     size: int
     root: str
     at_size: bytes | None = None  # the root of the first ``size`` leaves asked for
+    events: int | None = None  # the events the log holds up to the position (counted meanwhile)
 
 
 class ReplayCheck:
