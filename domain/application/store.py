@@ -30,7 +30,6 @@ from domain.application.ledger_tree import (
 )
 
 DEFAULT_DB = "./fivestar.db"
-MMAP_BYTES = 1 << 40  # what a by-stream read maps of the ledger file (``select_by_stream``)
 
 
 def is_postgres(db: str) -> bool:
@@ -238,9 +237,6 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
         below = "AND e.originator_id < ? " if until else ""
         with self.datastore.transaction(commit=False) as c:
             c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per event
-            # by stream, the events' pages are read in no order: mapped, not copied by a
-            # system call each time (SQLite caps the size at its compile-time maximum)
-            c.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             c.execute(
                 f"SELECT e.originator_id, e.originator_version, e.rowid, e.topic, e.state, "
                 f"l.version, l.leaf_hash FROM {self.events_table_name} e "
