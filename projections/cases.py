@@ -191,7 +191,8 @@ class CasesProjection:
         branches: list[tuple[object, ...]] = []
         incidents: dict[tuple[str, str], list[object]] = {}
         cases: dict[tuple[str, str], list[Any]] = {}
-        always, incident, categories = _ALWAYS, r.IncidentRecordedRecord, INCIDENT_CATEGORIES
+        always: frozenset[type] = _ALWAYS
+        incident, categories = r.IncidentRecordedRecord, INCIDENT_CATEGORIES
         records = [  # ``_records`` of branch events, in one comprehension
             (position, record)
             for position, event in batch

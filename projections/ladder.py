@@ -83,7 +83,7 @@ class LadderProjection:
         without its lookups, which find nothing there (each stream opens with its
         registration)."""
         rows: dict[str, _Row] = {}
-        types = _LADDER_TYPES
+        types: frozenset[type] = _LADDER_TYPES
         records = [  # ``_records`` of branch events, in one comprehension
             (position, record)
             for position, event in batch

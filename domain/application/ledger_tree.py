@@ -555,7 +555,7 @@ class TreeStore:
             if not self.postgres:
                 c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per leaf
                 c.execute(self._sql(statement), tuple(params))
-                return c.fetchall()  # type: ignore[no-any-return]
+                return c.fetchall()
             from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
 
             c.row_factory = tuple_row

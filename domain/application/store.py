@@ -245,7 +245,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 "ORDER BY e.originator_id, e.originator_version LIMIT ?",
                 (*after, stop, *([until] if until else []), limit),
             )
-            return c.fetchall()  # type: ignore[no-any-return]
+            return c.fetchall()
 
     def count_events(self, stop: int) -> int:
         """How many events the log holds up to position ``stop``."""
