@@ -105,8 +105,9 @@ class ReplayCheck:
         mapper encoded it); anything else goes through ``event``, which also finds each
         stream's first event in its branch's stream."""
         out: list[tuple[str, list[tuple[int, Any]]]] = []
-        decoders, encode, canonical = self._decoders, _state.encode, _canonical.encode_into
-        sha, plain, entry_class, buffer = _sha256, _PLAIN, _Entry, bytearray(b"\x00")
+        decoders, encode, canonical = self._decoders, _state.encode_into, _canonical.encode_into
+        sha, plain, entry_class = _sha256, _PLAIN, _Entry
+        buffer, again = bytearray(b"\x00"), bytearray()  # reused: the entry, the state
         stream_now, branch_now = self._stream, self._branch
         events: list[tuple[int, Any]] = []
         if rows and rows[0][0] == stream_now:
@@ -125,19 +126,20 @@ class ReplayCheck:
                         type(event) in plain
                         and leaf_version == version == event.originator_version
                         and (record := event.record).branch == branch_now
-                        and encode(event) == state
                     ):
-                        canonical(
-                            entry_class(
-                                branch_now, record, event.timestamp, event.recorder, version
-                            ),
-                            buffer,
-                            1,
-                        )
-                        if sha(buffer).digest() == leaf:
-                            checked += 1
-                            events.append((position, event))
-                            continue
+                        encode(event, again)
+                        if again == state:
+                            canonical(
+                                entry_class(
+                                    branch_now, record, event.timestamp, event.recorder, version
+                                ),
+                                buffer,
+                                1,
+                            )
+                            if sha(buffer).digest() == leaf:
+                                checked += 1
+                                events.append((position, event))
+                                continue
             checked_event = self.event(*row)
             if checked_event is None:
                 break
