@@ -98,16 +98,17 @@ class ComplianceProjection:
         without its lookup, which finds nothing there."""
         facts: dict[str, c.MechanismFacts] = {}
         dirty: dict[str, set[int]] = {}
-        folders = c.FOLDERS
+        folders, registered = c.FOLDERS, r.BranchRegisteredRecord
         current = branch = years = None
         for _, event in batch:
             record = event.record  # type: ignore[attr-defined]
-            if record.branch != current or type(record) is r.BranchRegisteredRecord:
+            rtype = type(record)
+            if record.branch != current or rtype is registered:
                 fold_event(facts, event, dirty)  # type: ignore[arg-type]  # a stream's first
                 current = record.branch
                 branch, years = facts.get(current), dirty.get(current)
                 continue
-            folder = folders.get(type(record))
+            folder = folders.get(rtype)
             if folder is not None and branch is not None:  # as ``fold_event`` does
                 found = folder(branch, record, event.originator_version)
                 if years is None:

@@ -251,7 +251,10 @@ class Audit:
         its position that its content hashes to) and the ``leaves`` were read: as many leaves
         as events up to ``base`` and as ``checked`` (so each event was checked and each leaf
         is one's), and the stored tree's root is theirs. None: something differs."""
-        if leaves is None or not leaves.size == checked == self.recorder.count_events(base):
+        if leaves is None:
+            return None
+        events = self.recorder.count_events(base) if leaves.events is None else leaves.events
+        if not leaves.size == checked == events:
             return None
         report = Verification(checked_at=checked_at)
         report.size = report.events = leaves.size
@@ -375,7 +378,8 @@ class Audit:
         """The parent's half of a rebuild's verification (ADR 0020), while its workers check
         the events: the leaves must be numbered 0, 1, 2, ... in ascending positions, so that
         those up to ``base`` are the first ones; their count and root, and the root of the
-        first ``size`` of them if asked (None: not so)."""
+        first ``size`` of them if asked (None: not so); and the events the log holds up to
+        ``base``, counted here too, while the workers still run."""
         tree = _Subtrees()
         at_size: bytes | None = None
         previous = start = 0
@@ -397,7 +401,8 @@ class Audit:
                 tree.add_block(block)
                 previous, start = positions[-1], start + len(rows)
             if len(rows) < BLOCK:
-                return StoredLeaves(tree.size, tree.root().hex(), at_size)
+                events = self.recorder.count_events(base)
+                return StoredLeaves(tree.size, tree.root().hex(), at_size, events)
 
     def check_replayed(self, base: int, checked: int, leaves: StoredLeaves | None) -> bool:
         """Whether the ledger up to ``base`` is intact, once a rebuild's workers found every

@@ -553,8 +553,9 @@ class TreeStore:
         bytes, not hex; no dict per row): the bulk reads of every leaf (verify, rebuild)."""
         with self.recorder.datastore.transaction(commit=False) as c:
             if not self.postgres:
+                c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per leaf
                 c.execute(self._sql(statement), tuple(params))
-                return list(c.fetchall())
+                return c.fetchall()
             from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
 
             c.row_factory = tuple_row
@@ -588,9 +589,7 @@ class TreeStore:
             "ORDER BY leaf_index LIMIT ?",
             (start, limit),
         )
-        if self.postgres:
-            return rows
-        return [(row[0], row[1], row[2]) for row in rows]
+        return rows
 
     def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:
         start = 0

@@ -45,7 +45,7 @@ from domain.application.replay_check import (
 )
 from domain.application.settings import Settings
 from domain.application.store import ledger_env
-from domain.model.events import BranchEvent, RulebookAdopted
+from domain.model.events import RulebookAdopted
 from projections.runner import Progress, ProjectionRunner
 from projections.tables import Positioned, Projection, ViewWriter
 from projections.views import REBUILD, ViewStore, open_views
@@ -288,23 +288,23 @@ def _groups(
     after = (first, 0)
     while True:
         rows = ledger.recorder.select_by_stream(after, base, PAGE, until)  # type: ignore[attr-defined]
-        for stream, position, event in check.page(rows):
-            if stream != current:
-                if events:
-                    group.append((current, events))  # type: ignore[arg-type]
-                    count += len(events)
-                    if len(group) >= size or count >= GROUP_EVENTS:
-                        yield group
-                        group, count = [], 0
-                current, events = stream, []
-            if stream > last and isinstance(event, BranchEvent):
-                events.append((position, event))
+        for stream, found in check.page(rows):
+            if stream == current:  # continued from the previous page
+                events.extend(found)
+                continue
+            if events and current > last:  # type: ignore[operator]
+                group.append((current, events))  # type: ignore[arg-type]
+                count += len(events)
+                if len(group) >= size or count >= GROUP_EVENTS:
+                    yield group
+                    group, count = [], 0
+            current, events = stream, found
         if check.damaged is not None:
             return
         if len(rows) < PAGE:
             break
         after = (rows[-1][0], rows[-1][1])
-    if events:
+    if events and current > last:  # type: ignore[operator]
         group.append((current, events))  # type: ignore[arg-type]
     if group:
         yield group

@@ -52,6 +52,7 @@ class StoredLeaves:
     size: int
     root: str
     at_size: bytes | None = None  # the root of the first ``size`` leaves asked for
+    events: int | None = None  # the events the log holds up to the position (counted meanwhile)
 
 
 class ReplayCheck:
@@ -96,44 +97,58 @@ class ReplayCheck:
             self.damaged = position
         return None
 
-    def page(self, rows: Sequence[Sequence[Any]]) -> list[tuple[str, int, Any]]:
-        """``event`` for a page of rows: (stream, position, event) of the rows before the
-        first damaged one. One loop with the common case inline (the second and later event
-        of a branch's stream, as the mapper encoded it); anything else goes through
-        ``event``, which also finds each stream's first event in its branch's stream."""
-        out: list[tuple[str, int, Any]] = []
-        decoders, encode, canonical = self._decoders, _state.encode, _canonical.encode
+    def page(self, rows: Sequence[Sequence[Any]]) -> list[tuple[str, list[tuple[int, Any]]]]:
+        """``event`` for a page of rows, stream by stream: (stream, [(position, branch
+        event), ...]) of the rows before the first damaged one (a stream of no branch has an
+        empty list; the first stream may continue the previous page's last). One loop with
+        the common case inline (the second and later event of a branch's stream, as the
+        mapper encoded it); anything else goes through ``event``, which also finds each
+        stream's first event in its branch's stream."""
+        out: list[tuple[str, list[tuple[int, Any]]]] = []
+        decoders, encode, canonical = self._decoders, _state.encode_into, _canonical.encode_into
+        sha, plain, entry_class = _sha256, _PLAIN, _Entry
+        buffer, again = bytearray(b"\x00"), bytearray()  # reused: the entry, the state
+        stream_now, branch_now = self._stream, self._branch
+        events: list[tuple[int, Any]] = []
+        if rows and rows[0][0] == stream_now:
+            out.append((stream_now, events))  # type: ignore[arg-type]
         checked = 0
         for row in rows:
             stream, version, position, topic, state, leaf_version, leaf = row
-            decoder = decoders.get(topic)
-            if decoder is not None and stream == self._stream:
-                try:
-                    event = decoder.decode(state)
-                except msgspec.DecodeError:
-                    event = None
-                if (
-                    type(event) in _PLAIN
-                    and leaf_version == version == event.originator_version
-                    and event.record.branch == self._branch
-                    and encode(event) == state
-                ):
-                    record = event.record
-                    entry = _Entry(
-                        record.branch,
-                        record,
-                        event.timestamp,
-                        event.recorder,
-                        version,
-                    )
-                    if _sha256(b"\x00" + canonical(entry)).digest() == leaf:
-                        checked += 1
-                        out.append((stream, position, event))
-                        continue
+            if stream == stream_now:
+                decoder = decoders.get(topic)
+                if decoder is not None:
+                    try:
+                        event = decoder.decode(state)
+                    except msgspec.DecodeError:
+                        event = None
+                    if (
+                        type(event) in plain
+                        and leaf_version == version == event.originator_version
+                        and (record := event.record).branch == branch_now
+                    ):
+                        encode(event, again)
+                        if again == state:
+                            canonical(
+                                entry_class(
+                                    branch_now, record, event.timestamp, event.recorder, version
+                                ),
+                                buffer,
+                                1,
+                            )
+                            if sha(buffer).digest() == leaf:
+                                checked += 1
+                                events.append((position, event))
+                                continue
             checked_event = self.event(*row)
             if checked_event is None:
                 break
-            out.append((stream, position, checked_event))
+            if self._stream != stream_now:  # the first event of a stream
+                stream_now, branch_now = self._stream, self._branch
+                events = []
+                out.append((stream_now, events))  # type: ignore[arg-type]
+            if branch_now is not None:
+                events.append((position, checked_event))
         self.checked += checked
         return out
 

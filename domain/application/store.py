@@ -250,6 +250,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
         so that the rebuild verifies what it replays."""
         below = "AND e.originator_id < ? " if until else ""
         with self.datastore.transaction(commit=False) as c:
+            c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per event
             c.execute(
                 f"SELECT e.originator_id, e.originator_version, e.rowid, e.topic, e.state, "
                 f"l.version, l.leaf_hash FROM {self.events_table_name} e "
@@ -258,7 +259,7 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 "ORDER BY e.originator_id, e.originator_version LIMIT ?",
                 (*after, stop, *([until] if until else []), limit),
             )
-            return [tuple(row) for row in c.fetchall()]
+            return c.fetchall()
 
     def count_events(self, stop: int) -> int:
         """How many events the log holds up to position ``stop``."""
