@@ -194,15 +194,7 @@ class CasesProjection:
         branches: list[tuple[object, ...]] = []
         incidents: dict[tuple[str, str], list[object]] = {}
         cases: dict[tuple[str, str], list[Any]] = {}
-        always: frozenset[type] = _ALWAYS
-        incident, categories = r.IncidentRecordedRecord, INCIDENT_CATEGORIES
-        records = [  # ``_records`` of branch events, in one comprehension
-            (position, record)
-            for position, event in batch
-            if (kind := type(record := event.record)) in always  # type: ignore[attr-defined]
-            or (kind is incident and record.category in categories)
-        ]
-        for position, record in records:
+        for position, record in _records(batch):
             code = record.branch
             if isinstance(record, r.BranchRegisteredRecord):
                 places[code] = (record.kind, record.county, record.township)

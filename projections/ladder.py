@@ -84,13 +84,7 @@ class LadderProjection:
         without its lookups, which find nothing there (each stream opens with its
         registration)."""
         rows: dict[str, _Row] = {}
-        types: frozenset[type] = _LADDER_TYPES
-        records = [  # ``_records`` of branch events, in one comprehension
-            (position, record)
-            for position, event in batch
-            if type(record := event.record) in types  # type: ignore[attr-defined]
-        ]
-        places = _fold(records, rows)
+        places = _fold(_records(batch), rows)
         return {"ladder_places": list(places), "ladder": _rows(rows)}
 
     def _load(self, w: ViewWriter, codes: set[str]) -> dict[str, _Row]:
