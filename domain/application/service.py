@@ -264,21 +264,13 @@ class FiveStar(ReadServices):
                         if on_refusal:
                             on_refusal(*refusal)
             batches = _prepared(_chunks(lines, self.settings.import_batch_size), lines, run)
+            reporting = _Reporting(run, recorder, report, on_refusal, progress)
             if follower is not None and self.settings.import_writer:
-                batches = self._import_written_ahead(
-                    batches, run, recorder, report, on_refusal, progress
-                )
-            self._import_in_turn(batches, run, recorder, report, on_refusal, progress, follower)
+                batches = self._import_written_ahead(batches, reporting)
+            self._import_in_turn(batches, reporting, follower)
 
     def _import_in_turn(
-        self,
-        batches: Iterator[_Batch],
-        run: str,
-        recorder: str,
-        report: ImportReport,
-        on_refusal: Callable[[int, str, str], None] | None,
-        progress: Progress | None,
-        follower: ImportFollower | None,
+        self, batches: Iterator[_Batch], reporting: _Reporting, follower: ImportFollower | None
     ) -> None:
         """Decide and commit each batch in this process, one after the other."""
         for b in batches:
@@ -286,26 +278,18 @@ class FiveStar(ReadServices):
                 before = self.ledger.recorder.max_notification_id() or 0
                 outcomes = self.ledger.submit(
                     b.items,
-                    recorder,
+                    reporting.recorder,
                     tracking=b.tracking,
-                    refusal_log=run,
+                    refusal_log=reporting.run,
                     log_rows=[b.marker],
                     durable=b.final,
                 )
-            self._tally(report, outcomes, on_refusal)
+            reporting.landed(b, outcomes)
             if follower is None:
                 self._project_fresh(before, outcomes, b.final)
-            if progress:
-                progress(b.done_bytes, b.size)
 
     def _import_written_ahead(
-        self,
-        batches: Iterator[_Batch],
-        run: str,
-        recorder: str,
-        report: ImportReport,
-        on_refusal: Callable[[int, str, str], None] | None,
-        progress: Progress | None,
+        self, batches: Iterator[_Batch], reporting: _Reporting
     ) -> Iterator[_Batch]:
         """Decide each batch while a forked writer commits the one before (ADR 0027).
         Returns the batches left to do in turn: none, or, if the writer could not commit
@@ -323,9 +307,7 @@ class FiveStar(ReadServices):
             flight.clear()
             ledger.release(sent.number)
             note_committed(ledger.recorder, sent.tracking)
-            self._tally(report, sent.decided.outcomes, on_refusal)
-            if progress:
-                progress(sent.done_bytes, sent.size)
+            reporting.landed(sent, sent.decided.outcomes)
 
         with self.write_lock:
             ledger.predicted = ledger.tree_now()
@@ -334,14 +316,16 @@ class FiveStar(ReadServices):
         try:
             for b in batches:
                 with self.write_lock:
-                    b.decided = ledger.decide_batch(b.items, recorder)
+                    b.decided = ledger.decide_batch(b.items, reporting.recorder)
                     stored = [wire_with_leaf(e) for e in b.decided.events]
                     expect_last = ledger.predict([row[5] for row in stored])
                     land()
                     ledger.settle(b.decided)
                     snapshots = ledger.evict(limbo=b.number)
                     refusals = [*b.decided.refusals, b.marker]
-                    writer.send(stored, b.tracking, refusals, run, b.final, snapshots, expect_last)
+                    writer.send(
+                        stored, b.tracking, refusals, reporting.run, b.final, snapshots, expect_last
+                    )
                     flight.append(b)
                 b = None
             land()
@@ -632,6 +616,23 @@ def _chunks(
             yield batch, lines.number, lines.done, False
             batch = []
     yield batch, lines.number, lines.done, True
+
+
+@dataclass
+class _Reporting:
+    """One import run: its tracking name, who records, and where each committed batch's
+    outcomes and progress go."""
+
+    run: str
+    recorder: str
+    report: ImportReport
+    on_refusal: Callable[[int, str, str], None] | None
+    progress: Progress | None
+
+    def landed(self, batch: _Batch, outcomes: list[Outcome]) -> None:
+        FiveStar._tally(self.report, outcomes, self.on_refusal)
+        if self.progress:
+            self.progress(batch.done_bytes, batch.size)
 
 
 @dataclass
