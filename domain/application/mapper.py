@@ -106,23 +106,19 @@ def stored_with_leaf(event: _events.BranchEvent) -> LeafedEvent:
     """``MsgspecMapper.to_stored_event`` of a branch event, with its Merkle leaf computed
     from the event itself (the write path; the leaf is the one ``entry_of`` gives the
     stored state, without decoding it back)."""
-    branch, entry = entry_of_event(event)
-    return LeafedEvent(
-        event.originator_id,
-        event.originator_version,
-        _topic(type(event)),
-        _encoder.encode(event),
-        branch,
-        merkle.leaf_hash(entry),
-    )
+    return LeafedEvent(*_with_leaf(event, event.originator_id))
 
 
 def wire_with_leaf(event: _events.BranchEvent) -> tuple[str, int, str, bytes, str, bytes]:
     """``stored_with_leaf`` as a plain tuple, the stream id as hex: what an import hands its
     writer process (``import_writer.Message``)."""
+    return _with_leaf(event, event.originator_id.hex)
+
+
+def _with_leaf(event: _events.BranchEvent, stream: Any) -> tuple[Any, int, str, bytes, str, bytes]:
     branch, entry = entry_of_event(event)
     return (
-        event.originator_id.hex,
+        stream,
         event.originator_version,
         _topic(type(event)),
         _encoder.encode(event),
