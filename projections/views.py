@@ -12,11 +12,36 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import (
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteDatastore,
+    SQLiteTrackingRecorder,
+)
 
 from projections.tables import LIVE, REBUILD, ReadModel, ViewStore, ViewWriter
 
 __all__ = ["LIVE", "REBUILD", "SQLiteViewStore", "ViewStore", "ViewWriter", "open_views"]
+
+
+class _DerivedDataPool(SQLiteConnectionPool):
+    """Connections to the read models' file with ``secure_delete`` off. Debian's SQLite is
+    built with it on, so every page a rewritten row or a dropped table frees is overwritten
+    with zeros: the swap after a 6,000-branch rebuild wrote 0.9 GB of zeros (4.0 s; 0.8 s
+    without), and the projector's upserts of kilobyte rows zero their old overflow pages.
+    Read models are derived data, rebuilt from the ledger at will; the ledger's own file
+    keeps the build's setting (ADR 0028)."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        connection._sqlite_conn.execute("PRAGMA secure_delete=OFF")
+        return connection
+
+
+class _ViewsDatastore(SQLiteDatastore):
+    def __init__(self, path: str, lock_timeout: int) -> None:
+        super().__init__(path, lock_timeout=lock_timeout)
+        self.pool = _DerivedDataPool(db_name=path, lock_timeout=lock_timeout)
 
 
 class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
@@ -58,7 +83,7 @@ def open_views(
 
         store = PostgresViewStore(ledger_datastore, prefix, read_models)
     else:
-        sqlite = SQLiteDatastore(views_sqlite_path(db), lock_timeout=30)
+        sqlite = _ViewsDatastore(views_sqlite_path(db), lock_timeout=30)
         store = SQLiteViewStore(sqlite, prefix, read_models)
     if create:
         store.create_table()
