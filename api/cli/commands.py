@@ -81,7 +81,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     note(
         f"branch states: {report.branches_loaded} loaded, "
-        f"{report.branches_rebuilt_again} rebuilt from events again"
+        f"{report.branches_rebuilt_again} rebuilt from events again "
+        f"({report.branches_unpacked} of the loads from the import's own memory)"
     )
     return EXIT_REFUSED if report.refused else 0
 

@@ -97,6 +97,7 @@ class BranchLoads:
 
     loaded: int = 0
     rebuilt_again: int = 0
+    unpacked: int = 0  # of ``loaded``, the states taken from the import's parked ones
     replayed: int = 0  # events replayed by all loads
     seen: set[str] = field(default_factory=set)
 
@@ -151,6 +152,9 @@ class Ledger(Application):
         # (``ImportWriter``): found here, not in the store, until it says it committed them.
         self._limbo: dict[str, tuple[Branch, int]] = {}
         self._limbo_batches: dict[int, list[str]] = {}  # batch number -> codes put in limbo
+        # During an import: evicted branch states packed in memory (``park``), by code
+        self._parked: OrderedDict[str, bytes] = OrderedDict()
+        self._parked_bytes = 0
         # While an import's writer commits batches: the ledger's tree as it will be once
         # every batch decided so far is committed (an award's basis; ``predict``).
         self.predicted: Frontier | None = None
@@ -171,6 +175,15 @@ class Ledger(Application):
         if pending is not None:  # evicted, its snapshot not yet committed: still current
             self._branches[code] = pending[0]
             return pending[0]
+        packed = self._parked.pop(code, None)
+        if packed is not None:
+            self._parked_bytes -= len(packed)
+            branch = _unpack_branch(packed)
+            if self.loads is not None:
+                self.loads.count(code, 0)
+                self.loads.unpacked += 1
+            self._branches[code] = branch
+            return branch
         replayed = 0
 
         def counted(events: Iterable[Any]) -> Iterator[Any]:
@@ -241,12 +254,37 @@ class Ledger(Application):
         while self._branches and (len(self._branches) > size or events > budget):
             victims.append(self._branches.popitem(last=False))
             events -= victims[-1][1].version
+        if self.sweeping is not None:
+            victims = self._park(victims)
         if limbo is not None:
             for code, branch in victims:
                 self._limbo[code] = (branch, limbo)
             self._limbo_batches[limbo] = [code for code, _ in victims]
         snapshots = [BranchSnapshot.take(b) for _, b in victims if b.version > b.snapshot_version]
         return [self.mapper.to_stored_event(s) for s in snapshots]
+
+    def _park(self, victims: list[tuple[str, Branch]]) -> list[tuple[str, Branch]]:
+        """Keep evicted states packed in memory while ``import_park_mb`` allows (ADR 0030);
+        the others, returned, go to the store as snapshots. A parked state is the branch
+        exactly as decided, so it needs no snapshot, no limbo and no read from the store."""
+        room = self.settings.import_park_mb * 1024 * 1024 - self._parked_bytes
+        to_store: list[tuple[str, Branch]] = []
+        for code, branch in victims:
+            if room > 0:
+                packed = _pack_branch(branch)
+                if len(packed) <= room:
+                    self._parked[code] = packed
+                    self._parked_bytes += len(packed)
+                    room -= len(packed)
+                    continue
+            to_store.append((code, branch))
+        return to_store
+
+    def unpark_all(self) -> None:
+        """Drop the parked states (an import's end): afterwards a branch is read from the
+        store, its last snapshot and the events after it, as outside an import."""
+        self._parked.clear()
+        self._parked_bytes = 0
 
     def write_snapshots(self, stored: Sequence[Any]) -> None:
         """Write ``evict``'s snapshots: a cache's commit that does not wait for the disk
@@ -272,6 +310,7 @@ class Ledger(Application):
         self._branches.clear()
         self._limbo.clear()
         self._limbo_batches.clear()
+        self.unpark_all()
 
     def rating_year(self, year: int) -> RatingYear:
         try:
@@ -376,6 +415,9 @@ class Ledger(Application):
         for code in codes:
             self._branches.pop(code, None)
             self._limbo.pop(code, None)
+            packed = self._parked.pop(code, None)
+            if packed is not None:
+                self._parked_bytes -= len(packed)
 
     def tree_now(self) -> Frontier:
         """The ledger's tree as stored now (its frontier: what ``predict`` extends)."""
@@ -502,6 +544,19 @@ class Ledger(Application):
             return None
         event: LedgerEvent = self.mapper.to_domain_event(notes[0])  # type: ignore[assignment]
         return event.timestamp
+
+
+_BRANCH_PACKER = msgspec.msgpack.Encoder()
+_BRANCH_UNPACKER = msgspec.msgpack.Decoder(Branch)
+
+
+def _pack_branch(branch: Branch) -> bytes:
+    """A branch state as an import parks it (never stored: the store's snapshots stay JSON)."""
+    return _BRANCH_PACKER.encode(branch)
+
+
+def _unpack_branch(packed: bytes) -> Branch:
+    return _BRANCH_UNPACKER.decode(packed)
 
 
 class LedgerLog:

@@ -93,6 +93,7 @@ class ImportReport:
     position: int = 0
     branches_loaded: int = 0  # branch states taken from the store (ADR 0021)
     branches_rebuilt_again: int = 0  # of those, reloads that replayed events again
+    branches_unpacked: int = 0  # loads of states the import had parked in memory (ADR 0030)
 
     @property
     def ok(self) -> bool:
@@ -229,12 +230,14 @@ class FiveStar(ReadServices):
             raise
         finally:
             self.ledger.loads = self.ledger.sweeping = None
+            self.ledger.unpark_all()
         if follower is not None:
             follower.finish()
         report.position = self.catch_up()
         report.seconds = (datetime.now(UTC) - started).total_seconds()
         report.branches_loaded = loads.loaded
         report.branches_rebuilt_again = loads.rebuilt_again
+        report.branches_unpacked = loads.unpacked
         return report
 
     def _import_lines(

@@ -32,10 +32,14 @@ class Settings(BaseModel):
     """Wall clock for recording times (the ledger keeps them strictly increasing)."""
     branch_cache_size: int = Field(2000, ge=1)
     """Branch states the ledger keeps in memory between batches."""
-    branch_cache_events: int = Field(500_000, ge=1)
+    branch_cache_events: int = Field(300_000, ge=1)
     """Events the cached branch states may hold in all (a state's memory grows with its
-    events, ~300 bytes each): with ``branch_cache_size``, what bounds an import's memory
-    whatever the ledger's size (ADR 0021)."""
+    events, ~180-300 bytes each): with ``branch_cache_size`` and ``import_park_mb``, what
+    bounds an import's memory whatever the ledger's size (ADR 0021, ADR 0030)."""
+    import_park_mb: int = Field(64, ge=0)
+    """MiB of evicted branch states an import keeps in its own memory, packed (msgpack),
+    instead of writing their snapshots to the store and reading them back when the branch
+    comes round again; evictions beyond it are snapshotted to the store (ADR 0030). 0: none."""
     snapshot_after: int = Field(40, ge=1)
     """Unused since ADR 0021 (every evicted branch that changed is snapshotted, so a reload
     replays nothing); kept so settings and environments that name it stay valid."""

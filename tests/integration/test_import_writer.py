@@ -120,8 +120,12 @@ def _clean(tmp_path: Path, ledger_file: Path) -> tuple[Any, Any]:
         return report, _stars(clean)
 
 
+SMALL_CACHE = [{}, {"branch_cache_size": 1}]  # the second evicts: parked states (ADR 0030)
+
+
+@pytest.mark.parametrize("cache", SMALL_CACHE, ids=["roomy", "evicting"])
 def test_a_write_by_another_process_meanwhile_hands_the_rest_back(
-    db: str, ledger_file: Path, tmp_path: Path
+    db: str, ledger_file: Path, tmp_path: Path, cache: dict[str, int]
 ) -> None:
     """Another writer records between two batches: the batch decided on the predicted
     ledger is refused in its transaction and decided again; every award still names the
@@ -134,7 +138,7 @@ def test_a_write_by_another_process_meanwhile_hands_the_rest_back(
             with FiveStar(db, _settings(False)) as other:
                 written.extend(other.submit([_registration("Z0001")], "other"))
 
-    with FiveStar(db, _settings(True)) as svc:
+    with FiveStar(db, _settings(True, **cache)) as svc:
         report = svc.import_file(ledger_file, "test", progress=meanwhile)
         assert [o.status for o in written] == ["applied"]
         assert report.applied == expected.applied
@@ -160,7 +164,10 @@ def _registration(code: str) -> dict[str, Any]:
     }
 
 
-def test_a_writer_that_dies_hands_the_rest_back(db: str, ledger_file: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("cache", SMALL_CACHE, ids=["roomy", "evicting"])
+def test_a_writer_that_dies_hands_the_rest_back(
+    db: str, ledger_file: Path, tmp_path: Path, cache: dict[str, int]
+) -> None:
     """The writer process is killed after its first batch: the importing process decides
     the batches it did not commit again, in turn; the ledger is whole and intact."""
     expected, answers = _clean(tmp_path, ledger_file)
@@ -172,9 +179,10 @@ def test_a_writer_that_dies_hands_the_rest_back(db: str, ledger_file: Path, tmp_
                 os.kill(child.pid, signal.SIGKILL)
                 killed.append(child.pid)
 
-    with FiveStar(db, _settings(True)) as svc:
+    with FiveStar(db, _settings(True, **cache)) as svc:
         report = svc.import_file(ledger_file, "test", progress=kill_the_writer)
         assert killed
+        assert (report.branches_unpacked > 0) == bool(cache)
         assert report.applied == expected.applied
         assert report.refused == expected.refused
         assert report.position == svc.head() == svc.position()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from domain.application.audit import Audit
 from domain.application.service import FiveStar
 from domain.application.settings import Settings
 from projections.tables import all_tables
@@ -43,19 +44,22 @@ def _answers(svc: FiveStar) -> dict[int, Any]:
     return {year: sorted((e.branch, e.eligible) for e in svc.eligibility(year)) for year in YEARS}
 
 
+@pytest.mark.parametrize("park", [0, 64], ids=["snapshots", "parked"])
 @pytest.mark.parametrize(
     "bound", [{"branch_cache_size": 5}, {"branch_cache_events": 400}], ids=["branches", "events"]
 )
 def test_more_branches_than_the_cache_rebuilds_no_branch_from_events_twice(
-    db: str, year_ordered: Path, tmp_path: Path, bound: dict[str, int]
+    db: str, year_ordered: Path, tmp_path: Path, bound: dict[str, int], park: int
 ) -> None:
-    small = Settings(**bound, import_batch_size=60, import_follower_bytes=0)
+    small = Settings(**bound, import_batch_size=60, import_follower_bytes=0, import_park_mb=park)
     with FiveStar(db, small) as svc:
         report = svc.import_file(year_ordered, "test")
         answers = _answers(svc)
     assert report.branches_rebuilt_again == 0
-    # the cache really was too small: branches were evicted and loaded again, year by year
+    # the cache really was too small: branches were evicted and loaded again, year by year,
+    # from the import's memory (ADR 0030) or from their snapshots in the store
     assert report.branches_loaded > 2 * BRANCHES
+    assert (report.branches_unpacked > BRANCHES) == bool(park)
     with FiveStar(str(tmp_path / "roomy.db"), Settings()) as svc:
         roomy = svc.import_file(year_ordered, "test")
         assert roomy.branches_loaded == BRANCHES
@@ -96,6 +100,28 @@ def test_the_import_projector_builds_the_read_models_the_importer_would(
     for table in results[0][0]:
         assert results[0][0][table] == results[1][0][table], table
     assert results[0][1:] == results[1][1:]
+
+
+def test_parked_states_give_the_ledger_and_rows_that_stored_snapshots_give(
+    year_ordered: Path, tmp_path: Path
+) -> None:
+    """Evicted states parked in the import's memory or snapshotted to the store (ADR 0030):
+    byte for byte the same events, so the same digest, and the same read-model rows."""
+    results = []
+    for park in (0, 64):
+        settings = Settings(
+            branch_cache_size=5,
+            import_batch_size=60,
+            import_follower_bytes=0,
+            import_park_mb=park,
+            clock=_fixed_clock,
+        )
+        with FiveStar(str(tmp_path / f"park{park}.db"), settings) as svc:
+            report = svc.import_file(year_ordered, "test")
+            assert report.branches_rebuilt_again == 0
+            assert (report.branches_unpacked > 0) == bool(park)
+            results.append((Audit(svc).digest(), _rows(svc)))
+    assert results[0] == results[1]
 
 
 def test_the_import_prints_its_branch_loads(
