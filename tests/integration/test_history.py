@@ -201,3 +201,29 @@ def test_the_readable_form_keeps_a_multi_line_note_on_one_line(
     lines = table_body(result.out)
     assert len(lines) == 2
     assert "第一行" in lines[1] and "第二行" in lines[1]
+
+
+def test_an_import_reads_the_clock_once_per_sixty_four_records(
+    db: str, service: FiveStar, write_ledger: WriteLedger
+) -> None:
+    """Reading the wall clock was a fiftieth of an import's decisions: it is read for every
+    64th record of a batch, and the records between take a microsecond more each, so the
+    recording times still strictly increase and stay within 63 microseconds of the last reading."""
+    readings: list[datetime] = []
+    start = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
+
+    def clock() -> datetime:
+        readings.append(start + timedelta(seconds=len(readings)))
+        return readings[-1]
+
+    records = [village("V1")]
+    records += [rec("meeting.held", "V1", "2024-01-05", kind="theme_day") for _ in range(199)]
+    with FiveStar(db, Settings(clock=clock)) as process:
+        assert process.import_file(write_ledger(records), "test").ok
+    times = [e.recorded_at for e in service.history("V1")]
+    assert len(times) == 200
+    assert all(a < b for a, b in pairwise(times)), times
+    assert len(readings) <= 200 // 64 + 2
+    for i, t in enumerate(times):  # 63 microseconds at most after the reading before it
+        assert readings[i // 64] <= t <= readings[i // 64] + timedelta(microseconds=63)
+    assert times[64] == readings[1] and times[65] == readings[1] + timedelta(microseconds=1)
