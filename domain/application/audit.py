@@ -10,11 +10,9 @@ first event whose content or position no longer matches what the ledger recorded
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import lt
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
@@ -379,30 +377,27 @@ class Audit:
         the events: the leaves must be numbered 0, 1, 2, ... in ascending positions, so that
         those up to ``base`` are the first ones; their count and root, and the root of the
         first ``size`` of them if asked (None: not so); and the events the log holds up to
-        ``base``, counted here too, while the workers still run."""
+        ``base``, counted here too, while the workers still run. The numbering and order are
+        checked by the database in the snapshot the hashes are read from
+        (``TreeStore.ordered_hashes``), so only the hashes come over (ADR 0029)."""
         tree = _Subtrees()
         at_size: bytes | None = None
-        previous = start = 0
-        while True:
-            rows = self.tree.leaf_hashes(start, BLOCK)
-            if rows:
-                indexes, positions, hashes = zip(*rows, strict=True)
-                # unique indexes in ascending order, the first and last as expected: 0, 1, 2, ...
-                if indexes[0] != start or indexes[-1] != start + len(rows) - 1:
+        with self.tree.ordered_hashes(base) as found:
+            if found is None:
+                return None
+            for start in range(0, found.count, BLOCK):
+                stop = min(start + BLOCK, found.count)
+                block = found.read(start, stop)
+                if len(block) != stop - start:
                     return None
-                if positions[0] <= previous or not all(map(lt, positions, positions[1:])):
-                    return None
-                block = list(hashes[: bisect_right(positions, base)])
                 if size is not None and tree.size < size <= tree.size + len(block):
                     cut = size - tree.size
                     tree.add_block(block[:cut])
                     at_size = tree.root()
                     block = block[cut:]
                 tree.add_block(block)
-                previous, start = positions[-1], start + len(rows)
-            if len(rows) < BLOCK:
-                events = self.recorder.count_events(base)
-                return StoredLeaves(tree.size, tree.root().hex(), at_size, events)
+        events = self.recorder.count_events(base)
+        return StoredLeaves(tree.size, tree.root().hex(), at_size, events)
 
     def check_replayed(self, base: int, checked: int, leaves: StoredLeaves | None) -> bool:
         """Whether the ledger up to ``base`` is intact, once a rebuild's workers found every

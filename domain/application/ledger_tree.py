@@ -15,6 +15,7 @@ then reads ~log2(n) cached nodes plus at most one block of leaves (ADR 0016).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -516,6 +517,18 @@ def _known_or_read_pg(curs: Any, s: str, last: Any, known: Frontier | None) -> F
 
 
 # ------------------------------------------------------------------- reading
+class OrderedHashes(NamedTuple):
+    """``TreeStore.ordered_hashes``: the leaves at positions up to a base, and their hashes."""
+
+    count: int
+    read: Callable[[int, int], list[bytes]]  # (start, stop) -> hashes of indexes start..stop-1
+
+
+def _values(row: Any) -> tuple[Any, ...]:
+    """A row's values in column order (the library's PostgreSQL cursors give dicts)."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+
 class Leaf(msgspec.Struct, frozen=True):
     index: int
     position: int
@@ -590,6 +603,61 @@ class TreeStore:
             (start, limit),
         )
         return rows
+
+    @contextmanager
+    def ordered_hashes(self, base: int) -> Iterator[OrderedHashes | None]:
+        """In one read snapshot: None unless the leaves are numbered 0, 1, 2, ... at strictly
+        ascending positions, the first above 0 (checked by the database: a count, a min and
+        a max of the indexes, and a self-join on the next index finding no leaf at or below
+        its predecessor's position); else how many are at positions up to ``base`` (the
+        first ones, being in order) and a reader of their hashes by index range. What a
+        read of every (index, position, hash) checked row by row in Python, for a fifth of
+        the rebuild parent's CPU (ADR 0029)."""
+        with self.recorder.datastore.transaction(commit=False) as c:
+            if self.postgres:  # every statement below sees the same leaves
+                c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            c.execute(
+                self._sql(
+                    "SELECT COUNT(*) AS n, MIN(leaf_index) AS low, MAX(leaf_index) AS high, "
+                    "MIN(position) AS first FROM {leaves}"
+                )
+            )
+            count, low, high, first = _values(c.fetchone())
+            ordered = count == 0 or (low == 0 and high == count - 1 and first > 0)
+            if ordered and count > 1:
+                c.execute(
+                    self._sql(
+                        "SELECT COUNT(*) FROM {leaves} a JOIN {leaves} b "
+                        "ON b.leaf_index = a.leaf_index + 1 WHERE b.position <= a.position"
+                    )
+                )
+                ordered = _values(c.fetchone())[0] == 0
+            if not ordered:
+                yield None
+                return
+            c.execute(self._sql("SELECT COUNT(*) FROM {leaves} WHERE position <= ?"), (base,))
+            yield OrderedHashes(int(_values(c.fetchone())[0]), self._hash_reader(c))
+
+    def _hash_reader(self, c: Any) -> Callable[[int, int], list[bytes]]:
+        statement = self._sql(
+            "SELECT leaf_hash FROM {leaves} WHERE leaf_index >= ? AND leaf_index < ? "
+            "ORDER BY leaf_index"
+        )
+        if self.postgres:
+            from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
+
+            c.row_factory = tuple_row
+        else:
+            c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per leaf
+
+        def read(start: int, stop: int) -> list[bytes]:
+            if self.postgres:
+                c.execute(statement, (start, stop), binary=True)
+            else:
+                c.execute(statement, (start, stop))
+            return [row[0] for row in c.fetchall()]
+
+        return read
 
     def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:
         start = 0
