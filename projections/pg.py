@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg import errors
 
 from projections.tables import ReadModel, ViewStore, ViewWriter
 
@@ -49,3 +51,30 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
             if self.lz4:
                 c.execute("SET LOCAL default_toast_compression = lz4")
             yield ViewWriter(self, c)
+
+    def copy_rows(self, w: ViewWriter, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``ViewWriter.fill``: the rows by one binary ``COPY`` instead of an upsert per row
+        (parameters bound, the blobs sent and parsed row by row: most of the client's and
+        much of the server's time in writing a rebuild's tables). Rows repeating a key keep
+        the last, as the upsert would; should a key be in the table already after all, the
+        copy is rolled back to its savepoint and the rows are upserted."""
+        columns, key = self.tables[name]
+        names = [col.split()[0] for col in columns.split(", ")]
+        types = [_COPY_TYPES.get(col.split()[1]) for col in columns.split(", ")]
+        if None in types:
+            w.upsert(name, rows)
+            return
+        at = [names.index(k.strip()) for k in key.split(",")]
+        last = {tuple(row[i] for i in at): row for row in rows}
+        statement = f"COPY {self.table(name)} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+        try:
+            with w.c.connection.transaction(), w.c.copy(statement) as copy:
+                copy.set_types(types)
+                for row in last.values():
+                    copy.write_row(row)
+        except errors.UniqueViolation:
+            w.upsert(name, rows)
+
+
+# Binary COPY types of the column types the read models declare (``{blob}`` is BYTEA here).
+_COPY_TYPES = {"TEXT": "text", "INTEGER": "int4", "BIGINT": "int8", "{blob}": "bytea"}

@@ -227,6 +227,16 @@ class ViewWriter:
             rows,
         )
 
+    def fill(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``upsert`` into a table that holds none of the rows' keys yet (a rebuild's fresh
+        tables, each branch written once): the store's bulk load where it has one
+        (PostgreSQL: ``COPY``, ADR 0029), with the same result."""
+        bulk = getattr(self.store, "copy_rows", None)
+        if bulk is None or not rows:
+            self.upsert(name, rows)
+        else:
+            bulk(self, name, rows)
+
     def set_stream_progress(self, part: int, base: int, last_stream: str, finished: bool) -> None:
         self.upsert("stream_progress", [(part, base, last_stream, int(finished))])
 

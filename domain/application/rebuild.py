@@ -258,7 +258,7 @@ def write_group(
             projection.process(w, batch)
             continue
         for table, table_rows in rows.items():
-            w.upsert(table, table_rows)
+            w.fill(table, table_rows)  # fresh tables, each branch once: a bulk load
 
 
 def _ledger_events(ledger: Ledger, base: int) -> list[Positioned]:
