@@ -385,8 +385,8 @@ class Audit:
         with self.tree.ordered_hashes(base) as found:
             if found is None:
                 return None
-            for start in range(0, found.count, BLOCK):
-                stop = min(start + BLOCK, found.count)
+            for start in range(0, found.up_to, BLOCK):
+                stop = min(start + BLOCK, found.up_to)
                 block = found.read(start, stop)
                 if len(block) != stop - start:
                     return None

@@ -534,7 +534,7 @@ _PG_DISORDER = (
 class OrderedHashes(NamedTuple):
     """``TreeStore.ordered_hashes``: the leaves at positions up to a base, and their hashes."""
 
-    count: int
+    up_to: int  # how many leaves are at positions up to the base
     read: Callable[[int, int], list[bytes]]  # (start, stop) -> hashes of indexes start..stop-1
 
 
