@@ -74,6 +74,21 @@ def _leaves_reordered(store: Store) -> None:
     store.run("UPDATE merkle_leaves SET position = 15 WHERE position = -1")
 
 
+def _leaf_version(store: Store) -> None:
+    """The version a leaf records, its hash untouched."""
+    store.run("UPDATE merkle_leaves SET version = version + 1 WHERE position = ?", 7)
+
+
+def _leaf_moved(store: Store) -> None:
+    """The last leaf moved past the last event: an event without a leaf at its position."""
+    store.run("UPDATE merkle_leaves SET position = position + 1 WHERE position = ?", 21)
+
+
+def _leaf_version_negative(store: Store) -> None:
+    """A leaf version no event can have."""
+    store.run("UPDATE merkle_leaves SET version = -1 WHERE position = ?", 16)
+
+
 TAMPERINGS = [
     _changed_byte,
     _deleted_last,
@@ -85,6 +100,9 @@ TAMPERINGS = [
     _recorder,
     _leaf_hash,
     _leaves_reordered,
+    _leaf_version,
+    _leaf_moved,
+    _leaf_version_negative,
 ]
 
 
