@@ -42,7 +42,13 @@ class ImportFollower:
     def start(self) -> None:
         self._process = self._context.Process(
             target=_follow,
-            args=(self.db, self.settings.projection_batch_size, self._done, os.getpid()),
+            args=(
+                self.db,
+                self.settings.projection_batch_size,
+                self._done,
+                os.getpid(),
+                self.settings.import_projector_nice,
+            ),
             name="fivestar-import-projector",
             daemon=True,
         )
@@ -69,10 +75,12 @@ class ImportFollower:
         self._process = None
 
 
-def _follow(db: str, batch_size: int, done: Any, parent: int) -> None:
+def _follow(db: str, batch_size: int, done: Any, parent: int, nice: int = 0) -> None:
     """The forked process: catch the read models up whenever a runner batch's worth of
     events is waiting, and all the way once the import is done (or its process is gone)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle
+    if nice:
+        os.nice(nice)  # deciding is the import's critical path; this catches up behind it
     try:
         ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
         views = open_views(db, ledger.factory.datastore, create=False)  # type: ignore[attr-defined]

@@ -5,6 +5,9 @@ the ones the importing process would have built."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import re
 import subprocess
 import sys
@@ -148,3 +151,23 @@ def test_the_import_projector_follows_the_ledger_on_both_stores(
     with FiveStar(str(tmp_path / "inline.db"), Settings(import_follower_bytes=10**12)) as svc:
         svc.import_file(year_ordered, "test")
         assert _answers(svc) == forked
+
+
+def test_the_import_projector_runs_at_a_lower_priority(year_ordered: Path, tmp_path: Path) -> None:
+    """Deciding records is the import's critical path: the forked projector is niced so it
+    catches up behind it (``import_projector_nice``), and ends with the read models at the
+    ledger's head all the same."""
+    seen: list[int] = []
+
+    def look(done: int, size: int) -> None:
+        for child in multiprocessing.active_children():
+            if child.name == "fivestar-import-projector" and child.pid and not seen:
+                with contextlib.suppress(ProcessLookupError):
+                    seen.append(os.getpriority(os.PRIO_PROCESS, child.pid))
+
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    settings = Settings(import_batch_size=200, import_follower_bytes=0, import_projector_nice=3)
+    with FiveStar(str(tmp_path / "nice.db"), settings) as svc:
+        report = svc.import_file(year_ordered, "test", progress=look)
+        assert report.position == svc.head() == svc.position()
+    assert seen and seen[0] == min(mine + 3, 19)
