@@ -45,7 +45,7 @@ from domain.application.replay_check import (
 )
 from domain.application.settings import Settings
 from domain.application.store import ledger_env
-from domain.model.events import RulebookAdopted
+from domain.model.events import BranchRegistered, RulebookAdopted
 from projections.runner import Progress, ProjectionRunner
 from projections.tables import Positioned, Projection, ViewWriter
 from projections.views import REBUILD, ViewStore, open_views
@@ -263,8 +263,13 @@ def write_group(
 
 def _ledger_events(ledger: Ledger, base: int) -> list[Positioned]:
     """The events of no branch up to ``base`` (rulebook adoptions), in ledger order."""
+    adopted = get_topic(RulebookAdopted)
+    found = getattr(ledger.recorder, "select_of_streams_not_begun_by", None)
+    if found is not None:  # SQLite: through the streams' index, not a scan of every event
+        rows = found(get_topic(BranchRegistered), adopted, base)
+        return [(position, decode_event(topic, state)) for position, topic, state in rows]
     notes = ledger.recorder.select_notifications(
-        start=None, limit=1_000_000, stop=base, topics=[get_topic(RulebookAdopted)]
+        start=None, limit=1_000_000, stop=base, topics=[adopted]
     )
     return [(n.id, decode_event(n.topic, n.state)) for n in notes]
 

@@ -328,6 +328,39 @@ class SQLiteLedgerRecorder(SQLiteProcessRecorder):
                 for row in c.fetchall()
             ]
 
+    def select_of_streams_not_begun_by(
+        self, first_topic: str, topic: str, stop: int
+    ) -> list[tuple[int, str, bytes]]:
+        """(position, topic, state) of the events with ``topic`` up to ``stop``, in ledger
+        order, among the streams whose first event is not a ``first_topic`` one (a
+        rebuild's rulebook adoptions: every branch stream begins with its registration).
+        The streams are found by skipping through the primary key's index, one probe per
+        stream, instead of scanning every event for its topic (0.9 s at 6,000 branches)."""
+        table = self.events_table_name
+        with self.datastore.transaction(commit=False) as c:
+            c.sqlite_cursor.row_factory = None
+            c.execute(
+                "WITH RECURSIVE s(id) AS ("
+                f"SELECT MIN(originator_id) FROM {table} UNION ALL "
+                f"SELECT (SELECT MIN(originator_id) FROM {table} WHERE originator_id > s.id) "
+                "FROM s WHERE s.id IS NOT NULL) "
+                f"SELECT e.originator_id FROM s JOIN {table} e "
+                "ON e.originator_id = s.id AND e.originator_version = "
+                f"(SELECT MIN(originator_version) FROM {table} WHERE originator_id = s.id) "
+                "WHERE e.topic != ?",
+                (first_topic,),
+            )
+            streams = [row[0] for row in c.fetchall()]
+            rows: list[tuple[int, str, bytes]] = []
+            for stream in streams:
+                c.execute(
+                    f"SELECT rowid, topic, state FROM {table} "
+                    "WHERE originator_id = ? AND rowid <= ? AND topic = ?",
+                    (stream, stop, topic),
+                )
+                rows.extend((row[0], row[1], row[2]) for row in c.fetchall())
+        return sorted(rows)
+
 
 def _leaves_by_position(c: Any, rows: list[Any], unmatched: list[int]) -> None:
     """Put the leaf at the position of each of ``rows[i]`` (i in ``unmatched``, found with

@@ -56,3 +56,38 @@ def test_rebuilt_tables_hold_the_rows_the_projections_wrote(
     assert rebuilt.keys() == kept.keys()
     for name in kept:
         assert rebuilt[name] == kept[name], f"table {name} differs after the rebuild"
+
+
+def test_the_rebuild_finds_every_adoption_and_nothing_else(
+    cli: Cli, db: str, tmp_path: Path
+) -> None:
+    """The rulebook adoptions a rebuild processes first: on SQLite found through the
+    streams' index (the streams not begun by a registration), the same events in the same
+    order as a scan of every event for their topic: adoptions for several years, one year
+    twice, after branch events."""
+    from eventsourcing.utils import get_topic
+
+    from domain.application.rebuild import _ledger_events
+    from domain.model.events import RulebookAdopted
+
+    ledger = make_ledger(tmp_path / "ledger.jsonl", branches=6, seed=7)
+    cli("import", str(ledger))
+    service = FiveStar(db, create=False)
+    try:
+        for year, book in ((2024, "puyang-2024-revision"), (2025, "puyang-2024-revision")):
+            service.adopt(year, book, "test", "test")
+        service.adopt(2024, "puyang-2022", "back", "test")
+        head = service.ledger.recorder.max_notification_id()
+        found = _ledger_events(service.ledger, head)
+        scanned = service.ledger.recorder.select_notifications(
+            start=None, limit=1000, stop=head, topics=[get_topic(RulebookAdopted)]
+        )
+        assert [p for p, _ in found] == [n.id for n in scanned]
+        assert [(e.year, e.rulebook) for _, e in found] == [
+            (2024, "puyang-2024-revision"),
+            (2025, "puyang-2024-revision"),
+            (2024, "puyang-2022"),
+        ]
+        assert _ledger_events(service.ledger, found[0][0])[-1][0] == found[0][0]
+    finally:
+        service.close()
