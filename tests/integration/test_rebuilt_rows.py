@@ -77,13 +77,14 @@ def test_the_rebuild_finds_every_adoption_and_nothing_else(
         for year, book in ((2024, "puyang-2024-revision"), (2025, "puyang-2024-revision")):
             service.adopt(year, book, "test", "test")
         service.adopt(2024, "puyang-2022", "back", "test")
-        head = service.ledger.recorder.max_notification_id()
+        head = service.ledger.recorder.max_notification_id() or 0
         found = _ledger_events(service.ledger, head)
         scanned = service.ledger.recorder.select_notifications(
             start=None, limit=1000, stop=head, topics=[get_topic(RulebookAdopted)]
         )
         assert [p for p, _ in found] == [n.id for n in scanned]
-        assert [(e.year, e.rulebook) for _, e in found] == [
+        assert all(isinstance(e, RulebookAdopted) for _, e in found)
+        assert [(e.year, e.rulebook) for _, e in found] == [  # type: ignore[attr-defined]
             (2024, "puyang-2024-revision"),
             (2025, "puyang-2024-revision"),
             (2024, "puyang-2022"),
