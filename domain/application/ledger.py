@@ -269,19 +269,17 @@ class Ledger(Application):
     def _park(self, victims: list[tuple[str, Branch]]) -> list[tuple[str, Branch]]:
         """Keep evicted states packed in memory while ``import_park_mb`` allows (ADR 0030);
         the others, returned, go to the store as snapshots. A parked state is the branch
-        exactly as decided, so it needs no snapshot, no limbo and no read from the store."""
+        exactly as decided, so it needs no snapshot, no limbo and no read from the store.
+        The first state that does not fit sends it and the rest to the store."""
         room = self.settings.import_park_mb * 1024 * 1024 - self._parked_bytes
-        to_store: list[tuple[str, Branch]] = []
-        for code, branch in victims:
-            if room > 0:
-                packed = _pack_branch(branch)
-                if len(packed) <= room:
-                    self._parked[code] = packed
-                    self._parked_bytes += len(packed)
-                    room -= len(packed)
-                    continue
-            to_store.append((code, branch))
-        return to_store
+        for i, (code, branch) in enumerate(victims):
+            packed = _pack_branch(branch) if room > 0 else b""
+            if not packed or len(packed) > room:  # full: no packing the rest only to drop it
+                return victims[i:]
+            self._parked[code] = packed
+            self._parked_bytes += len(packed)
+            room -= len(packed)
+        return []
 
     def unpark_all(self) -> None:
         """Drop the parked states (an import's end): afterwards a branch is read from the

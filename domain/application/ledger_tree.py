@@ -538,9 +538,9 @@ class OrderedHashes(NamedTuple):
     read: Callable[[int, int], list[bytes]]  # (start, stop) -> hashes of indexes start..stop-1
 
 
-def _values(row: Any) -> tuple[Any, ...]:
-    """A row's values in column order (the library's PostgreSQL cursors give dicts)."""
-    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+_HASHES = (
+    "SELECT leaf_hash FROM {leaves} WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"
+)
 
 
 class Leaf(msgspec.Struct, frozen=True):
@@ -576,18 +576,31 @@ class TreeStore:
             return list(c.fetchall())
 
     def _tuples(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        """``_rows`` indexable by column number; on PostgreSQL as binary tuples (hashes as
-        bytes, not hex; no dict per row): the bulk reads of every leaf (verify, rebuild)."""
+        """``_rows`` indexable by column number (``_tuple_query``): the bulk reads of every
+        leaf (verify, rebuild)."""
         with self.recorder.datastore.transaction(commit=False) as c:
-            if not self.postgres:
-                c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per leaf
-                c.execute(self._sql(statement), tuple(params))
-                return c.fetchall()
-            from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
+            return self._tuple_query(c)(statement, params)
 
-            c.row_factory = tuple_row
+    def _tuple_query(self, c: Any) -> Callable[..., list[Any]]:
+        """A query on the cursor ``c`` whose rows are indexable by column number; on
+        PostgreSQL binary tuples (hashes as bytes, not hex; no dict per row)."""
+        if not self.postgres:
+            c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per leaf
+
+            def sqlite_query(statement: str, params: Sequence[Any] = ()) -> list[Any]:
+                c.execute(self._sql(statement), tuple(params))
+                return list(c.fetchall())
+
+            return sqlite_query
+        from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
+
+        c.row_factory = tuple_row
+
+        def pg_query(statement: str, params: Sequence[Any] = ()) -> list[Any]:
             c.execute(self._sql(statement), tuple(params), binary=True)
             return list(c.fetchall())
+
+        return pg_query
 
     def _write(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
@@ -609,15 +622,6 @@ class TreeStore:
         )
         return [Leaf(row[0], row[1], row[2], row[3], bytes(row[4])) for row in rows]
 
-    def leaf_hashes(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
-        """(leaf index, position, hash) of up to ``limit`` leaves from index ``start`` on."""
-        rows = self._tuples(
-            "SELECT leaf_index, position, leaf_hash FROM {leaves} WHERE leaf_index >= ? "
-            "ORDER BY leaf_index LIMIT ?",
-            (start, limit),
-        )
-        return rows
-
     @contextmanager
     def ordered_hashes(self, base: int) -> Iterator[OrderedHashes | None]:
         """In one read snapshot: None unless the leaves are numbered 0, 1, 2, ... at strictly
@@ -631,43 +635,21 @@ class TreeStore:
             if self.postgres:  # every statement below sees the same leaves
                 c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 c.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # workers busy
-            c.execute(
-                self._sql(
-                    "SELECT COUNT(*) AS n, MIN(leaf_index) AS low, MAX(leaf_index) AS high, "
-                    "MIN(position) AS first FROM {leaves}"
-                )
-            )
-            count, low, high, first = _values(c.fetchone())
+            query = self._tuple_query(c)
+            count, low, high, first = query(
+                "SELECT COUNT(*) AS n, MIN(leaf_index) AS low, MAX(leaf_index) AS high, "
+                "MIN(position) AS first FROM {leaves}"
+            )[0]
             ordered = count == 0 or (low == 0 and high == count - 1 and first > 0)
             if ordered and count > 1:
-                c.execute(self._sql(_PG_DISORDER if self.postgres else _SQLITE_DISORDER))
-                ordered = _values(c.fetchone())[0] == 0
+                ordered = query(_PG_DISORDER if self.postgres else _SQLITE_DISORDER)[0][0] == 0
             if not ordered:
                 yield None
                 return
-            c.execute(self._sql("SELECT COUNT(*) FROM {leaves} WHERE position <= ?"), (base,))
-            yield OrderedHashes(int(_values(c.fetchone())[0]), self._hash_reader(c))
-
-    def _hash_reader(self, c: Any) -> Callable[[int, int], list[bytes]]:
-        statement = self._sql(
-            "SELECT leaf_hash FROM {leaves} WHERE leaf_index >= ? AND leaf_index < ? "
-            "ORDER BY leaf_index"
-        )
-        if self.postgres:
-            from psycopg.rows import tuple_row  # loaded only with a PostgreSQL store
-
-            c.row_factory = tuple_row
-        else:
-            c.sqlite_cursor.row_factory = None  # plain tuples: no ``Row`` per leaf
-
-        def read(start: int, stop: int) -> list[bytes]:
-            if self.postgres:
-                c.execute(statement, (start, stop), binary=True)
-            else:
-                c.execute(statement, (start, stop))
-            return [row[0] for row in c.fetchall()]
-
-        return read
+            up_to = query("SELECT COUNT(*) FROM {leaves} WHERE position <= ?", (base,))[0][0]
+            yield OrderedHashes(
+                int(up_to), lambda start, stop: [row[0] for row in query(_HASHES, (start, stop))]
+            )
 
     def iter_leaves(self, end: int | None = None) -> Iterator[Leaf]:
         start = 0
