@@ -82,3 +82,18 @@ def test_an_export_replaces_an_earlier_export_whole(ledger: None, cli: Cli, tmp_
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and "an earlier export" not in lines
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+@pytest.mark.parametrize("command", ["eligibility", "compliance", "history"])
+def test_a_position_past_any_ledger_is_a_usage_error(
+    ledger: None, cli: Cli, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a small ledger; when a replay is asked at a position no ledger reaches
+    args = ["history", "V1"] if command == "history" else [command, "--year", "2024"]
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error
+        cli(*args, "--position", str(10**20))
+    # then it is refused as a usage error naming the bound (before: an OverflowError
+    # traceback from SQLite), and the largest position allowed replays the whole ledger
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "2**53" in err and "Traceback" not in err
+    assert cli(*args, "--position", str(2**53), "--json").code == 0
