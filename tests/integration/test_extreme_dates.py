@@ -110,7 +110,7 @@ def test_interventions_whose_term_ends_after_9999_are_judged_without_a_crash(
     report = service.import_file(write_ledger(lines), "test")
     assert report.ok, report.refused
     # when the ladder is judged on the calendar's last day
-    judged = {
+    judged: dict[str, Any] = {
         r.branch: ladder_json(r) for r in case_reads.judged_ladder(service, date(9999, 12, 31))
     }
     # then the terms end on the last day of the calendar, and nothing has failed yet
