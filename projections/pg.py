@@ -52,6 +52,13 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
                 c.execute("SET LOCAL default_toast_compression = lz4")
             yield ViewWriter(self, c)
 
+    def claim_projection(self, c: Any) -> None:
+        """PostgreSQL: one projector at a time per set of read models (per prefix), for the
+        rest of the transaction; later statements see what the previous holder committed."""
+        c.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"fivestar-projection:{self.prefix}",)
+        )
+
     def copy_rows(self, w: ViewWriter, name: str, rows: Sequence[Sequence[Any]]) -> None:
         """``ViewWriter.fill``: the rows by one binary ``COPY`` instead of an upsert per row
         (parameters bound, the blobs sent and parsed row by row: most of the client's and

@@ -75,11 +75,14 @@ class ProjectionRunner:
         (``positions``, updated in place; read from the store when not given)."""
         if not batch:
             return
-        positions = self.views.positions() if positions is None else positions
+        positions = {} if positions is None else positions
         last = batch[-1][0]
         advanced = []
         try:
             with self.views.writing() as w:
+                # The positions as of the claim: another projector may have committed part
+                # of this batch since ``positions`` were read.
+                positions.update(w.claim())
                 for name, projection in self.projections.items():
                     mine = (
                         batch if positions[name] < batch[0][0] else _after(batch, positions[name])

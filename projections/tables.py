@@ -156,6 +156,12 @@ class ViewStore:
         with self.datastore.transaction(commit=True) as c:
             yield ViewWriter(self, c)
 
+    def claim_projection(self, c: Any) -> None:
+        """SQLite: take the file's write lock now, as the transaction's first statement (a
+        write that changes nothing), so that it waits for another projector's commit
+        instead of reading before it and failing, or applying its events again, after."""
+        c.execute(f"UPDATE {self.tracking_table} SET notification_id = notification_id WHERE 0 = 1")
+
     @contextmanager
     def reading(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=False) as c:
@@ -242,6 +248,20 @@ class ViewWriter:
 
     def clear_stream_progress(self) -> None:
         self.execute("DELETE FROM {p}stream_progress")
+
+    def claim(self) -> dict[str, int]:
+        """Hold the read models for this transaction against any other projector (the
+        import's while ``serve`` runs its own) and return each model's tracked position as
+        of now: a batch is filtered by these, never by positions read before the claim,
+        so no event is applied twice."""
+        self.store.claim_projection(self.c)
+        return {
+            model.name: self.store._max_tracking_id(  # type: ignore[attr-defined]
+                self.store.tracking_name(model.name), self.c
+            )
+            or 0
+            for model in self.store.read_models
+        }
 
     def track(self, model: str, position: int) -> None:
         """Record that read model ``model`` reflects the log up to ``position``."""

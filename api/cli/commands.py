@@ -166,7 +166,10 @@ def cmd_awards(args: argparse.Namespace) -> int:
 
 def cmd_rewards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
-        rows = svc.rewards(args.year)
+        try:
+            rows = svc.rewards(args.year)
+        except RulebookError as exc:
+            raise UserError(f"county rewards: {exc}") from None
     if exported(args, "rewards", rows):
         return 0
     if args.json:

@@ -29,6 +29,7 @@ def exported(args: argparse.Namespace, kind: str, rows: Any) -> bool:
     import msgspec
 
     from api import exports
+    from api.cli.outfile import OutputRefused, check_output, replacing
     from api.cli.output import UserError
 
     if fmt == "xlsx" and not args.out:
@@ -39,7 +40,11 @@ def exported(args: argparse.Namespace, kind: str, rows: Any) -> bool:
         sys.stdout.flush()
         return True
     try:
-        Path(args.out).write_bytes(data)
+        check_output(Path(args.out), getattr(args, "db", None))
+        with replacing(Path(args.out)) as f:
+            f.write(data)
+    except OutputRefused as exc:
+        raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"--out: cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"wrote {len(rows)} rows to {args.out} ({fmt})", file=sys.stderr)

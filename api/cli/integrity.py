@@ -145,15 +145,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from api.cli.outfile import OutputRefused, check_output, replacing
     from api.cli.output import ProgressBar
 
     out = Path(args.out)
-    with _audit(args) as audit, out.open("wb") as f:
-        bar = ProgressBar(f"exporting to {out.name}")
-        try:
-            digest = audit.export(f, args.as_of, bar)
-        finally:
-            bar.close()
+    try:
+        check_output(out, args.db)  # before the store is opened: never over the ledger
+        with _audit(args) as audit, replacing(out) as f:
+            bar = ProgressBar(f"exporting to {out.name}")
+            try:
+                digest = audit.export(f, args.as_of, bar)
+            finally:
+                bar.close()
+    except OutputRefused as exc:
+        raise _user_error(exc) from None
+    except OSError as exc:  # the disk filled up, the folder went away: nothing replaced
+        raise _user_error(OSError(f"--out: cannot write {out}: {exc.strerror or exc}")) from None
     print(f"导出 exported {digest['size']} events to {out}; root {digest['root']}")
     return 0
 

@@ -88,6 +88,9 @@ class ProgressBar:
             sys.stderr.flush()
 
 
+MAX_POSITION = 2**53  # as the API's (a JSON number is exact up to it)
+
+
 def position_arg(text: str) -> int:
     """A ledger position: a whole number from 0 (before the first record) on."""
     try:
@@ -96,6 +99,8 @@ def position_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a ledger position: {text!r}") from None
     if position < 0:
         raise argparse.ArgumentTypeError(f"{position}: ledger positions start at 0")
+    if position > MAX_POSITION:  # no ledger gets there; the store's integers stop at 2**63
+        raise argparse.ArgumentTypeError(f"{position}: ledger positions go up to 2**53")
     return position
 
 

@@ -9,7 +9,7 @@ of the records that decided it (empty where the absence of a record decided it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import MINYEAR, date
 from typing import Any
 
 from msgspec import Struct
@@ -225,7 +225,9 @@ def _development_plan(_: DevelopmentPlan, f: YearFacts) -> Outcome:
 
 
 def _honour_window(c: HonourWindow, f: YearFacts) -> Outcome:
-    start = date(f.year - c.years + 1, 1, 1)
+    # A window reaching before year 1 (records dated at the calendar's start are accepted)
+    # starts on its first day.
+    start = date(max(MINYEAR, f.year - c.years + 1), 1, 1)
     end = date(f.year, 12, 31)
     hits = [
         h

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import MAXYEAR, date, timedelta
 
 from msgspec import Struct, field
 
@@ -45,9 +45,12 @@ MEASURE_LABELS = {
 
 
 def add_months(day: date, months: int) -> date:
-    """Calendar months with the day clamped to the month's end (08-31 + 6 = 02-28)."""
+    """Calendar months with the day clamped to the month's end (08-31 + 6 = 02-28), and to
+    the calendar's last day (a term started late in 9999 ends on 9999-12-31)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > MAXYEAR:
+        return date.max
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -174,9 +177,9 @@ def failures_counting(
     started = sorted((i for i in interventions if i.on <= on), key=lambda i: i.position)
     out = []
     for item in started:
-        failed_on = item.until + timedelta(days=1)
-        if failed_on > on:
+        if item.until >= on:  # the day after the term is still to come (or past 9999-12-31)
             continue
+        failed_on = item.until + timedelta(days=1)
         if not any(p.open_on(item.on) and p.open_on(failed_on) and p.open_on(on) for p in problems):
             continue
         rank = _rank_of(item.measure)

@@ -11,11 +11,17 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import msgspec
 
-from domain.model.rulebook import rulebook_dir
+from domain.model.rulebook import RulebookError, rulebook_dir
+
+COUNTY_REWARDS = "county-rewards.toml"
+# A county's figures: non-negative and finite (a TOML ``inf`` or ``nan`` is refused too).
+_Amount = Annotated[int, msgspec.Meta(ge=0)] | Annotated[float, msgspec.Meta(ge=0, le=1e15)]
+_BenefitId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,128}$")]
 
 # 五星: 每个支部10万元工作经费、两委干部基本报酬当年上浮20%; 四星: 5万元、上浮10%.
 FIVE_STAR_FUNDS, FOUR_STAR_FUNDS = 100_000, 50_000
@@ -44,12 +50,13 @@ class Appointment(msgspec.Struct, frozen=True):
     civil_servant: bool
 
 
-class CountyRewards(msgspec.Struct, frozen=True):
-    """A county's three-star reward ("“三星”支部的奖励办法由县（区）根据实际制定")."""
+class CountyRewards(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A county's three-star reward ("“三星”支部的奖励办法由县（区）根据实际制定"). Unknown keys
+    are refused: a mistyped ``fund_yuan`` must not silently become "no funds set"."""
 
-    funds_yuan: int | float | None = None
-    pay_rise_pct: int | float | None = None
-    benefits: tuple[str, ...] = ()
+    funds_yuan: _Amount | None = None
+    pay_rise_pct: _Amount | None = None
+    benefits: tuple[_BenefitId, ...] = ()
 
 
 class RewardTerms(msgspec.Struct, frozen=True):
@@ -107,14 +114,38 @@ def priority_tier(levels: Sequence[int | None]) -> str | None:
 
 
 def county_rewards_from(data: Mapping[str, Any]) -> dict[str, CountyRewards]:
-    """Counties' three-star parameters from the parsed ``county-rewards.toml``."""
-    return {county: msgspec.convert(table, CountyRewards) for county, table in data.items()}
+    """Counties' three-star parameters from the parsed ``county-rewards.toml``; a value of the
+    wrong type, a negative or infinite figure or an unknown key raises ``ValueError`` naming
+    the county and the key."""
+    out = {}
+    for county, table in data.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"{county}: expected a table of funds_yuan, pay_rise_pct, benefits")
+        try:
+            out[county] = msgspec.convert(table, CountyRewards, strict=True)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"{county}: {exc}") from None
+    return out
+
+
+def load_county_rewards() -> dict[str, CountyRewards]:
+    """``rulebooks/county-rewards.toml``; no file means no county has set its reward. A
+    broken file raises ``RulebookError`` naming the file, the county and the key."""
+    path = rulebook_dir() / COUNTY_REWARDS
+    if not path.is_file():
+        return {}
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise RulebookError(f"{path}: {exc}") from None
+    return _county_rewards(path, (stat.st_mtime_ns, stat.st_size))
 
 
 @cache
-def load_county_rewards() -> dict[str, CountyRewards]:
-    """``rulebooks/county-rewards.toml``; no file means no county has set its reward."""
-    path = rulebook_dir() / "county-rewards.toml"
-    if not path.is_file():
-        return {}
-    return county_rewards_from(tomllib.loads(path.read_text(encoding="utf-8")))
+def _county_rewards(path: Path, _stamp: tuple[int, int]) -> dict[str, CountyRewards]:
+    """Parsed once per file version (called for every rewards answer); an edited file is
+    read again."""
+    try:
+        return county_rewards_from(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
+        raise RulebookError(f"{path}: {exc}") from None

@@ -9,9 +9,10 @@ from litestar import Controller
 from litestar.di import NamedDependency
 
 from api.http.auth import Principal, guard
-from api.http.controllers.common import Text, Year, read_get
+from api.http.controllers.common import Text, Year, problem, read_get
 from api.http.schemas import Award, Priority, Reward
 from domain.application.service import FiveStar
+from domain.model.rulebook import RulebookError
 
 
 def _in_scope(
@@ -63,7 +64,11 @@ class WorkflowController(Controller):
         county: Text = None,
         township: Text = None,
     ) -> list[Reward]:
-        rows = _in_scope(svc, principal, svc.rewards(year), county, township)
+        try:
+            found = svc.rewards(year)
+        except RulebookError as exc:
+            raise problem(503, f"county rewards: {exc}") from None
+        rows = _in_scope(svc, principal, found, county, township)
         return msgspec.convert(rows, list[Reward])
 
     @read_get(

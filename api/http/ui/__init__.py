@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from api.http.auth import Forbidden
-from api.http.ui.pages import DashboardController, NotSignedIn, SignInController
+from api.http.ui.pages import DashboardController, HiddenBranch, NotSignedIn, SignInController
 from domain.application.service import UnknownBranch
 
 HERE = Path(__file__).resolve().parent
@@ -85,6 +85,7 @@ def ui_router() -> Router:
             NotSignedIn: _not_signed_in,
             Forbidden: _forbidden,
             UnknownBranch: _unknown,
+            HiddenBranch: _unknown,
             HTTPException: _http,
             Exception: _unexpected,
         },

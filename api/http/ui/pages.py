@@ -114,14 +114,18 @@ def _year(svc: FiveStar, asked: int | None) -> tuple[int, list[int]]:
     return (known[-1] if known else datetime.now(UTC).year), known
 
 
+class HiddenBranch(LookupError):
+    """A branch this token may not read, or one that does not exist: one page for both."""
+
+
 def _forbid_outside(principal: Principal, code: str, place: tuple[str, str] | None) -> None:
+    """Unknown and outside the jurisdiction answer alike for a scoped token, as in the API
+    (ADR 0013), so that the dashboard does not tell which codes exist elsewhere."""
+    outside = place is not None and not principal.read_scope.covers(place[0], place[1], code)
+    if (place is None and not principal.read_scope.everything) or outside:
+        raise HiddenBranch(principal.hidden(code))
     if place is None:
         raise UnknownBranch(code)
-    if not principal.read_scope.covers(place[0], place[1], code):
-        raise Forbidden(
-            f"支部 {code} 不在令牌 {principal.name} 的管辖范围内 "
-            f"(outside the jurisdiction {principal.scope.describe()})"
-        )
 
 
 # ----------------------------------------------------------------- sign-in/out

@@ -1,0 +1,52 @@
+"""The dashboard, like the API (ADR 0013), tells a scoped token nothing about branches outside
+its jurisdiction: the branch page and the history page of an outside branch answer exactly as
+those of a branch that does not exist (status and page, the code itself aside). Before, an
+outside branch answered 403 "不在令牌…的管辖范围内" and an unknown one 404, so a township
+token could list which codes exist elsewhere."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.support.api import Api
+
+PAGES = ["/ui/branches/{code}", "/ui/branches/{code}/history"]
+
+
+def sign_in(api: Api, token: str) -> Any:
+    form = api.client.get("/ui/login")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+    assert nonce is not None
+    return api.client.post("/ui/login", data={"token": token, "nonce": nonce.group(1)})
+
+
+def _page(api: Api, path: str, code: str) -> tuple[int, str]:
+    answer = api.client.get(path.format(code=code))
+    main = re.search(r"<main.*?</main>", answer.text, re.S)
+    text = (main.group(0) if main else answer.text).replace(code, "<code>")
+    return answer.status_code, text
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_an_outside_branch_looks_like_an_unknown_one(api: Api, path: str) -> None:
+    # given branches in two counties and a township token of 柳格镇, 清丰县, signed in
+    api.register()
+    sign_in(api, api.token("township", county="清丰县", township="柳格镇"))
+    # when it opens a page of a registered branch of 南乐县 and of a code nobody registered
+    outside = _page(api, path, "V4")
+    unknown = _page(api, path, "NOPE9")
+    # then both answers are the same 404, naming no place
+    assert outside == unknown
+    assert outside[0] == 404 and "南乐县" not in outside[1] and "城关镇" not in outside[1]
+    # and its own branches still open
+    assert api.client.get(path.format(code="V1")).status_code == 200
+
+
+def test_a_province_wide_reader_is_still_told_the_branch_is_unknown(api: Api) -> None:
+    api.register()
+    sign_in(api, api.token("auditor"))
+    status, text = _page(api, PAGES[0], "NOPE9")
+    assert status == 404 and "no records in this ledger" in text
