@@ -166,12 +166,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from api.cli.input_file import refuse_input
     from api.cli.output import ProgressBar
     from domain.application.audit import AuditError
 
     path = Path(args.file)
-    if not path.is_file():
-        raise _user_error(FileNotFoundError(f"no such file: {path}"))
+    refused = refuse_input(path)  # a directory, FIFO or device is named as such
+    if refused is not None:
+        raise _user_error(FileNotFoundError(refused))
     with _audit(args, create=True) as audit:
         bar = ProgressBar(f"restoring {path.name}")
         try:

@@ -21,7 +21,7 @@ from domain.model.rulebook import RulebookError, rulebook_dir
 COUNTY_REWARDS = "county-rewards.toml"
 # A county's figures: non-negative and finite (a TOML ``inf`` or ``nan`` is refused too).
 _Amount = Annotated[int, msgspec.Meta(ge=0)] | Annotated[float, msgspec.Meta(ge=0, le=1e15)]
-_BenefitId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,128}$")]
+_BenefitId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,128}\Z")]
 
 # 五星: 每个支部10万元工作经费、两委干部基本报酬当年上浮20%; 四星: 5万元、上浮10%.
 FIVE_STAR_FUNDS, FOUR_STAR_FUNDS = 100_000, 50_000

@@ -50,3 +50,20 @@ def test_a_province_wide_reader_is_still_told_the_branch_is_unknown(api: Api) ->
     sign_in(api, api.token("auditor"))
     status, text = _page(api, PAGES[0], "NOPE9")
     assert status == 404 and "no records in this ledger" in text
+
+
+def test_an_unreadable_as_of_shows_its_error_and_no_records(api: Api) -> None:
+    # given a branch with records and an auditor signed in
+    api.register()
+    sign_in(api, api.token("auditor"))
+    whole = api.client.get("/ui/branches/V1/history")
+    assert whole.status_code == 200 and 'id="rec-' in whole.text
+    # when the history is asked "as of" a time that is not one
+    page = api.client.get("/ui/branches/V1/history", params={"as_of": "yesterday"})
+    download = api.client.get(
+        "/ui/branches/V1/history", params={"as_of": "yesterday", "format": "csv"}
+    )
+    # then the page names the error and lists no record, and the download is refused
+    assert page.status_code == 200 and "as_of: not an ISO 8601 timestamp" in page.text
+    assert 'id="rec-' not in page.text
+    assert download.status_code == 400 and "as_of" in download.text

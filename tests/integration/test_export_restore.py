@@ -143,3 +143,18 @@ def test_the_offline_canonical_form_is_the_ledgers() -> None:
     for value in values:
         doc = {"b": [value], "a": {"z": value, "y": None, "x": True}}
         assert module.canonical(doc) == encoder.encode(doc).decode()
+
+
+def test_restore_names_a_directory_as_one_not_as_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a directory where the export should be, when it is restored, then the refusal
+    says it is a directory (the user sees the path exists) and no store is written."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    db = tmp_path / "new.db"
+    assert run(str(db), "restore", str(folder)) == 2
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "no such file" not in err
+    assert run(str(db), "restore", str(tmp_path / "absent.jsonl")) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from anyio import to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.exceptions import ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
@@ -354,7 +355,11 @@ class DashboardController(Controller):
         type, as_of = _blank(type), _blank(as_of)
         _forbid_outside(principal, code, locate(svc, code))
         moment, as_of_error = _parse_as_of(as_of)
-        entries = svc.history(code, moment)
+        if as_of_error and format:  # a download is never the whole history by mistake
+            raise ValidationException(detail=as_of_error)
+        # an unreadable "as of" shows its error and no records: the whole history under it
+        # would read as the branch's records as of the time the user meant
+        entries = [] if as_of_error else svc.history(code, moment)
         kinds = sorted({e.record["type"] for e in entries})
         shown = [e for e in entries if type is None or e.record["type"] == type]
         rows = [
