@@ -45,8 +45,11 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_compliance(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
-    from domain.model.compliance import filtered
+    from domain.model.compliance import LABELS, filtered
 
+    if args.requirement is not None and args.requirement not in LABELS:
+        known = ", ".join(LABELS)
+        raise UserError(f"--requirement: unknown requirement {args.requirement!r} ({known})")
     on = args.on or date.today()
     with _open(args) as svc:
         results = svc.compliance(

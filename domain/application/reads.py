@@ -117,10 +117,11 @@ class ReadServices:
         )
 
     def branch_compliance(self, code: str, year: int) -> list[dict[str, Any]]:
-        """The branch's requirements of ``year`` judged today (or on 31 December of a past
-        year), one row each, for the branch page."""
-        on = min(date.today(), date(year, 12, 31))
-        found = self.compliance(year, on, branch=code)
+        """The branch's requirements of ``year`` judged today, one row each, for the branch
+        page: what ``compliance --year`` answers by default. A past year is not judged on its
+        31 December: records for Y dated in Y+1 count for Y (the December linkage report, the
+        facility report for Y), and state checks are judged on min(D, Y-12-31) anyway."""
+        found = self.compliance(year, date.today(), branch=code)
         if not found:
             return []
         return [

@@ -436,6 +436,15 @@ def _partner_joined_check(
             f"ledger: partner: {rec.partner} is already active (joined {spell.joined_on}, "
             f"{spell.joined_id}) {RULE}"
         )
+    # "while it is active" is also a matter of dates (§1 Dates): a join dated inside an
+    # earlier spell would open a second spell overlapping it.
+    covering = partner.active_on(rec.on) if partner is not None else None
+    if covering is not None:
+        raise Refusal(
+            f"ledger: partner: {rec.partner} is active on {rec.on} (joined "
+            f"{covering.joined_on}, {covering.joined_id}; left {covering.left_on}, "
+            f"{covering.left_id}); it joins again from the day it left {RULE}"
+        )
 
 
 def _partner_left_check(

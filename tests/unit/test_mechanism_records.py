@@ -456,3 +456,18 @@ def test_interventions_one_at_a_time_in_date_order(ledger: Ledger) -> None:
     )
     ledger.refused("on", "intervention.started", "V1", "2024-09-30", intervention="i2", **one)
     ledger.ok("intervention.started", "V1", "2024-10-01", intervention="i2", **one)
+
+
+def test_a_partner_does_not_join_again_on_a_day_it_is_active(ledger: Ledger) -> None:
+    # given P1 active from 2024-03-01 up to the day before 2024-05-01 (§1 Dates)
+    joined = dict(unit="税务局", unit_kind="organ")
+    ledger.ok("partner.joined", "C1", "2024-03-01", partner="P1", id="j1", **joined)
+    ledger.ok("partner.left", "C1", "2024-05-01", partner="P1")
+    # when it joins again dated inside that spell, then it is refused (joined while active)
+    reason = ledger.refused("partner", "partner.joined", "C1", "2024-04-30", partner="P1", **joined)
+    assert "j1" in reason and "2024-04-30" in reason
+    ledger.refused("partner", "partner.joined", "C1", "2024-03-01", partner="P1", **joined)
+    # the day it left it is no longer active: joining again then, or later, is accepted
+    ledger.ok("partner.joined", "C1", "2024-05-01", partner="P1", **joined)
+    spells = ledger.branches["C1"].registers.partners["P1"].spells
+    assert [(s.joined_on.isoformat(), s.left_on) for s in spells][1] == ("2024-05-01", None)

@@ -1,0 +1,54 @@
+"""The branch page's compliance of a past year counts what mechanisms.md §2 counts for it,
+on SQLite and PostgreSQL.
+
+D is "the day up to which records count"; state checks are judged on S = min(D, Y-12-31)
+whatever D is. Records for Y dated after Y-12-31 count for Y: the December linkage report given
+at January's theme day, the facility report for Y filed in Y+1, the briefings of an ISO week
+ending in Y+1. The page judged a past year on Y-12-31, so such a report never counted there
+(public toilets reported for 2022 in January 2023: "missed" on the page, "met" from
+``fivestar compliance --year 2022`` and ``GET /branches/V1/compliance/2022``), and periods
+ending after Y-12-31 were never due (a village's ``linkage_monthly`` "pending" for good).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.application.service import FiveStar
+from tests.support.builders import rec, village
+
+LINKED = dict(
+    households=500,
+    households_linked=500,
+    members=30,
+    members_exempt=2,
+    members_linking=28,
+    members_contacting_weekly=28,
+)
+
+
+def test_a_past_year_on_the_branch_page_counts_its_reports_filed_the_next_year(
+    service: FiveStar,
+) -> None:
+    # given a village whose 2022 toilets (1800 people: 2 needed) and December linkage were
+    # reported in January 2023
+    records = [
+        village("V1"),
+        rec("facility.reported", "V1", "2023-01-10", id="wc", year=2022,
+            facility="public_toilets", value=2),
+        rec("linkage.reported", "V1", "2023-01-05", id="dec", month="2022-12", **LINKED),
+    ]  # fmt: skip
+    assert all(o.status == "applied" for o in service.submit(records, "test"))
+    service.catch_up()
+
+    # when the branch page shows 2022
+    page = {row["requirement"]: row for row in service.branch_compliance("V1", 2022)}
+
+    # then it counts them, as the compliance command does with its default D (today)
+    assert page["public_toilets"]["status"] == "met"
+    assert page["linkage_monthly"]["held"] == 1
+    assert page["linkage_monthly"]["due"] == 12
+    [answer] = service.compliance(2022, date.today(), branch="V1")
+    assert {q.requirement: (q.status, q.due, q.held) for q in answer.requirements} == {
+        name: (row["status"], row["due"], row["held"]) for name, row in page.items()
+    }
