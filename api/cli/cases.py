@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 from api.cli.output import emit_json, year_arg
@@ -24,10 +24,6 @@ def date_arg(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date of the form YYYY-MM-DD: {text!r}") from None
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,12 +47,12 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
     if args.summary and args.year is None:
         raise UserError("--summary needs --year Y")
-    on = args.on or today()
     try:
         limits = model.case_limits()
     except CaseLimitsError as exc:
         raise UserError(str(exc)) from None
     with _open(args) as svc, _built():
+        on = args.on or svc.today()
         if args.branch and not model.branch_known(svc, args.branch):
             raise UserError(f"unknown branch {args.branch!r}")
         if args.summary:

@@ -7,7 +7,7 @@ import argparse
 from datetime import date
 from typing import TYPE_CHECKING
 
-from api.cli.cases import _built, date_arg, today
+from api.cli.cases import _built, date_arg
 from api.cli.output import emit_json, recorder_name
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ def cmd_ladder(args: argparse.Namespace) -> int:
 
     if args.apply and args.on is None:
         raise UserError("--apply needs --on D (the date the listings are recorded on)")
-    on = args.on or today()
     with _open(args) as svc, _built():
+        on = args.on or svc.today()
         if args.branch and not model.ladder_rows(svc, branch=args.branch):
             raise UserError(f"unknown branch {args.branch!r}")
         if args.apply:

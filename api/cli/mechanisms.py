@@ -50,8 +50,8 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     if args.requirement is not None and args.requirement not in LABELS:
         known = ", ".join(LABELS)
         raise UserError(f"--requirement: unknown requirement {args.requirement!r} ({known})")
-    on = args.on or date.today()
     with _open(args) as svc:
+        on = args.on or svc.today()
         results = svc.compliance(
             args.year,
             on,

@@ -41,6 +41,10 @@ class ReadServices:
     ) -> Iterator[tuple[int, LedgerEvent]]:
         raise NotImplementedError  # FiveStar's
 
+    def today(self) -> date:
+        """The business date now: the default D of every command and endpoint."""
+        raise NotImplementedError  # FiveStar's (its settings say where "today" is)
+
     # ------------------------------------------------------------- eligibility
     def eligibility(
         self,
@@ -121,7 +125,7 @@ class ReadServices:
         page: what ``compliance --year`` answers by default. A past year is not judged on its
         31 December: records for Y dated in Y+1 count for Y (the December linkage report, the
         facility report for Y), and state checks are judged on min(D, Y-12-31) anyway."""
-        found = self.compliance(year, date.today(), branch=code)
+        found = self.compliance(year, self.today(), branch=code)
         if not found:
             return []
         return [
@@ -139,14 +143,14 @@ class ReadServices:
     def branch_cases(self, code: str, year: int) -> list[dict[str, Any]]:
         """The branch's cases reported in ``year``, judged today (or on 31 December of a past
         year), for the branch page."""
-        on = min(date.today(), date(year, 12, 31))
+        on = min(self.today(), date(year, 12, 31))
         found = cases_model.judged_cases(self.views, on, branch=code)
         return [case_json(c) for c in found if c.reported_on.year == year]
 
     def branch_ladder(self, code: str, year: int) -> list[dict[str, Any]]:
         """The branch's place on the intervention ladder today (or on 31 December of a past
         year), for the branch page."""
-        on = min(date.today(), date(year, 12, 31))
+        on = min(self.today(), date(year, 12, 31))
         return [ladder_json(r) for r in ladder_model.judged_ladder(self.views, on, branch=code)]
 
     def staffing(self, year: int) -> list[Staffing]:

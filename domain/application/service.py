@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -544,6 +544,11 @@ class FiveStar(ReadServices):
         return position
 
     # ------------------------------------------------------------------ status
+    def today(self) -> date:
+        """The business date now, where the programme keeps its calendar (``Settings``):
+        the default D of compliance, cases and the ladder on every entry point."""
+        return self.settings.today()
+
     def head(self) -> int:
         """The position of the last event in the ledger."""
         return self.log.head()

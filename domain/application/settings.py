@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,6 +30,11 @@ class Settings(BaseModel):
 
     clock: Callable[[], datetime] = utc_now
     """Wall clock for recording times (the ledger keeps them strictly increasing)."""
+    business_utc_offset_hours: int = Field(8, ge=-12, le=14)
+    """Where "today" is: the business date D that compliance, cases and the ladder are
+    judged on when none is given is the clock's date at this offset from UTC. Puyang keeps
+    China Standard Time (UTC+8, no daylight saving), so between 00:00 and 08:00 there the
+    day is already the next one, whatever the server's own time zone."""
     branch_cache_size: int = Field(2000, ge=1)
     """Branch states the ledger keeps in memory between batches."""
     branch_cache_events: int = Field(300_000, ge=1)
@@ -66,6 +71,10 @@ class Settings(BaseModel):
     """Branch streams a rebuild commits in one transaction."""
     rebuild_workers: int = Field(2, ge=1)
     """Forked processes a rebuild works the stream key space with (1: in this process)."""
+
+    def today(self) -> date:
+        """The business date now (``business_utc_offset_hours``), from the injected clock."""
+        return (self.clock() + timedelta(hours=self.business_utc_offset_hours)).date()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -33,7 +33,9 @@ from domain.model.rulebook import rulebook_dir
 
 On = Annotated[
     date | None,
-    QueryParameter(description="the business date D, YYYY-MM-DD (default today, UTC)"),
+    QueryParameter(
+        description="the business date D, YYYY-MM-DD (default today, UTC+8 unless configured)"
+    ),
 ]
 Flag = Annotated[bool, QueryParameter()]
 CaseId = Annotated[str, PathParameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -102,8 +104,9 @@ def answering() -> Iterator[None]:
         raise problem(503, str(exc)) from None
 
 
-def business_date(on: date | None) -> date:
-    return on or datetime.now(UTC).date()
+def business_date(svc: FiveStar, on: date | None) -> date:
+    """``on``, or today where the programme keeps its calendar (``FiveStar.today``)."""
+    return on or svc.today()
 
 
 def limits_stamp() -> tuple[int, int] | None:
@@ -153,7 +156,7 @@ class CasesController(Controller):
         scope = principal.read_scope.narrow(county, township, branch)
         if scope is None:
             return []
-        day = business_date(on)
+        day = business_date(svc, on)
 
         def compute() -> list[Case]:
             with answering():
@@ -207,7 +210,7 @@ class CasesController(Controller):
             rows = model.case_summary(
                 svc,
                 year,
-                business_date(on),
+                business_date(svc, on),
                 county=scope.county,
                 township=scope.township,
                 limits=limits_in_force(),
@@ -236,7 +239,7 @@ class CasesController(Controller):
         steps = model.case_steps(svc, code, case)
         if not steps:
             raise problem(404, f"branch {code} has no case {case!r}")
-        day = business_date(on)
+        day = business_date(svc, on)
         with answering():
             found = model.judged_cases(svc, day, branch=code, case=case, limits=limits_in_force())
         ids = {s.id for s in steps}

@@ -109,7 +109,7 @@ class LadderController(Controller):
         with answering():
             results = model.judged_ladder(
                 svc,
-                business_date(on),
+                business_date(svc, on),
                 county=scope.county,
                 township=scope.township,
                 branch=scope.branch,
@@ -133,7 +133,7 @@ class LadderController(Controller):
     ) -> Ladder:
         check_readable(svc, principal, code)
         with answering():
-            results = model.judged_ladder(svc, business_date(on), branch=code)
+            results = model.judged_ladder(svc, business_date(svc, on), branch=code)
         if not results:
             raise problem(404, f"branch {code} is not in the ladder read model yet")
         return msgspec.convert(ladder_json(results[0]), Ladder)

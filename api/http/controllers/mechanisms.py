@@ -79,7 +79,7 @@ class MechanismsController(Controller):
         scope = principal.read_scope.narrow(county, township)
         if scope is None:
             return []
-        day = on or date.today()
+        day = on or svc.today()
 
         def compute() -> list[Compliance]:
             results = svc.compliance(
@@ -126,7 +126,7 @@ class MechanismsController(Controller):
         moment = parse_as_of(as_of)
         check_readable(svc, principal, code)
         results = svc.compliance(
-            year, on or date.today(), branch=code, as_of=moment, position=position
+            year, on or svc.today(), branch=code, as_of=moment, position=position
         )
         if not results:
             raise problem(404, f"branch {code} is not in the read models (yet, or at that time)")

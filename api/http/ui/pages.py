@@ -112,7 +112,7 @@ def _year(svc: FiveStar, asked: int | None) -> tuple[int, list[int]]:
     known = ov.years(svc)
     if asked is not None:
         return asked, known
-    return (known[-1] if known else datetime.now(UTC).year), known
+    return (known[-1] if known else svc.today().year), known
 
 
 class HiddenBranch(LookupError):
