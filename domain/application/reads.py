@@ -141,15 +141,16 @@ class ReadServices:
         ]
 
     def branch_cases(self, code: str, year: int) -> list[dict[str, Any]]:
-        """The branch's cases reported in ``year``, judged today (or on 31 December of a past
-        year), for the branch page."""
-        on = min(self.today(), date(year, 12, 31))
-        found = cases_model.judged_cases(self.views, on, branch=code)
+        """The branch's cases reported in ``year``, judged today like ``fivestar cases``: a
+        case of December closed in January shows closed, not open and overdue for good on
+        the page of its year."""
+        found = cases_model.judged_cases(self.views, self.today(), branch=code)
         return [case_json(c) for c in found if c.reported_on.year == year]
 
     def branch_ladder(self, code: str, year: int) -> list[dict[str, Any]]:
-        """The branch's place on the intervention ladder today (or on 31 December of a past
-        year), for the branch page."""
+        """The branch's place on the intervention ladder today, or where a past year left it
+        (on its 31 December), for the branch page: the ladder is a state on a day, not a
+        list of the year's records."""
         on = min(self.today(), date(year, 12, 31))
         return [ladder_json(r) for r in ladder_model.judged_ladder(self.views, on, branch=code)]
 

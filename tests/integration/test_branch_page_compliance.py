@@ -12,8 +12,6 @@ ending after Y-12-31 were never due (a village's ``linkage_monthly`` "pending" f
 
 from __future__ import annotations
 
-from datetime import date
-
 from domain.application.service import FiveStar
 from tests.support.builders import rec, village
 
@@ -48,7 +46,28 @@ def test_a_past_year_on_the_branch_page_counts_its_reports_filed_the_next_year(
     assert page["public_toilets"]["status"] == "met"
     assert page["linkage_monthly"]["held"] == 1
     assert page["linkage_monthly"]["due"] == 12
-    [answer] = service.compliance(2022, date.today(), branch="V1")
+    [answer] = service.compliance(2022, service.today(), branch="V1")
     assert {q.requirement: (q.status, q.due, q.held) for q in answer.requirements} == {
         name: (row["status"], row["due"], row["held"]) for name, row in page.items()
     }
+
+
+def test_a_past_year_s_case_closed_the_next_january_shows_closed_on_its_page(
+    service: FiveStar,
+) -> None:
+    # given a village's dispute reported on 20 December 2022 and resolved on 3 January 2023
+    records = [
+        village("V1"),
+        rec("case.reported", "V1", "2022-12-20", case="k1", category="dispute",
+            occurred_on="2022-12-20"),
+        rec("case.resolved", "V1", "2023-01-03", case="k1", outcome="调解成功"),
+    ]  # fmt: skip
+    assert all(o.status == "applied" for o in service.submit(records, "test"))
+    service.catch_up()
+
+    # when the branch page shows 2022
+    [case] = service.branch_cases("V1", 2022)
+
+    # then the case is as `fivestar cases` judges it today: resolved, not open and overdue
+    assert case["state"] != "open" and case["overdue"] is False
+    assert case["stages"][-1]["end"] is not None
