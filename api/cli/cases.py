@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--open", action="store_true", help="only cases not closed")
     p.add_argument("--overdue", action="store_true", help="only cases overdue on D")
     p.add_argument("--summary", action="store_true", help="per township, for --year")
-    p.add_argument("--year", type=year_arg, help="with --summary: cases reported in this year")
+    p.add_argument("--year", type=year_arg, help="only cases reported in this year")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_cases)
 
@@ -47,6 +47,11 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
     if args.summary and args.year is None:
         raise UserError("--summary needs --year Y")
+    if args.summary and (args.branch or args.open or args.overdue):
+        raise UserError(
+            "--summary counts per township: --branch, --open and --overdue list cases (drop "
+            "--summary to list them)"
+        )
     try:
         limits = model.case_limits()
     except CaseLimitsError as exc:
@@ -74,6 +79,8 @@ def cmd_cases(args: argparse.Namespace) -> int:
         cases = [c for c in cases if c.state != "closed"]
     if args.overdue:
         cases = [c for c in cases if c.overdue]
+    if args.year is not None:
+        cases = [c for c in cases if c.reported_on.year == args.year]
     return _list(cases, on, limits, args.json)
 
 

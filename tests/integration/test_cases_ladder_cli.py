@@ -96,3 +96,19 @@ def test_read_models_built_before_cases_and_ladder_ask_for_a_rebuild(
     assert cli("rebuild").code == 0
     assert len(cli("cases", "--on", "2025-03-10", "--json").json()) == 3
     assert len(cli("ladder", "--on", "2025-04-01", "--json").json()) == 2
+
+
+def test_year_lists_the_cases_reported_in_it_and_summary_refuses_list_filters(
+    cli: Callable[..., Any], write_ledger: WriteLedger
+) -> None:
+    # given cases reported in 2025 and one in 2026
+    more = [rec("case.reported", "V1", "2026-01-02", case="k9", category="dispute",
+                occurred_on="2026-01-02")]  # fmt: skip
+    assert cli("import", str(write_ledger(_ledger() + more))).code == 0
+    # when cases are listed for 2025, then the 2026 one is not among them
+    listed = cli("cases", "--year", "2025", "--on", "2026-01-10", "--json").json()
+    assert sorted(c["case"] for c in listed) == ["c1", "k1", "k2"]
+    assert [c["case"] for c in cli("cases", "--year", "2026", "--json").json()] == ["k9"]
+    # and a summary asked for one branch says the summary is per township (exit 2)
+    refused = cli("cases", "--summary", "--year", "2025", "--branch", "V1")
+    assert refused.code == 2 and "--summary counts per township" in refused.err
