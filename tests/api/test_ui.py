@@ -223,3 +223,22 @@ def test_overview_rows_agree_with_the_queries(api: Api, tmp_path: Path) -> None:
         assert {r["branch"]: r["priority"] for r in rows if r["priority"]} == tiers
         stale += sum(r["stale"] for r in rows)
     assert stale > 0  # the comparison covered stale awards
+
+
+def test_the_branch_list_follows_each_write_and_repeats_from_the_position_cache(api: Api) -> None:
+    # given the registered branches and an auditor signed in
+    from api.http.answers import answers
+    from tests.support.builders import village
+
+    api.register()
+    sign_in(api, api.token("auditor"))
+    first = api.client.get("/ui/list", params={"year": 2026}).text
+    cache = answers(api.svc)
+    misses = cache.misses
+    # when the same list is asked again at the same position, then it is answered from the cache
+    assert api.client.get("/ui/list", params={"year": 2026}).text == first
+    assert cache.misses == misses
+    # and when a branch is registered, the next list has it (the position moved)
+    assert "V99" not in first
+    api.write([village("V99", "清丰县", "柳格镇")])
+    assert "V99" in api.client.get("/ui/list", params={"year": 2026}).text
