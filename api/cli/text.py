@@ -210,13 +210,15 @@ def priority(year: int, rows: Sequence[dict[str, Any]]) -> None:
 def against_the_branch(change: dict[str, Any]) -> list[dict[str, Any]]:
     """The criteria that moved the way the branch's stars moved: for a lost star the ones
     that fail now and did not before; for a gained star the ones that pass now and did
-    not before. A criterion that changed but did not cause the change is not a reason."""
+    not before, or failed before and the new rulebook drops. A criterion that changed but did
+    not cause the change is not a reason."""
     lost, gained = set(change["lost"]), set(change["gained"])
     return [
         f
         for f in change["flipped"]
         if (f["star"] in lost and not f["now"] and f["was"] is not False)
         or (f["star"] in gained and f["now"] and f["was"] is not True)
+        or (f["star"] in gained and f["now"] is None and f["was"] is False)
     ]
 
 

@@ -6,9 +6,13 @@ draws short ledgers; these are the long reaches it does not generate. SQLite and
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from tests.support.builders import rec, village
+import pytest
+
+from tests.support.builders import five_star_village_year, rec, village
+from tests.support.rulebooks import rulebook_dir
 
 YEARS = (2020, 2021, 2022)
 
@@ -54,3 +58,29 @@ def test_a_lift_years_later_reaches_every_year_of_the_spell(cli, write_ledger):
     assert cli("rebuild").code == 0
     for year in YEARS:
         assert judged(cli, year)[0]["exclusion"]["evidence"] == ["w1", "w2"]
+
+
+@pytest.fixture
+def books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = rulebook_dir(tmp_path / "rulebooks", "test-criteria-removed")
+    monkeypatch.setenv("FIVESTAR_RULEBOOKS", str(folder))
+    return folder
+
+
+def test_a_star_gained_by_a_dropped_criterion_shows_that_criterion(books, cli, write_ledger):
+    """``test-criteria-removed`` drops ``collective_income``: a village failing only it gains
+    industry_thriving, and the dry run names the dropped criterion as the reason."""
+    facts = [
+        r for r in five_star_village_year("V1", 2024) if r.get("metric") != "collective_income"
+    ]
+    imported(cli, write_ledger, [village("V1"), *facts])
+    res = cli("recompute", "--year", "2024", "--rulebook", "test-criteria-removed", "--json")
+    assert res.code == 0, res.err
+    (change,) = res.json()["changes"]
+    assert "industry_thriving" in change["gained"]
+    dropped = [f for f in change["flipped"] if f["star"] == "industry_thriving"]
+    assert [(f["criterion"], f["was"], f["now"]) for f in dropped] == [
+        ("collective_income", False, None)
+    ]
+    text = cli("recompute", "--year", "2024", "--rulebook", "test-criteria-removed")
+    assert "collective_income reported for 2024" in text.out, text.out
