@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.builders import five_star_village_year, rec, village
+from tests.support.builders import chain, five_star_village_year, rec, village
 from tests.support.rulebooks import rulebook_dir
 
 YEARS = (2020, 2021, 2022)
@@ -84,3 +84,16 @@ def test_a_star_gained_by_a_dropped_criterion_shows_that_criterion(books, cli, w
     ]
     text = cli("recompute", "--year", "2024", "--rulebook", "test-criteria-removed")
     assert "collective_income reported for 2024" in text.out, text.out
+
+
+def test_a_three_star_reward_with_no_secretary_lists_no_secretary_benefit(cli, write_ledger):
+    """清丰县's table gives three stars funds, a rise and a secretary's benefit; a branch
+    with no secretary on record gets the funds and the rise, and no benefit."""
+    three = ["industry_thriving", "ecology_livable", "safety_rule_of_law"]
+    records = [village("V1"), *five_star_village_year("V1", 2024)]
+    imported(cli, write_ledger, [*records, *chain("V1", 2024, three, "county")])
+    res = cli("rewards", "--year", "2024", "--json")
+    assert res.code == 0, res.err
+    (row,) = res.json()
+    assert (row["level"], row["funds_yuan"], row["secretary"]) == (3, 20000, None)
+    assert row["secretary_benefits"] == []
