@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.builders import chain, five_star_village_year, rec, village
+from tests.support.builders import (
+    chain,
+    community,
+    five_star_community_year,
+    five_star_village_year,
+    rec,
+    village,
+)
 from tests.support.rulebooks import rulebook_dir
 
 YEARS = (2020, 2021, 2022)
@@ -97,3 +104,15 @@ def test_a_three_star_reward_with_no_secretary_lists_no_secretary_benefit(cli, w
     (row,) = res.json()
     assert (row["level"], row["funds_yuan"], row["secretary"]) == (3, 20000, None)
     assert row["secretary_benefits"] == []
+
+
+def test_a_community_stale_award_reads_in_the_communitys_wording(cli, write_ledger):
+    """The urban standard says "三零"社区 where the rural one says "三零"村."""
+    three = ["co_build_share", "safety_rule_of_law", "happiness_harmony"]
+    records = [community("C1"), *five_star_community_year("C1", 2024)]
+    revoked = rec("designation.revoked", "C1", "2025-02-01", year=2024, designation="three_zero")
+    imported(cli, write_ledger, [*records, *chain("C1", 2024, three, "county"), revoked])
+    res = cli("awards", "--year", "2024")
+    assert res.code == 0, res.err
+    assert "three_zero 成功创建“三零”社区" in res.out, res.out
+    assert "“三零”村" not in res.out
