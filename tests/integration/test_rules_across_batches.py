@@ -9,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
+from api.http.schemas import RecomputeReport
 from tests.support.builders import (
     chain,
     community,
@@ -116,3 +118,16 @@ def test_a_community_stale_award_reads_in_the_communitys_wording(cli, write_ledg
     assert res.code == 0, res.err
     assert "three_zero 成功创建“三零”社区" in res.out, res.out
     assert "“三零”村" not in res.out
+
+
+def test_the_api_report_shape_takes_a_dropped_criterion(books, cli, write_ledger):
+    """The HTTP answer's schema (``RecomputeReport``) accepts ``now: null``."""
+    facts = [
+        r for r in five_star_village_year("V1", 2024) if r.get("metric") != "collective_income"
+    ]
+    imported(cli, write_ledger, [village("V1"), *facts])
+    res = cli("recompute", "--year", "2024", "--rulebook", "test-criteria-removed", "--json")
+    report = msgspec.convert(res.json(), RecomputeReport)
+    (change,) = report.changes
+    flips = {(f.star, f.criterion): (f.was, f.now) for f in change.flipped}
+    assert flips[("industry_thriving", "collective_income")] == (False, None)
