@@ -14,6 +14,7 @@ import pytest
 
 from api.http.schemas import RecomputeReport
 from tests.support.builders import (
+    ALL_VILLAGE,
     chain,
     community,
     five_star_community_year,
@@ -131,3 +132,37 @@ def test_the_api_report_shape_takes_a_dropped_criterion(books, cli, write_ledger
     (change,) = report.changes
     flips = {(f.star, f.criterion): (f.was, f.now) for f in change.flipped}
     assert flips[("industry_thriving", "collective_income")] == (False, None)
+
+
+@pytest.fixture
+def renamed_books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = rulebook_dir(tmp_path / "rulebooks", "test-strong-renamed")
+    monkeypatch.setenv("FIVESTAR_RULEBOOKS", str(folder))
+    return folder
+
+
+def test_a_star_list_mixing_two_rulebooks_names_is_refused_not_a_crash(
+    renamed_books, cli, write_ledger
+):
+    """``test-strong-renamed`` calls 支部过硬星 ``branch_exemplary``: both ids are accepted,
+    but a list holding both (six stars) is no rulebook's five. The province's award of six
+    stars crashed the import (StopIteration: no authority awards six)."""
+    six = [*ALL_VILLAGE, "branch_exemplary"]
+    on = iter(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"])
+    chain_of_six = [
+        rec("rating.declared", "V1", "2024-12-01", year=2024, stars=six),
+        *[
+            rec("rating.recommended", "V1", next(on), year=2024, stars=six, by=by)
+            for by in ("township", "county", "city")
+        ],
+        rec("rating.awarded", "V1", next(on), year=2024, stars=six, by="province"),
+    ]
+    records = [village("V1"), *five_star_village_year("V1", 2024), *chain_of_six]
+    res = cli("import", str(write_ledger(records)))
+    assert res.code == 1, res.out
+    refused = [line for line in res.out.splitlines() if line.startswith("line ")]
+    assert len(refused) == 5, res.out
+    assert all("structural: stars:" in line and "any one rulebook" in line for line in refused)
+    assert cli("awards", "--year", "2024", "--json").json() == []
+    five = rec("rating.declared", "V1", "2024-12-02", year=2024, stars=ALL_VILLAGE)
+    imported(cli, write_ledger, [five])
