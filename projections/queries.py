@@ -292,6 +292,9 @@ def recompute(views: ViewStore, year: int, rulebook: str) -> dict[str, Any]:
 
 
 def _flipped(old: Eligibility, new: Eligibility, stars: set[str]) -> list[dict[str, Any]]:
+    """The criteria of the changed ``stars`` whose verdict differs: ``was`` None where only
+    the new rulebook has the criterion, ``now`` None where only the old one had it (a failing
+    criterion dropped is what a star gained by it has to show)."""
     was = {(c.star, c.criterion): c for c in old.criteria}
     out = []
     for c in new.criteria:
@@ -304,6 +307,19 @@ def _flipped(old: Eligibility, new: Eligibility, stars: set[str]) -> list[dict[s
                     "was": None if prior is None else prior.met,
                     "now": c.met,
                     "detail": c.detail,
+                    "evidence": c.evidence,
+                }
+            )
+    judged_now = {(c.star, c.criterion) for c in new.criteria}
+    for c in old.criteria:  # criteria the new rulebook no longer has: ``now`` is None
+        if c.star in stars and (c.star, c.criterion) not in judged_now:
+            out.append(
+                {
+                    "star": c.star,
+                    "criterion": c.criterion,
+                    "was": c.met,
+                    "now": None,
+                    "detail": f"not a criterion of {new.rulebook} (was: {c.detail})",
                     "evidence": c.evidence,
                 }
             )

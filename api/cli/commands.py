@@ -155,13 +155,20 @@ def _star_order(kind: str) -> list[str]:
 def cmd_awards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = svc.awards(args.year)
+        kinds = _kinds(svc, [a["branch"] for a in rows if a["stale"]])
     if exported(args, "awards", rows):
         return 0
     if args.json:
         emit_json(rows)
         return 0
-    text.awards(args.year, rows)
+    text.awards(args.year, rows, kinds)
     return 0
+
+
+def _kinds(svc: FiveStar, codes: list[str]) -> dict[str, str]:
+    """The kind of each branch named, for the kind's Chinese wording of its criteria."""
+    found = {code: svc.get_branch(code) for code in codes}
+    return {code: branch["kind"] for code, branch in found.items() if branch}
 
 
 def cmd_rewards(args: argparse.Namespace) -> int:
@@ -207,13 +214,14 @@ def cmd_recompute(args: argparse.Namespace) -> int:
                     "recorder": event.recorder,
                     "reason": event.reason,
                 }
+            kinds = _kinds(svc, [change["branch"] for change in report["changes"]])
         except RulebookError as exc:
             raise UserError(str(exc)) from None
     report.setdefault("adopted", None)
     if args.json:
         emit_json(report)
         return 0
-    text.recompute(report)
+    text.recompute(report, kinds)
     return 0
 
 

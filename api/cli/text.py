@@ -109,7 +109,10 @@ def _names(star_ids: Sequence[str]) -> str:
     return "、".join(zh.star_zh(s) or s for s in star_ids)
 
 
-def awards(year: int, rows: Sequence[dict[str, Any]]) -> None:
+def awards(year: int, rows: Sequence[dict[str, Any]], kinds: dict[str, str] | None = None) -> None:
+    """The year's awards; ``kinds`` (branch -> kind) picks the kind's wording of a failing
+    criterion (a community's "三零"社区, not the village's "三零"村)."""
+    kinds = kinds or {}
     table = []
     for a in rows:
         table.append(
@@ -130,8 +133,9 @@ def awards(year: int, rows: Sequence[dict[str, Any]]) -> None:
         if a["stale"]:
             print(f"\n{a['branch']} {a['year']}: stale 已失效, now failing:")
             for c in a["now_failing"]:
-                star = f"{zh.star(c['star'])}: " if c["star"] else ""
-                print(f"  ✗ {star}{zh.criterion(c['criterion'], c['star'])}")
+                kind = kinds.get(a["branch"])
+                star = f"{zh.star(c['star'], kind)}: " if c["star"] else ""
+                print(f"  ✗ {star}{zh.criterion(c['criterion'], c['star'], kind)}")
                 print(f"      {c['detail']}{_evidence(c.get('evidence') or [])}")
     levels = Counter(a["level"] for a in rows)
     spread = ", ".join(f"{n}★ {levels[n]}" for n in sorted(levels))
@@ -210,23 +214,27 @@ def priority(year: int, rows: Sequence[dict[str, Any]]) -> None:
 def against_the_branch(change: dict[str, Any]) -> list[dict[str, Any]]:
     """The criteria that moved the way the branch's stars moved: for a lost star the ones
     that fail now and did not before; for a gained star the ones that pass now and did
-    not before. A criterion that changed but did not cause the change is not a reason."""
+    not before, or failed before and the new rulebook drops. A criterion that changed but did
+    not cause the change is not a reason."""
     lost, gained = set(change["lost"]), set(change["gained"])
     return [
         f
         for f in change["flipped"]
         if (f["star"] in lost and not f["now"] and f["was"] is not False)
         or (f["star"] in gained and f["now"] and f["was"] is not True)
+        or (f["star"] in gained and f["now"] is None and f["was"] is False)
     ]
 
 
-def recompute(report: dict[str, Any]) -> None:
+def recompute(report: dict[str, Any], kinds: dict[str, str] | None = None) -> None:
+    """The dry run or adoption; ``kinds`` (branch -> kind) as for ``awards``."""
+    kinds = kinds or {}
     to = report["to"]
     print(f"{report['year']}: rulebook {report['from']} -> {to}")
     rows = []
     for c in report["changes"]:
         reasons = "; ".join(
-            f"{zh.criterion(f['criterion'], f['star'], None, to)}: {f['detail']}"
+            f"{zh.criterion(f['criterion'], f['star'], kinds.get(c['branch']), to)}: {f['detail']}"
             for f in against_the_branch(c)
         )
         rows.append(

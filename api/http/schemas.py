@@ -204,7 +204,7 @@ class Flip(Struct, kw_only=True):
     star: str
     criterion: str
     was: bool | None
-    now: bool
+    now: bool | None
     detail: str
     evidence: list[str]
 

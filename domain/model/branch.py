@@ -245,9 +245,12 @@ class Branch:
                 f"awarded {_stars(len(prior.stars))} by {prior.by} ({prior.id}); one award a year"
             )
         if count not in AWARD_AUTHORITY[record.by]:
-            right = next(a for a, counts in AWARD_AUTHORITY.items() if count in counts)
+            right = next((a for a, counts in AWARD_AUTHORITY.items() if count in counts), None)
             raise Refused(
                 f"workflow: by: award by {record.by}: {_stars(count)} need the {right} "
+                f"({record.by} decides {AWARD_AUTHORITY_TEXT[record.by]})"
+                if right is not None
+                else f"workflow: by: award by {record.by}: no authority awards {_stars(count)} "
                 f"({record.by} decides {AWARD_AUTHORITY_TEXT[record.by]})"
             )
         below = AWARD_NEEDS[record.by]
@@ -364,6 +367,12 @@ def check_stars(stars: list[str], kind: str) -> None:
     if len(set(stars)) != len(stars):
         raise Refused("structural: stars: a star is repeated")
     vocab = vocabulary(kind)
+    if not any(set(stars) <= five for five in vocab.star_sets):
+        # rulebooks that name a star differently: a list mixing their names is no kind's five
+        raise Refused(
+            f"structural: stars: {', '.join(stars)} are not the stars of a {kind} under any "
+            "one rulebook (a kind has five stars, rules.md §2)"
+        )
     for star, sets in vocab.complete_sets.items():
         if star in stars and not any(set(stars) >= needed for needed in sets):
             raise Refused(

@@ -256,7 +256,12 @@ def affected_years(facts: BranchFacts, record: Record) -> set[int]:
         incident = facts.incidents.get(record.ref)  # type: ignore[attr-defined]
         return {incident.on.year} if incident else set()
     if kind is WeaknessDesignatedRecord or kind is WeaknessLiftedRecord:
-        return {y for y in facts.years() if y >= record.on.year - 1}
+        # A lift changes the exclusion (its detail and evidence) of every year of the spell
+        # it ends, back to the designation's, however long ago that was.
+        start = record.on.year - 1
+        if kind is WeaknessLiftedRecord and facts.spells:
+            start = min(start, facts.spells[-1].designated_on.year)
+        return {y for y in facts.years() if y >= start}
     year = getattr(record, "year", None)
     return {year} if isinstance(year, int) else set()
 

@@ -97,7 +97,9 @@ def reward_terms(
     if level == 3:
         if county is None:
             return RewardTerms(None, None, [])
-        return RewardTerms(county.funds_yuan, county.pay_rise_pct, list(county.benefits))
+        # the county's benefits are the secretary's: none without a secretary on record
+        benefits = county.benefits if secretary is not None else ()
+        return RewardTerms(county.funds_yuan, county.pay_rise_pct, list(benefits))
     return None
 
 

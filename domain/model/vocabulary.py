@@ -37,6 +37,8 @@ class KindVocabulary:
     designations: frozenset[str]
     # Stars that need all the others, each with the star sets of the rulebooks that say so.
     complete_sets: dict[str, tuple[frozenset[str], ...]]
+    # The kind's five stars in each rulebook: a star list is a subset of one of them.
+    star_sets: tuple[frozenset[str], ...]
 
 
 class _Pin(threading.local):
@@ -77,8 +79,10 @@ def _vocabulary(_folder: str, kind: str) -> KindVocabulary:
     metrics: set[str] = set()
     designations: set[str] = set()
     complete: dict[str, list[frozenset[str]]] = {}
+    star_sets: dict[frozenset[str], None] = {}
     for book in all_rulebooks():
         ids = frozenset(book.star_ids(kind))
+        star_sets[ids] = None
         for star in book.stars(kind):
             stars.setdefault(star.id, star.name)
             if needs_the_others(star):
@@ -103,6 +107,7 @@ def _vocabulary(_folder: str, kind: str) -> KindVocabulary:
         metrics=frozenset(metrics),
         designations=frozenset(designations),
         complete_sets={s: tuple(sets) for s, sets in complete.items()},
+        star_sets=tuple(star_sets),
     )
 
 

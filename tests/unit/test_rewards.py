@@ -46,6 +46,13 @@ def test_three_stars_follow_the_countys_own_rules_or_say_nothing():
     assert reward_terms(3, VILLAGER, None) == RewardTerms(None, None, [])
 
 
+def test_three_stars_with_no_secretary_on_record_list_no_secretary_benefit():
+    """The county's ``benefits`` are the secretary's (county-rewards.toml): with nobody in
+    office on the award date none is listed, as for four and five stars (ADR 0009)."""
+    assert reward_terms(3, None, QINGFENG) == RewardTerms(20000, 5, [])
+    assert reward_terms(3, VILLAGER, QINGFENG) == RewardTerms(20000, 5, ["county_commendation"])
+
+
 def test_fewer_than_three_stars_bring_no_reward():
     assert reward_terms(2, CAREER, QINGFENG) is None
     assert reward_terms(0, None, None) is None
