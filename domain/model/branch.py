@@ -281,7 +281,8 @@ def _check_recommendation(record: r.RatingRecommendedRecord, ratings: YearRating
     if record.by == "county" and count < 4:
         raise Refused(
             f"workflow: stars: a county recommendation goes to the city for four stars or "
-            f"more; {_stars(count)} are the county's own decision (rules.md §6.3)"
+            f"more; {_stars(count)} {'is' if count == 1 else 'are'} the county's own decision "
+            "(rules.md §6.3)"
         )
     if record.by == "city" and count < 5:
         raise Refused(
@@ -351,7 +352,8 @@ def check_vocabulary(record: r.AnyRecord, kind: str) -> None:
         value = getattr(record, name)
         allowed = getattr(vocabulary(kind), attribute)
         if value not in allowed:
-            none_at_all = f" ({kind}s have no {name}s)" if not allowed else ""
+            plural = "communities" if kind == "community" else f"{kind}s"
+            none_at_all = f" ({plural} have no {name}s)" if not allowed else ""
             raise Refused(f"structural: {name}: {value!r} is not rated for a {kind}{none_at_all}")
     elif rtype in _RATING_TYPES:
         check_stars(record.stars, kind)  # type: ignore[union-attr]
