@@ -13,16 +13,7 @@ ending after Y-12-31 were never due (a village's ``linkage_monthly`` "pending" f
 from __future__ import annotations
 
 from domain.application.service import FiveStar
-from tests.support.builders import rec, village
-
-LINKED = dict(
-    households=500,
-    households_linked=500,
-    members=30,
-    members_exempt=2,
-    members_linking=28,
-    members_contacting_weekly=28,
-)
+from tests.support.builders import full_linkage, rec, village
 
 
 def test_a_past_year_on_the_branch_page_counts_its_reports_filed_the_next_year(
@@ -34,7 +25,7 @@ def test_a_past_year_on_the_branch_page_counts_its_reports_filed_the_next_year(
         village("V1"),
         rec("facility.reported", "V1", "2023-01-10", id="wc", year=2022,
             facility="public_toilets", value=2),
-        rec("linkage.reported", "V1", "2023-01-05", id="dec", month="2022-12", **LINKED),
+        full_linkage("V1", "2023-01-05", "2022-12", id="dec"),
     ]  # fmt: skip
     assert all(o.status == "applied" for o in service.submit(records, "test"))
     service.catch_up()

@@ -79,6 +79,19 @@ COMMUNITY_ATTESTED = [
 ]
 
 
+def full_linkage(
+    branch: str, on: str, month: str, members: int = 30, exempt: int = 2, **fields: Any
+) -> dict[str, Any]:
+    """A ``linkage.reported`` of a month in which every household is linked and every
+    member who is not exempt links and contacts weekly (mechanisms.md §2 met)."""
+    linking = members - exempt
+    return rec(
+        "linkage.reported", branch, on, month=month, households=500, households_linked=500,
+        members=members, members_exempt=exempt, members_linking=linking,
+        members_contacting_weekly=linking, **fields,
+    )  # fmt: skip
+
+
 def five_star_village_year(code: str, year: int) -> list[dict[str, Any]]:
     """Facts that make a village eligible for all five stars in ``year`` under puyang-2022."""
     y = year
