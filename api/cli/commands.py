@@ -300,13 +300,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_project(args: argparse.Namespace) -> int:
     """Run the one projector of a deployment whose API hosts serve with --no-projector."""
-    import logging
     import signal
     import threading
 
+    from api.logs import configure as configure_logging
     from domain.application.projector import Projector
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    configure_logging()
     stopping = threading.Event()
 
     def stop(signum: int, _frame: object) -> None:

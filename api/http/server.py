@@ -8,11 +8,11 @@ started with ``project=False``. Either way exactly one projector follows the led
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
 
+from api.logs import configure as configure_logging
 from domain.application.identity import StoreMismatch
 from domain.application.outage import unavailable_cause
 from domain.application.store import NoLedger, resolve_db
@@ -27,7 +27,7 @@ def serve(args: argparse.Namespace) -> int:
     db = resolve_db(args.db)
     os.environ["FIVESTAR_DB"] = db  # the web workers' factory reads it
     workers = max(1, int(args.workers or 1))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    configure_logging()
     try:
         svc = FiveStar(db, create=False)  # a ledger must exist: `import` or `token issue`
         svc.token_store()
