@@ -47,7 +47,7 @@ class CaseLimits(BaseModel):
     """The limits one case is judged by (``rulebooks/case-limits.toml``, whole days). Strict:
     a boolean, a quoted number or a float is refused, not read as days (``true`` was 1)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     report_days: Days = Field(ge=0, le=3650)
     township_target_days: Days = Field(ge=0, le=3650)
@@ -61,7 +61,7 @@ class CaseLimits(BaseModel):
 class CountyOverrides(BaseModel):
     """A county table holds only the keys it changes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     report_days: Days | None = Field(default=None, ge=0, le=3650)
     township_target_days: Days | None = Field(default=None, ge=0, le=3650)
@@ -75,7 +75,7 @@ class CountyOverrides(BaseModel):
 class CaseLimitsFile(BaseModel):
     """The whole file: ``[default]`` and ``[counties."<county>"]`` overrides."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     default: CaseLimits
     counties: dict[str, CountyOverrides] = Field(default_factory=dict)

@@ -20,7 +20,7 @@ COUNTY_PARAMETERS = "county-parameters.toml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class CountyYear(_Strict):
