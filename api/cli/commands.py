@@ -13,7 +13,6 @@ from api.cli import text
 from api.cli.export import exported
 from api.cli.input_file import refuse_input
 from api.cli.output import EXIT_REFUSED, ProgressBar, UserError, emit_json, note, recorder_name
-from domain.application.audit import LedgerDamaged
 from domain.application.identity import StoreMismatch
 from domain.application.mapper import CorruptEvent
 from domain.application.outage import unavailable_cause
@@ -227,6 +226,8 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- rebuild
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    from domain.application.audit import LedgerDamaged  # the verifier: loaded when it runs
+
     with _open(args, catch_up=False, check=False) as svc:
         bar = ProgressBar("rebuilding read models")
         try:

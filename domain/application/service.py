@@ -17,12 +17,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
 from eventsourcing.persistence import Tracking
 
-from domain.application.follower import ImportFollower
 from domain.application.identity import (
     StoreMismatch,
     bind_views,
@@ -33,12 +32,10 @@ from domain.application.identity import (
     views_versions,
     write_views_versions,
 )
-from domain.application.import_writer import ImportWriter, WriterLost, note_committed
 from domain.application.ledger import BranchLoads, DecidedBatch, Ledger, LedgerLog
 from domain.application.mapper import CorruptEvent, wire_with_leaf
 from domain.application.outcomes import Accepted, Duplicate, Outcome, Refused
 from domain.application.reads import ReadServices
-from domain.application.rebuild import rebuild
 from domain.application.settings import Settings
 from domain.application.store import (
     NoLedger,
@@ -55,6 +52,9 @@ from projections import queries
 from projections.runner import Progress, ProjectionRunner
 from projections.tables import all_tables
 from projections.views import REBUILD, ViewStore, open_views
+
+if TYPE_CHECKING:  # the import's helper processes: loaded by the commands that write
+    from domain.application.follower import ImportFollower
 
 COMPLETE = 2**62  # tracking position that marks an import run as finished
 # The fingerprint of the lines an import run consumed is a row of its refusal log, written
@@ -218,6 +218,8 @@ class FiveStar(ReadServices):
         self.ledger.sweeping = set()  # the import's eviction policy (ADR 0021)
         follower = None
         if size >= self.settings.import_follower_bytes:
+            from domain.application.follower import ImportFollower
+
             follower = ImportFollower(self.db, self.settings)
             follower.start()
         page_cache = getattr(self.ledger.recorder, "import_page_cache", None)  # SQLite's
@@ -297,6 +299,8 @@ class FiveStar(ReadServices):
         """Decide each batch while a forked writer commits the one before (ADR 0027).
         Returns the batches left to do in turn: none, or, if the writer could not commit
         one, that batch and everything after it (decided again from the store)."""
+        from domain.application.import_writer import ImportWriter, WriterLost, note_committed
+
         ledger = self.ledger
         writer = ImportWriter(self.db, self.settings.import_cache_mb)
         flight: list[_Batch] = []  # the batch the writer is committing, if any
@@ -528,6 +532,7 @@ class FiveStar(ReadServices):
         then swap them in (resumable); ``LedgerDamaged`` and nothing swapped in if the ledger
         fails its verification (ADR 0020)."""
         from domain.application.audit import Audit, LedgerDamaged
+        from domain.application.rebuild import rebuild
 
         datastore = self.ledger.factory.datastore  # type: ignore[attr-defined]
         fresh = open_views(self.db, datastore, REBUILD)
