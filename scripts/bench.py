@@ -84,6 +84,10 @@ T_RECOMPUTE = 1.0  # recompute / floor scan
 T_PG_IMPORT = 3.0  # PostgreSQL import / COPY floor
 T_HTTP_P99 = 2.0  # list endpoint p99 / ping p99 at the same concurrency
 T_PROVINCE_MIN = 4.0  # province import on PostgreSQL, minutes
+# The targets bench.py held when issues 9, 10 and 13 were filed, which their "done when" name
+# (ADR 0032); issue 15 tightened them to the ones above.
+T_FILED_IMPORT = 5.0  # SQLite import / floor insert (issues 9 and 13)
+T_FILED_REBUILD = 3.0  # SQLite rebuild / floor scan (issues 9 and 10)
 DEFAULT_SEED = 3  # the issue's ledgers: generate_ledger.py --years 2022-2026 --seed 3
 
 
@@ -955,6 +959,25 @@ def size_targets(s: SizeRun) -> list[Target]:
     ]
 
 
+def filed_targets(s: SizeRun) -> list[Target]:
+    """The import and rebuild targets as they stood when issues 9, 10 and 13 were filed."""
+    n = f"{s.branches:,} branches"
+    ri = s.imp.seconds / s.floor_insert.seconds
+    rr = s.reb.seconds / s.floor_scan.seconds
+    return [
+        (
+            f"{n}: SQLite import ≤ {T_FILED_IMPORT:g}x floor insert (as filed: issues 9, 13)",
+            f"{ri:.2f}x",
+            ri <= T_FILED_IMPORT,
+        ),
+        (
+            f"{n}: SQLite rebuild ≤ {T_FILED_REBUILD:g}x floor scan (as filed: issues 9, 10)",
+            f"{rr:.2f}x",
+            rr <= T_FILED_REBUILD,
+        ),
+    ]
+
+
 def growth_targets(sizes: list[SizeRun]) -> list[Target]:
     """Each size against the previous one: 4x the branches within 4.4x the seconds (1.1x
     the branch ratio in general)."""
@@ -979,6 +1002,8 @@ def targets(run: Run) -> list[Target]:
     for s in run.sizes:
         result += size_targets(s)
     result += growth_targets(run.sizes)
+    for s in run.sizes:
+        result += filed_targets(s)
     first = run.sizes[0]
     fs = first.floor_scan.seconds
     if "recompute" in run.extras:

@@ -85,3 +85,15 @@ def test_ledgers_are_named_so_a_shared_workdir_reuses_the_same_one(bench: Module
     assert bench.ledger_name(1500, "2022-2026", 3, True) == "l1500.jsonl"
     assert bench.ledger_name(1500, "2022-2026", 1, True) != "l1500.jsonl"
     assert bench.ledger_name(1500, "2022-2026", 3, False) != "l1500.jsonl"
+
+
+def test_the_targets_issues_9_10_and_13_were_filed_under_are_reported_beside(
+    bench: ModuleType,
+) -> None:
+    run = bench.Run([size(bench, 1500, 4.0, 0)], {}, [], None, 2026)
+    found = verdicts(bench, run)
+    assert found["1,500 branches: SQLite import ≤ 3x floor insert"] == ("4.00x", False)
+    filed = "1,500 branches: SQLite import ≤ 5x floor insert (as filed: issues 9, 13)"
+    assert found[filed] == ("4.00x", True)
+    rebuild = "1,500 branches: SQLite rebuild ≤ 3x floor scan (as filed: issues 9, 10)"
+    assert found[rebuild] == ("1.80x", True)
