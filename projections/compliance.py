@@ -17,7 +17,7 @@ from datetime import date
 from domain.model import compliance as c
 from domain.model import records as r
 from domain.model.events import EVENT_FOR_RECORD, BranchEvent, BranchRegistered
-from domain.model.parameters import load_county_parameters
+from domain.model.parameters import load_county_parameters, load_standards
 from projections.tables import Positioned, ReadModel, ViewStore, ViewWriter
 
 NAME = "compliance"
@@ -207,7 +207,9 @@ def compliance(
     township: str | None = None,
     events: Iterable[Positioned] | None = None,
 ) -> list[c.Compliance]:
-    """One judgement per registered branch (or ``branch``), sorted by code."""
+    """One judgement per registered branch (or ``branch``), sorted by code, against the
+    working-mechanism standards of ``rulebooks/`` as they are now (judged, not stored)."""
+    standards = load_standards()
     slices = year_slices(
         views,
         year,
@@ -216,7 +218,7 @@ def compliance(
         township=township,
         events=events,
     )
-    return [c.judge(s, on) for s in slices]
+    return [c.judge(s, on, standards) for s in slices]
 
 
 def staffing(views: ViewStore, year: int) -> list[c.Staffing]:
@@ -227,7 +229,8 @@ def staffing(views: ViewStore, year: int) -> list[c.Staffing]:
         found = params.for_year(county, year)
         return found.urban_population, found.wage_floor
 
-    return c.staffing(year, year_slices(views, year, kind="community"), figures)
+    communities = year_slices(views, year, kind="community")
+    return c.staffing(year, communities, figures, load_standards())
 
 
 # 2: a register record dated before a stored later year's slice rewrites that slice

@@ -45,22 +45,28 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_compliance(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
-    from domain.model.compliance import LABELS, filtered
+    from domain.model.compliance import LABELS, filtered, labels
+    from domain.model.parameters import load_standards
+    from domain.model.rulebook import RulebookError
 
     if args.requirement is not None and args.requirement not in LABELS:
         known = ", ".join(LABELS)
         raise UserError(f"--requirement: unknown requirement {args.requirement!r} ({known})")
     with _open(args) as svc:
         on = args.on or svc.today()
-        results = svc.compliance(
-            args.year,
-            on,
-            branch=args.branch,
-            county=args.county,
-            township=args.township,
-            as_of=args.as_of,
-            position=args.position,
-        )
+        try:
+            standards = load_standards()
+            results = svc.compliance(
+                args.year,
+                on,
+                branch=args.branch,
+                county=args.county,
+                township=args.township,
+                as_of=args.as_of,
+                position=args.position,
+            )
+        except RulebookError as exc:
+            raise UserError(str(exc)) from None
         rows = _names(svc)
     names = {row["code"]: row["name"] for row in rows}
     counties = {row["code"]: row["county"] for row in rows}
@@ -70,8 +76,9 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(shown)
         return 0
+    periods = labels(standards)
     for result in shown:
-        _print_branch(result, names.get(result.branch, ""))
+        _print_branch(result, names.get(result.branch, ""), periods)
     _print_summary(results, counties)
     return 0
 
@@ -80,13 +87,11 @@ def _names(svc: Any) -> list[dict[str, Any]]:
     return svc.branch_names()
 
 
-def _print_branch(result: Any, name: str) -> None:
-    from domain.model.compliance import LABELS
-
+def _print_branch(result: Any, name: str, periods: dict[str, tuple[str, str]]) -> None:
     kind = "村" if result.kind == "village" else "社区"
     print(f"{result.branch} {name} ({kind}) {result.year} 截至 {result.on}")
     for req in result.requirements:
-        label, period = LABELS[req.requirement]
+        label, period = periods[req.requirement]
         line = f"  {STATUS_MARK[req.status]} {label} {period} {req.held}/{req.due}"
         if req.missing:
             line += f" 缺 {', '.join(req.missing)}"

@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec import Struct, field
 
 from domain.model import records as r
 from domain.model.registers import Cooperative, Grid, Partner, fold
+
+if TYPE_CHECKING:
+    from domain.model.parameters import MechanismStandards
 
 # ----------------------------------------------------------------------- facts
 
@@ -386,14 +389,25 @@ REQUIREMENTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("linkage_monthly", ("village",), "党员联户", "每月"),
     ("wealth_leader_biennial", ("village",), "发展致富能手", "每2年"),
     ("dual_binding_register", ("village",), "双绑台账", "状态"),
-    ("public_toilets", ("village",), "公共厕所", "每千人1座"),
+    ("public_toilets", ("village",), "公共厕所", "每{people_per_public_toilet}人1座"),
     ("emergency_drill_yearly", ("community",), "应急演练", "每年"),
     ("grid_standard", ("community",), "网格设置", "状态"),
     ("door_knocking_monthly", ("community",), "敲门行动", "每月每网格"),
     ("joint_building_partners", ("community",), "党建联建", "状态"),
-    ("service_centre_area", ("community",), "服务中心面积", "每百户30㎡"),
+    (
+        "service_centre_area",
+        ("community",),
+        "服务中心面积",
+        "每百户{service_centre_m2_per_100_households}㎡",
+    ),
 )
 LABELS = {rid: (label, period) for rid, _, label, period in REQUIREMENTS}
+
+
+def labels(standards: MechanismStandards) -> dict[str, tuple[str, str]]:
+    """Each requirement's Chinese label and period word, with the standards' figures in."""
+    figures = standards.model_dump()
+    return {rid: (label, period.format(**figures)) for rid, (label, period) in LABELS.items()}
 
 
 class _Tally:
@@ -475,10 +489,16 @@ def _month_end(year: int, month: int) -> date:
     return first_next - timedelta(days=1)
 
 
-def _linkage_due_from(month_label: str) -> date:
-    """A linkage month is due from the 5th of the next month (the next theme day)."""
+def _linkage_due_from(month_label: str, day: int) -> date:
+    """A linkage month is due from ``day`` of the next month (the next theme day)."""
     year, month = int(month_label[:4]), int(month_label[5:])
-    return date(year + month // 12, month % 12 + 1, 5)
+    return date(year + month // 12, month % 12 + 1, day)
+
+
+def _ordinal(day: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 21st ... 28th."""
+    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
 
 
 def exact(value: float) -> Decimal:
@@ -489,10 +509,11 @@ def exact(value: float) -> Decimal:
 # ------------------------------------------------------------------------- judge
 
 
-def judge(facts: ComplianceYear, on: date) -> Compliance:
-    """Every requirement of the branch's kind for ``facts.year`` as of ``on`` (= D)."""
+def judge(facts: ComplianceYear, on: date, standards: MechanismStandards) -> Compliance:
+    """Every requirement of the branch's kind for ``facts.year`` as of ``on`` (= D), against
+    the figures of ``standards``."""
     kind = facts.place.kind
-    ctx = _Context(facts, on)
+    ctx = _Context(facts, on, standards)
     requirements = [
         _JUDGES[rid](ctx).result(rid) for rid, kinds, _, _ in REQUIREMENTS if kind in kinds
     ]
@@ -504,8 +525,9 @@ def judge(facts: ComplianceYear, on: date) -> Compliance:
 class _Context:
     """The year's facts cut to records dated on or before D."""
 
-    def __init__(self, facts: ComplianceYear, on: date) -> None:
+    def __init__(self, facts: ComplianceYear, on: date, standards: MechanismStandards) -> None:
         self.facts = facts
+        self.standards = standards
         self.year = facts.year
         self.on = on
         self.state_day = min(on, date(facts.year, 12, 31))
@@ -539,15 +561,16 @@ def _the_year(year: int) -> list[tuple[str, date, date]]:
 
 def _theme_days(ctx: _Context) -> _Tally:
     tally = _Tally()
+    day = ctx.standards.theme_day
     for label, start, end in months(ctx.year):
         due = end <= ctx.on
         held = [m for m in ctx.meetings if m.kind == "theme_day" and start <= m.on <= end]
         tally.period(label, due, [(m.seq, m.id) for m in held])
         if due:
             tally.warnings += [
-                f"{label}: theme day on {m.on.isoformat()}, not the 5th"
+                f"{label}: theme day on {m.on.isoformat()}, not the {_ordinal(day)}"
                 for m in held
-                if m.on.day != 5
+                if m.on.day != day
             ]
     return tally
 
@@ -556,7 +579,7 @@ def _linkage_judged(ctx: _Context) -> _Tally:
     tally = _Tally()
     registered = ctx.facts.place.households
     for label, _, _ in months(ctx.year):
-        due = _linkage_due_from(label) <= ctx.on
+        due = _linkage_due_from(label, ctx.standards.linkage_due_day) <= ctx.on
         judged = None
         for report in ctx.linkage:  # ledger order: the last one dated on or before D wins
             if report.month == label:
@@ -589,7 +612,8 @@ def _latest_figure(ctx: _Context, facility: str) -> Reported | None:
 
 def _public_toilets(ctx: _Context) -> _Tally:
     tally = _Tally()
-    needed = -(-ctx.facts.place.population // 1000)  # ceil(population / 1000)
+    per = ctx.standards.people_per_public_toilet
+    needed = -(-ctx.facts.place.population // per)  # ceil(population / per)
     latest = _latest_figure(ctx, "public_toilets")
     ok = latest is not None and exact(latest.value) >= needed
     tally.period(str(ctx.year), ctx.year_end_due, [(latest.seq, latest.id)] if ok else [])  # type: ignore[union-attr]
@@ -600,7 +624,8 @@ def _service_centre(ctx: _Context) -> _Tally:
     tally = _Tally()
     households = ctx.facts.place.households
     latest = _latest_figure(ctx, "service_centre_m2")
-    ok = latest is not None and exact(latest.value) * 100 >= 30 * households
+    per_100 = exact(ctx.standards.service_centre_m2_per_100_households)
+    ok = latest is not None and exact(latest.value) * 100 >= per_100 * households
     tally.period(str(ctx.year), ctx.year_end_due, [(latest.seq, latest.id)] if ok else [])  # type: ignore[union-attr]
     return tally
 
@@ -653,15 +678,24 @@ def _grid_standard(ctx: _Context) -> _Tally:
             active.append((g, version))
     if not active:
         return _state(tally, ["no active grid (未设网格)"], [])
-    reasons = [f"{g}: no full-time grid worker" for g, v in active if v.full_time_workers < 1]
+    standards = ctx.standards
+    needed = standards.grid_full_time_workers
+    reasons = [
+        f"{g}: {v.full_time_workers} full-time grid workers, {needed} needed"
+        if v.full_time_workers
+        else f"{g}: no full-time grid worker"
+        for g, v in active
+        if v.full_time_workers < needed
+    ]
     total = sum(v.households for _, v in active)
     registered = ctx.facts.place.households
     if total != registered:
         reasons.append(f"grids hold {total} households, registered {registered}")
+    low, high = standards.grid_households_min, standards.grid_households_max
     tally.warnings = [
-        f"{g}: {v.households} households, outside 300-500"
+        f"{g}: {v.households} households, outside {low}-{high}"
         for g, v in active
-        if not 300 <= v.households <= 500
+        if not low <= v.households <= high
     ]
     return _state(tally, reasons, [(v.seq, v.id) for _, v in active])
 
@@ -734,14 +768,22 @@ def staffing(
     year: int,
     communities: Iterable[ComplianceYear],
     figures: Callable[[str], tuple[int | None, int | float | None]],
+    standards: MechanismStandards,
 ) -> list[Staffing]:
     """One object per county that has communities, counties in code-point order;
-    ``figures(county)`` gives (urban_population, wage_floor) for Y, either may be None."""
+    ``figures(county)`` gives (urban_population, wage_floor) for Y, either may be None;
+    the ratio is judged against ``standards.workers_per_10k``."""
     by_county: dict[str, list[ComplianceYear]] = {}
     for f in communities:
         by_county.setdefault(f.place.county, []).append(f)
     return [
-        _county_staffing(county, year, sorted(rows, key=lambda f: f.place.code), *figures(county))
+        _county_staffing(
+            county,
+            year,
+            sorted(rows, key=lambda f: f.place.code),
+            *figures(county),
+            exact(standards.workers_per_10k),
+        )
         for county, rows in sorted(by_county.items())
     ]
 
@@ -752,6 +794,7 @@ def _county_staffing(
     rows: list[ComplianceYear],
     urban: int | None,
     floor: int | float | None,
+    per_10k_needed: Decimal,
 ) -> Staffing:
     workers = 0
     below: list[str] = []
@@ -774,7 +817,7 @@ def _county_staffing(
         workers=workers,
         urban_population=urban,
         per_10k=None if urban is None else per_10k(workers, urban),
-        meets_ratio=None if urban is None else workers * 10_000 >= 18 * urban,
+        meets_ratio=None if urban is None else workers * 10_000 >= per_10k_needed * urban,
         wage_floor=floor,
         below_wage=None if floor is None else below,
         without_insurance=uninsured,

@@ -5,6 +5,10 @@ rulebooks: a broken file is refused naming the file and the key. (Case time limi
 ``county-parameters.toml``: ``["<county>".<Y>]`` tables with ``urban_population``
 (城镇常住人口 of the district for Y) and ``wage_floor`` (上年度当地全口径城镇单位就业人员平均工资,
 yuan); either may be absent.
+
+``mechanism-standards.toml``: the seed's numbers that compliance and staffing compare with
+(the theme day, a grid's households, square metres per hundred households, workers per ten
+thousand residents ...), so that a changed standard is an edited file, not a code change.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, model_validator
 
 from domain.model.rulebook import RulebookError, rulebook_dir
 
 COUNTY_PARAMETERS = "county-parameters.toml"
+MECHANISM_STANDARDS = "mechanism-standards.toml"
 
 
 class _Strict(BaseModel):
@@ -33,6 +38,59 @@ class CountyParameters(RootModel[dict[str, dict[str, CountyYear]]]):
 
     def for_year(self, county: str, year: int) -> CountyYear:
         return self.root.get(county, {}).get(str(year), CountyYear())
+
+
+class MechanismStandards(_Strict):
+    """The numbers of mechanisms.md §2 (and the seed) a requirement is judged against."""
+
+    theme_day: int = Field(ge=1, le=28)  # 主题党日: the day of the month it is held on
+    linkage_due_day: int = Field(ge=1, le=28)  # 联户: a month is due from this day of the next
+    people_per_public_toilet: int = Field(ge=1)  # 公共厕所: one per this many residents
+    service_centre_m2_per_100_households: int | float = Field(ge=0)  # 党群服务中心面积
+    grid_households_min: int = Field(ge=1)  # 网格: households of one grid, at least
+    grid_households_max: int = Field(ge=1)  # ... and at most
+    grid_full_time_workers: int = Field(ge=0)  # full-time workers each grid needs
+    workers_per_10k: int | float = Field(ge=0)  # 社区工作者 per 10,000 urban residents
+
+    @model_validator(mode="after")
+    def _grid_range(self) -> MechanismStandards:
+        if self.grid_households_min > self.grid_households_max:
+            raise ValueError("grid_households_min is above grid_households_max")
+        return self
+
+
+# The seed's figures (mechanisms.md §2): what holds when the folder has no standards file.
+SEED_STANDARDS = MechanismStandards(
+    theme_day=5,
+    linkage_due_day=5,
+    people_per_public_toilet=1000,
+    service_centre_m2_per_100_households=30,
+    grid_households_min=300,
+    grid_households_max=500,
+    grid_full_time_workers=1,
+    workers_per_10k=18,
+)
+
+
+def load_standards() -> MechanismStandards:
+    """The working-mechanism standards; a missing file means the seed's figures."""
+    if not (rulebook_dir() / MECHANISM_STANDARDS).is_file():
+        return SEED_STANDARDS
+    path, data = _load(MECHANISM_STANDARDS)
+    try:
+        return MechanismStandards.model_validate(data)
+    except ValidationError as exc:
+        raise _problems(path, exc) from None
+
+
+def standards_stamp() -> tuple[int, int] | None:
+    """When and how large the standards file is (None: absent): answers kept per ledger
+    position are kept per version of the file too."""
+    try:
+        found = (rulebook_dir() / MECHANISM_STANDARDS).stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
 
 
 def _load(name: str) -> tuple[Path, dict[str, object]]:

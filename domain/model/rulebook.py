@@ -180,7 +180,9 @@ def load_rulebook_file(path: Path) -> Rulebook:
 
 
 # Parameter files beside the rulebooks that are not rulebooks themselves.
-NOT_RULEBOOKS = frozenset({"county-rewards", "county-parameters", "case-limits"})
+NOT_RULEBOOKS = frozenset(
+    {"county-rewards", "county-parameters", "case-limits", "mechanism-standards"}
+)
 
 
 def available_rulebooks() -> list[str]:

@@ -17,9 +17,10 @@ The rulebook folder holds the real rulebooks and variants that stretch each para
 (windows of 1, 5 and 10 years, thresholds at their extremes, criteria added and removed, the
 star that needs the others under another id); each example reads its case limits and county
 parameters from one of several folders that stretch those files too (limits of 0 days and ten
-years, county overrides, figures missing or extreme). ``READS`` lists every read (one line
-each), with the registered read model it reads; ``test_every_read_model_is_covered`` fails
-when a read model is registered in ``projections.READ_MODELS`` without one.
+years, county overrides, figures missing or extreme, mechanism standards at either
+extreme). ``READS`` lists every read (one line each), with the registered read model it
+reads; ``test_every_read_model_is_covered`` fails when a read model is registered in
+``projections.READ_MODELS`` without one.
 """
 
 from __future__ import annotations
@@ -145,11 +146,11 @@ READS: list[Read] = [
 
 # ------------------------------------------------------------------ the ledgers
 # Folders of parameter files: (case limits, county parameters) variants of rulebooks.py.
-PARAMETER_SETS = {
-    "shipped": ("shipped", "shipped"),
-    "short": ("short", "extreme"),
-    "long": ("long", "absent"),
-    "overrides": ("overrides", "extreme"),
+PARAMETER_SETS = {  # case limits, county parameters, mechanism standards
+    "shipped": ("shipped", "shipped", "shipped"),
+    "short": ("short", "extreme", "strict"),
+    "long": ("long", "absent", "lax"),
+    "overrides": ("overrides", "extreme", "absent"),
 }
 MODES = ["import", "api", "api_no_catch_up"]  # how a batch arrives
 
@@ -215,8 +216,8 @@ def books() -> Iterator[dict[str, Path]]:
     while examples are drawn (every folder holds the same rulebooks)."""
     root = Path(tempfile.mkdtemp(prefix="fivestar-books-"))
     folders = {
-        name: parameters_dir(root / name, limits, county)
-        for name, (limits, county) in PARAMETER_SETS.items()
+        name: parameters_dir(root / name, limits, county, standards)
+        for name, (limits, county, standards) in PARAMETER_SETS.items()
     }
     patch = pytest.MonkeyPatch()
     patch.setenv("FIVESTAR_RULEBOOKS", str(folders["shipped"]))

@@ -197,12 +197,43 @@ urban_population = 5
 }
 
 
-def parameters_dir(target: Path, case_limits: str, county_parameters: str) -> Path:
-    """``rulebook_dir(target)`` with the named case-limits and county-parameters variants."""
+# ``mechanism-standards.toml``: every figure at one extreme, then at the other.
+STANDARDS: dict[str, str | None] = {
+    "shipped": None,  # the real file
+    "strict": """
+theme_day = 1
+linkage_due_day = 28
+people_per_public_toilet = 1
+service_centre_m2_per_100_households = 100000.5
+grid_households_min = 1
+grid_households_max = 1
+grid_full_time_workers = 1000
+workers_per_10k = 10000
+""",
+    "lax": """
+theme_day = 28
+linkage_due_day = 1
+people_per_public_toilet = 1000000000
+service_centre_m2_per_100_households = 0
+grid_households_min = 1
+grid_households_max = 1000000000
+grid_full_time_workers = 0
+workers_per_10k = 0
+""",
+    "absent": "",  # no file at all: the seed's figures
+}
+
+
+def parameters_dir(
+    target: Path, case_limits: str, county_parameters: str, standards: str = "shipped"
+) -> Path:
+    """``rulebook_dir(target)`` with the named case-limits, county-parameters and
+    mechanism-standards variants."""
     rulebook_dir(target)
     for name, text in (
         ("case-limits.toml", CASE_LIMITS[case_limits]),
         ("county-parameters.toml", COUNTY_PARAMETERS[county_parameters]),
+        ("mechanism-standards.toml", STANDARDS[standards]),
     ):
         if text == "":
             (target / name).unlink()

@@ -12,7 +12,12 @@ import pytest
 from domain.model import compliance as c
 from domain.model import records as r
 from domain.model.cases import load_case_limits
-from domain.model.parameters import load_county_parameters
+from domain.model.parameters import (
+    SEED_STANDARDS,
+    MechanismStandards,
+    load_county_parameters,
+    load_standards,
+)
 from domain.model.rulebook import RulebookError, available_rulebooks, rulebook_dir
 
 
@@ -68,11 +73,12 @@ def test_fold_buckets_and_the_slice_judged() -> None:
         id="f", branch="V1", on=date(2026, 1, 2), year=2025, facility="public_toilets", value=2
     )
     c.fold_mechanism(facts, toilets, 5)
-    result = c.judge(c.year_of(facts, 2026), date(2026, 1, 4))
+    result = c.judge(c.year_of(facts, 2026), date(2026, 1, 4), SEED_STANDARDS)
     weekly = next(x for x in result.requirements if x.requirement == "briefing_weekly")
     assert (weekly.due, weekly.held, weekly.evidence) == (1, 1, ["b"])
     year_2025 = {
-        x.requirement: x for x in c.judge(c.year_of(facts, 2025), date(2026, 1, 2)).requirements
+        x.requirement: x
+        for x in c.judge(c.year_of(facts, 2025), date(2026, 1, 2), SEED_STANDARDS).requirements
     }
     assert year_2025["public_toilets"].status == "met"  # ceil(1001 / 1000) = 2
     assert year_2025["wealth_leader_biennial"].evidence == ["m"]
@@ -113,3 +119,96 @@ def test_a_broken_parameters_file_names_file_and_key(
         load_county_parameters()
     path.unlink()
     assert load_county_parameters().for_year("华龙区", 2025).wage_floor is None
+
+
+def test_the_shipped_standards_file_holds_the_seed_figures() -> None:
+    assert "mechanism-standards" not in available_rulebooks()
+    assert load_standards() == SEED_STANDARDS
+
+
+def test_a_broken_standards_file_names_file_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIVESTAR_RULEBOOKS", str(tmp_path))
+    assert load_standards() == SEED_STANDARDS  # no file: the seed's figures
+    path = tmp_path / "mechanism-standards.toml"
+    figures = SEED_STANDARDS.model_dump()
+    lines = [f"{k} = {v}" for k, v in figures.items() if k != "theme_day"]
+    path.write_text("\n".join(lines), "utf-8")
+    with pytest.raises(RulebookError, match="theme_day"):  # every key is required
+        load_standards()
+    path.write_text("\n".join([*lines, "theme_day = 31"]), "utf-8")
+    with pytest.raises(RulebookError, match="theme_day"):
+        load_standards()
+    low = "\n".join(f"{k} = {v}" for k, v in {**figures, "grid_households_min": 600}.items())
+    path.write_text(low, "utf-8")
+    with pytest.raises(RulebookError, match="grid_households_min"):
+        load_standards()
+
+
+def community(households: int = 900) -> c.MechanismFacts:
+    record = r.BranchRegisteredRecord(
+        id="reg", branch="C1", on=date(2020, 1, 1), name="社区", kind="community", county="区",
+        township="街道", households=households, population=3000,
+    )  # fmt: skip
+    return c.new_mechanism_facts(record)
+
+
+def judged(facts: c.MechanismFacts, standards: MechanismStandards) -> dict[str, c.Requirement]:
+    result = c.judge(c.year_of(facts, 2025), date(2026, 1, 31), standards)
+    return {x.requirement: x for x in result.requirements}
+
+
+def test_requirements_are_judged_against_the_standards_given() -> None:
+    facts = community()
+    theme = r.MeetingHeldRecord(id="t", branch="C1", on=date(2025, 3, 6), kind="theme_day")
+    grid = r.GridDefinedRecord(
+        id="g",
+        branch="C1",
+        on=date(2025, 1, 1),
+        grid="G1",
+        households=900,
+        head="甲",
+        full_time_workers=1,
+    )
+    area = r.FacilityReportedRecord(
+        id="f", branch="C1", on=date(2025, 6, 1), year=2025, facility="service_centre_m2",
+        value=270,
+    )  # fmt: skip
+    for seq, record in enumerate([theme, grid, area], start=1):
+        c.fold_mechanism(facts, record, seq)
+    seed = judged(facts, SEED_STANDARDS)
+    assert seed["theme_day_monthly"].warnings == ["2025-03: theme day on 2025-03-06, not the 5th"]
+    assert seed["grid_standard"].warnings == ["G1: 900 households, outside 300-500"]
+    assert seed["service_centre_area"].status == "met"  # 270 m² >= 30 per 100 of 900
+    stretched = SEED_STANDARDS.model_copy(
+        update={
+            "theme_day": 6,
+            "grid_households_max": 1000,
+            "grid_full_time_workers": 2,
+            "service_centre_m2_per_100_households": 30.5,
+        }
+    )
+    found = judged(facts, stretched)
+    assert found["theme_day_monthly"].warnings == []
+    assert found["grid_standard"].warnings == []
+    assert found["grid_standard"].missing == ["G1: 1 full-time grid workers, 2 needed"]
+    assert found["service_centre_area"].status == "missed"  # 274.5 m² needed
+    assert c.labels(stretched)["service_centre_area"] == ("服务中心面积", "每百户30.5㎡")
+
+
+def test_the_staffing_ratio_is_the_standards_figure() -> None:
+    facts = community()
+    report = r.StaffingReportedRecord(
+        id="s", branch="C1", on=date(2025, 6, 1), year=2025, workers=18, lowest_pay=1,
+        social_insurance=True, housing_fund=True,
+    )  # fmt: skip
+    c.fold_mechanism(facts, report, 1)
+    communities = [c.year_of(facts, 2025)]
+
+    def figures(county: str) -> tuple[int | None, int | float | None]:
+        return 10_000, None
+
+    assert c.staffing(2025, communities, figures, SEED_STANDARDS)[0].meets_ratio is True
+    higher = SEED_STANDARDS.model_copy(update={"workers_per_10k": 18.5})
+    assert c.staffing(2025, communities, figures, higher)[0].meets_ratio is False
