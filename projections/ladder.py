@@ -26,6 +26,7 @@ from domain.model.ladder import (
     SpellEntry,
     judge_ladder,
 )
+from domain.model.parameters import LadderStandards, load_standards
 from domain.model.vocabulary import vocabulary
 from projections.tables import Positioned, ReadModel, ViewStore, ViewWriter
 
@@ -244,8 +245,8 @@ def ladder_rows(
     return sorted(out, key=lambda row: row.code)
 
 
-def judge_row(row: LadderRow, on: date) -> LadderResult:
-    return judge_ladder(row.code, row.kind, row.data, on, vocabulary(row.kind).stars)
+def judge_row(row: LadderRow, on: date, standards: LadderStandards) -> LadderResult:
+    return judge_ladder(row.code, row.kind, row.data, on, vocabulary(row.kind).stars, standards)
 
 
 def judged_ladder(
@@ -261,8 +262,9 @@ def judged_ladder(
     """The ladder object of every registered branch in the filter on ``on``, by code;
     ``required`` keeps those needing that measure, ``shortfall`` those falling short."""
     out = []
+    standards = load_standards().ladder  # the file as it is now: judged, not stored
     for row in ladder_rows(views, county=county, township=township, branch=branch):
-        result = judge_row(row, on)
+        result = judge_row(row, on, standards)
         if required is not None and result.required != required:
             continue
         if shortfall and not result.shortfall:

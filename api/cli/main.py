@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         # the cyclic collector's passes over them cost a rebuild a third of its time.
         gc.disable()
     from api.cli import commands
+    from domain.model.rulebook import RulebookError
 
     handler: Callable[[argparse.Namespace], int] = (
         getattr(args, "handler", None)
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         note("interrupted: every record is either applied or not; run the same command again")
         return 130
-    except commands.UserError as exc:
+    except (commands.UserError, RulebookError) as exc:  # RulebookError: a broken data file
         note(f"fivestar: {exc}")
         return EXIT_USAGE
     except BrokenPipeError:

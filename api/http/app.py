@@ -48,6 +48,7 @@ from domain.application.mapper import CorruptEvent
 from domain.application.projector import Projector
 from domain.application.service import FiveStar, UnknownBranch
 from domain.model import records as r
+from domain.model.rulebook import RulebookError
 
 log = logging.getLogger("fivestar.api")
 
@@ -69,6 +70,9 @@ _MAP: dict[type[Exception], Any] = {
     Forbidden: lambda exc: problem(403, str(exc)),
     UnknownBranch: lambda exc: problem(404, str(exc)),
     CorruptEvent: lambda exc: problem(500, f"the ledger is damaged: {exc}"),
+    # a data file of rulebooks/ that a read judges by (parameters, standards) is broken: the
+    # server's to mend; the message names the file and the key
+    RulebookError: lambda exc: problem(503, f"parameters: {exc}"),
     # msgspec gives up on JSON nested deeper than the stack allows (Litestar lets it through)
     RecursionError: lambda exc: problem(400, "the body is nested too deeply"),
     UnicodeDecodeError: lambda exc: problem(400, f"the body is not UTF-8: {exc}"),

@@ -15,6 +15,7 @@ from domain.application.outcomes import Accepted, IdClash
 from domain.model import records as r
 from domain.model.cases import CaseLimitsFile, CaseResult, CaseStep, SummaryRow
 from domain.model.ladder import LadderResult, listing_reason
+from domain.model.parameters import load_standards
 from projections import cases as _cases
 from projections import ladder as _ladder
 from projections.cases import ReadModelNotBuilt
@@ -93,10 +94,11 @@ def apply_listing(
     outcomes: list[ApplyOutcome] = []
     wanted: list[tuple[LadderRow, r.WeaknessDesignatedRecord]] = []
     rid = f"ladder-{on.isoformat()}"
+    standards = load_standards().ladder
     for row in _ladder.ladder_rows(svc.views, county=county, township=township, branch=branch):
         if row.kind != "community":
             continue
-        result = judge_row(row, on)
+        result = judge_row(row, on, standards)
         if not result.listing_required:
             continue
         spell = row.data.spells[-1] if row.data.spells else None

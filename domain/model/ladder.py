@@ -13,17 +13,13 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from datetime import MAXYEAR, date, timedelta
+from typing import TYPE_CHECKING
 
 from msgspec import Struct, field
 
-# Term of each measure in months (reorganisation: a full term of the village committees).
-TERM_MONTHS = {
-    "first_secretary": 6,
-    "work_team": 6,
-    "reorganisation": 60,
-    "street_leader": 3,
-    "work_group": 6,
-}
+if TYPE_CHECKING:
+    from domain.model.parameters import LadderStandards
+
 RANK = {
     "village": ("none", "first_secretary", "work_team", "reorganisation"),
     "community": ("none", "street_leader", "work_group"),
@@ -85,9 +81,9 @@ class InterventionEntry(Struct, kw_only=True, gc=False):
     ended_on: date | None = None
     ended_id: str | None = None
 
-    @property
-    def until(self) -> date:
-        return add_months(self.on, TERM_MONTHS.get(self.measure, 6))
+    def until(self, standards: LadderStandards) -> date:
+        """The last day of its term (``term_months`` of ``rulebooks/mechanism-standards.toml``)."""
+        return add_months(self.on, standards.term_months[self.measure])
 
     def active_on(self, day: date) -> bool:
         return self.on <= day and (self.ended_on is None or self.ended_on > day)
@@ -169,7 +165,10 @@ def ladder_json(result: LadderResult) -> dict[str, object]:
 
 
 def failures_counting(
-    problems: Sequence[ProblemEntry], interventions: Sequence[InterventionEntry], on: date
+    problems: Sequence[ProblemEntry],
+    interventions: Sequence[InterventionEntry],
+    on: date,
+    standards: LadderStandards,
 ) -> list[Failure]:
     """Interventions that failed (a problem open on their start still open the day after
     their term) and whose failure counts on ``on``: that problem still open on ``on`` and no
@@ -177,9 +176,10 @@ def failures_counting(
     started = sorted((i for i in interventions if i.on <= on), key=lambda i: i.position)
     out = []
     for item in started:
-        if item.until >= on:  # the day after the term is still to come (or past 9999-12-31)
+        until = item.until(standards)
+        if until >= on:  # the day after the term is still to come (or past 9999-12-31)
             continue
-        failed_on = item.until + timedelta(days=1)
+        failed_on = until + timedelta(days=1)
         if not any(p.open_on(item.on) and p.open_on(failed_on) and p.open_on(on) for p in problems):
             continue
         rank = _rank_of(item.measure)
@@ -207,10 +207,15 @@ def _overdue_text(n: int) -> str:
 
 
 def judge_ladder(
-    branch: str, kind: str, data: LadderInput, on: date, stars: Sequence[str]
+    branch: str,
+    kind: str,
+    data: LadderInput,
+    on: date,
+    stars: Sequence[str],
+    standards: LadderStandards,
 ) -> LadderResult:
-    """The ladder object of §4 for one branch on ``on``; ``stars`` is the kind's canonical
-    star order (for ``open_areas``)."""
+    """The ladder object of §4 for one branch on ``on``, by the terms and thresholds of
+    ``standards``; ``stars`` is the kind's canonical star order (for ``open_areas``)."""
     problems = [p for p in data.problems if p.on <= on]
     open_problems = [p for p in problems if p.open_on(on)]
     areas = {p.area for p in open_problems}
@@ -218,9 +223,9 @@ def judge_ladder(
     overdue = [p for p in open_problems if p.deadline < on]
     overdue_areas = {p.area for p in overdue}
     paralysed = [p for p in open_problems if p.paralysis and kind == "village"]
-    failures = failures_counting(problems, data.interventions, on)
+    failures = failures_counting(problems, data.interventions, on, standards)
 
-    grounds = _grounds(kind, len(open_areas), len(overdue_areas), paralysed, failures)
+    grounds = _grounds(kind, len(open_areas), len(overdue_areas), paralysed, failures, standards)
     required = next((m for m in reversed(RANK[kind]) if grounds.get(m)), "none")
     reasons = [text for text, _ in grounds.get(required, [])]
     behind = {p.id for p in open_problems}
@@ -231,11 +236,12 @@ def judge_ladder(
     active = None
     if current is not None:
         behind.add(current.id)
+        until = current.until(standards)
         active = Active(
             intervention=current.intervention,
             measure=current.measure,
-            until=current.until,
-            expired=on > current.until,
+            until=until,
+            expired=on > until,
         )
     ranks = RANK[kind]
     in_place = ranks.index(current.measure) if current and current.measure in ranks else 0
@@ -268,24 +274,17 @@ def _grounds(
     overdue_areas: int,
     paralysed: list[ProblemEntry],
     failures: list[Failure],
+    standards: LadderStandards,
 ) -> dict[str, list[Ground]]:
-    """Each measure's conditions that hold, in the order of §4's reasons."""
+    """Each measure's conditions that hold, in the order of §4's reasons: the open areas
+    count for the highest measure whose threshold they reach."""
     grounds: dict[str, list[Ground]] = {m: [] for m in RANK[kind]}
-    top, middle, low = (
-        ("reorganisation", "work_team", "first_secretary")
-        if kind == "village"
-        else ("work_group", None, "street_leader")
-    )
-    if middle is None:  # communities: 3 or more open areas list the community
-        if open_areas >= 3:
-            grounds[top].append((_areas_text(open_areas), []))
-    elif open_areas >= 4:
-        grounds[top].append((_areas_text(open_areas), []))
-    elif open_areas == 3:
-        grounds[middle].append((_areas_text(open_areas), []))
-    if open_areas == 2:
-        grounds[low].append((_areas_text(open_areas), []))
-    if overdue_areas >= 1:
+    measures = RANK[kind][1:]  # lowest first
+    low, top = measures[0], measures[-1]
+    reached = [m for m in measures if open_areas >= standards.open_areas[m]]
+    if reached:
+        grounds[reached[-1]].append((_areas_text(open_areas), []))
+    if overdue_areas >= standards.overdue_areas:
         grounds[low].append((_overdue_text(overdue_areas), []))
     for problem in paralysed:
         grounds[top].append((f"paralysis: {problem.problem}", [problem.id]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, model_validator
 
@@ -40,8 +41,46 @@ class CountyParameters(RootModel[dict[str, dict[str, CountyYear]]]):
         return self.root.get(county, {}).get(str(year), CountyYear())
 
 
+# The measures of the intervention ladder, lowest first, per kind (mechanisms.md §4).
+LADDER_MEASURES = {
+    "village": ("first_secretary", "work_team", "reorganisation"),
+    "community": ("street_leader", "work_group"),
+}
+Measures = dict[str, Annotated[int, Field(ge=1, le=1200)]]
+
+
+class LadderStandards(_Strict):
+    """The intervention ladder's figures (mechanisms.md §4): each measure's term in months,
+    and how many open areas require it (the highest measure reached applies); and how many
+    overdue areas require a kind's first measure."""
+
+    term_months: Measures
+    open_areas: Measures
+    overdue_areas: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _every_measure_and_rising(self) -> LadderStandards:
+        known = {m for measures in LADDER_MEASURES.values() for m in measures}
+        for table in ("term_months", "open_areas"):
+            unknown = sorted(set(getattr(self, table)) - known)
+            if unknown:
+                raise ValueError(f"{table}: no measure {', '.join(unknown)}")
+        for kind, measures in LADDER_MEASURES.items():
+            for table in ("term_months", "open_areas"):
+                missing = [m for m in measures if m not in getattr(self, table)]
+                if missing:
+                    raise ValueError(f"{table}: no figure for {', '.join(missing)}")
+            needs = [self.open_areas[m] for m in measures]
+            if needs != sorted(set(needs)):
+                raise ValueError(
+                    f"open_areas: the {kind} measures {', '.join(measures)} must need more "
+                    f"open areas rung by rung (they need {needs})"
+                )
+        return self
+
+
 class MechanismStandards(_Strict):
-    """The numbers of mechanisms.md §2 (and the seed) a requirement is judged against."""
+    """The numbers of mechanisms.md §2 and §4 (and the seed) a branch is judged against."""
 
     theme_day: int = Field(ge=1, le=28)  # 主题党日: the day of the month it is held on
     linkage_due_day: int = Field(ge=1, le=28)  # 联户: a month is due from this day of the next
@@ -51,6 +90,7 @@ class MechanismStandards(_Strict):
     grid_households_max: int = Field(ge=1)  # ... and at most
     grid_full_time_workers: int = Field(ge=0)  # full-time workers each grid needs
     workers_per_10k: int | float = Field(ge=0)  # 社区工作者 per 10,000 urban residents
+    ladder: LadderStandards  # 派驻 / 整改整顿
 
     @model_validator(mode="after")
     def _grid_range(self) -> MechanismStandards:
@@ -69,6 +109,23 @@ SEED_STANDARDS = MechanismStandards(
     grid_households_max=500,
     grid_full_time_workers=1,
     workers_per_10k=18,
+    ladder=LadderStandards(
+        term_months={
+            "first_secretary": 6,
+            "work_team": 6,
+            "reorganisation": 60,
+            "street_leader": 3,
+            "work_group": 6,
+        },
+        open_areas={
+            "first_secretary": 2,
+            "work_team": 3,
+            "reorganisation": 4,
+            "street_leader": 2,
+            "work_group": 3,
+        },
+        overdue_areas=1,
+    ),
 )
 
 

@@ -129,21 +129,22 @@ def test_the_shipped_standards_file_holds_the_seed_figures() -> None:
 def test_a_broken_standards_file_names_file_and_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    shipped = (rulebook_dir() / "mechanism-standards.toml").read_text("utf-8")
     monkeypatch.setenv("FIVESTAR_RULEBOOKS", str(tmp_path))
     assert load_standards() == SEED_STANDARDS  # no file: the seed's figures
     path = tmp_path / "mechanism-standards.toml"
-    figures = SEED_STANDARDS.model_dump()
-    lines = [f"{k} = {v}" for k, v in figures.items() if k != "theme_day"]
-    path.write_text("\n".join(lines), "utf-8")
-    with pytest.raises(RulebookError, match="theme_day"):  # every key is required
-        load_standards()
-    path.write_text("\n".join([*lines, "theme_day = 31"]), "utf-8")
-    with pytest.raises(RulebookError, match="theme_day"):
-        load_standards()
-    low = "\n".join(f"{k} = {v}" for k, v in {**figures, "grid_households_min": 600}.items())
-    path.write_text(low, "utf-8")
-    with pytest.raises(RulebookError, match="grid_households_min"):
-        load_standards()
+    for old, new, key in [
+        ("theme_day = 5\n", "", "theme_day"),  # every key is required
+        ("theme_day = 5\n", "theme_day = 31\n", "theme_day"),
+        ("grid_households_min = 300", "grid_households_min = 600", "grid_households_min"),
+        ("work_team = 3", "work_team = 5", "open_areas"),
+        ("street_leader = 3 ", "street_leader = 0 ", "term_months.street_leader"),
+    ]:
+        assert old in shipped
+        path.write_text(shipped.replace(old, new, 1), "utf-8")
+        with pytest.raises(RulebookError, match=key) as caught:
+            load_standards()
+        assert str(path) in str(caught.value)
 
 
 def community(households: int = 900) -> c.MechanismFacts:

@@ -22,6 +22,7 @@ from domain.model.ladder import (
     ladder_json,
     listing_reason,
 )
+from domain.model.parameters import SEED_STANDARDS, LadderStandards
 from domain.model.vocabulary import vocabulary
 
 _positions = count(1)
@@ -64,14 +65,17 @@ def intervention(
 
 
 def ladder(
-    kind: str, *items: ProblemEntry | InterventionEntry | SpellEntry, on: date
+    kind: str,
+    *items: ProblemEntry | InterventionEntry | SpellEntry,
+    on: date,
+    standards: LadderStandards = SEED_STANDARDS.ladder,
 ) -> LadderResult:
     data = LadderInput(
         problems=[i for i in items if isinstance(i, ProblemEntry)],
         interventions=[i for i in items if isinstance(i, InterventionEntry)],
         spells=[i for i in items if isinstance(i, SpellEntry)],
     )
-    return judge_ladder("B1", kind, data, on, vocabulary(kind).stars)
+    return judge_ladder("B1", kind, data, on, vocabulary(kind).stars, standards)
 
 
 def open_in(kind: str, n: int) -> list[ProblemEntry]:
@@ -299,3 +303,42 @@ def test_the_ladder_object_is_the_json_of_section_4() -> None:
         "evidence",
     ]
     assert obj["evidence"] == ["r-p0", "r-p1", "r-i-1"]
+
+
+def stretched(**changes: dict[str, int] | int) -> LadderStandards:
+    figures = SEED_STANDARDS.ladder.model_dump()
+    for table, value in changes.items():
+        figures[table] = {**figures[table], **value} if isinstance(value, dict) else value
+    return LadderStandards.model_validate(figures)
+
+
+def test_the_thresholds_and_terms_are_the_standards_given() -> None:
+    on = date(2025, 3, 1)
+    two = open_in("village", 2)
+    assert ladder("village", *two, on=on).required == "first_secretary"
+    higher = stretched(open_areas={"first_secretary": 3, "work_team": 4, "reorganisation": 5})
+    assert ladder("village", *two, on=on, standards=higher).required == "none"
+    assert ladder("village", *open_in("village", 5), on=on, standards=higher).reasons == [
+        "5 open areas"
+    ]
+    assert ladder("community", *open_in("community", 2), on=on).required == "street_leader"
+    lower = stretched(open_areas={"street_leader": 1, "work_group": 2})
+    found = ladder("community", *open_in("community", 2), on=on, standards=lower)
+    assert (found.required, found.listing_required) == ("work_group", True)
+    started = intervention("i1", "street_leader", JAN)
+    seed = ladder("community", started, on=on)
+    assert seed.active is not None and seed.active.until == date(2025, 4, 1)
+    longer = ladder(
+        "community", started, on=on, standards=stretched(term_months={"street_leader": 1})
+    )
+    assert longer.active is not None and longer.active.until == date(2025, 2, 1)
+    assert longer.active.expired
+
+
+def test_ladder_standards_need_every_measure_and_rising_thresholds() -> None:
+    figures = SEED_STANDARDS.ladder.model_dump()
+    del figures["term_months"]["work_group"]
+    with pytest.raises(ValueError, match="work_group"):
+        LadderStandards.model_validate(figures)
+    with pytest.raises(ValueError, match="rung by rung"):
+        stretched(open_areas={"work_team": 2})

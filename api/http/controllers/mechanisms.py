@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -29,7 +27,6 @@ from api.http.controllers.common import (
 from domain.application.service import FiveStar
 from domain.model.compliance import REQUIREMENTS, Compliance, Staffing, filtered
 from domain.model.parameters import standards_stamp
-from domain.model.rulebook import RulebookError
 
 On = Annotated[
     date | None,
@@ -46,16 +43,6 @@ Status = Annotated[
     QueryParameter(description="only requirements in this status (branches with none left out)"),
 ]
 KNOWN = {rid for rid, *_ in REQUIREMENTS}
-
-
-@contextmanager
-def parameters_in_force() -> Iterator[None]:
-    """A broken parameter file of ``rulebooks/`` is the server's to mend: 503 naming the file
-    and the key, as for the county parameters."""
-    try:
-        yield
-    except RulebookError as exc:
-        raise problem(503, f"parameters: {exc}") from None
 
 
 class MechanismsController(Controller):
@@ -95,16 +82,15 @@ class MechanismsController(Controller):
         day = on or svc.today()
 
         def compute() -> list[Compliance]:
-            with parameters_in_force():
-                results = svc.compliance(
-                    year,
-                    day,
-                    branch=scope.branch,
-                    county=scope.county,
-                    township=scope.township,
-                    as_of=moment,
-                    position=position,
-                )
+            results = svc.compliance(
+                year,
+                day,
+                branch=scope.branch,
+                county=scope.county,
+                township=scope.township,
+                as_of=moment,
+                position=position,
+            )
             return filtered(results, requirement, status)
 
         if moment is not None or position is not None:  # a replay: computed every time
@@ -140,10 +126,9 @@ class MechanismsController(Controller):
     ) -> Compliance:
         moment = parse_as_of(as_of)
         check_readable(svc, principal, code)
-        with parameters_in_force():
-            results = svc.compliance(
-                year, on or svc.today(), branch=code, as_of=moment, position=position
-            )
+        results = svc.compliance(
+            year, on or svc.today(), branch=code, as_of=moment, position=position
+        )
         if not results:
             raise problem(404, f"branch {code} is not in the read models (yet, or at that time)")
         return results[0]
@@ -169,6 +154,5 @@ class MechanismsController(Controller):
                 403,
                 f"staffing is county-wide; token {principal.name} is scoped to {scope.describe()}",
             )
-        with parameters_in_force():
-            rows = svc.staffing(year)
+        rows = svc.staffing(year)  # a broken parameters file: 503 (app.py)
         return [s for s in rows if scope.county is None or s.county == scope.county]

@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from api.http.auth import Forbidden
 from api.http.ui.pages import DashboardController, HiddenBranch, NotSignedIn, SignInController
 from domain.application.service import UnknownBranch
+from domain.model.rulebook import RulebookError
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("fivestar.ui")
@@ -65,6 +66,12 @@ def _http(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _page(exc.status_code, f"请求有误 Error {exc.status_code}", str(detail))
 
 
+def _parameters(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A broken data file of ``rulebooks/`` (parameters, standards): named, for the server's
+    keeper to mend, as the API's 503 does."""
+    return _page(503, "参数文件有误 Parameters file broken", str(exc))
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return _page(500, "服务器错误 Server error", "unexpected error (logged)")
@@ -87,6 +94,7 @@ def ui_router() -> Router:
             UnknownBranch: _unknown,
             HiddenBranch: _unknown,
             HTTPException: _http,
+            RulebookError: _parameters,
             Exception: _unexpected,
         },
         include_in_schema=False,
