@@ -209,6 +209,23 @@ grid_households_min = 1
 grid_households_max = 1
 grid_full_time_workers = 1000
 workers_per_10k = 10000
+
+[ladder]
+overdue_areas = 1
+
+[ladder.term_months]
+first_secretary = 1
+work_team = 1
+reorganisation = 1
+street_leader = 1
+work_group = 1
+
+[ladder.open_areas]
+first_secretary = 1
+work_team = 2
+reorganisation = 3
+street_leader = 1
+work_group = 2
 """,
     "lax": """
 theme_day = 28
@@ -219,6 +236,23 @@ grid_households_min = 1
 grid_households_max = 1000000000
 grid_full_time_workers = 0
 workers_per_10k = 0
+
+[ladder]
+overdue_areas = 1000
+
+[ladder.term_months]
+first_secretary = 1200
+work_team = 1200
+reorganisation = 1200
+street_leader = 1200
+work_group = 1200
+
+[ladder.open_areas]
+first_secretary = 97
+work_team = 98
+reorganisation = 99
+street_leader = 98
+work_group = 99
 """,
     "absent": "",  # no file at all: the seed's figures
 }
