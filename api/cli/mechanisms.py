@@ -115,6 +115,8 @@ def _print_summary(results: list[Any], places: dict[str, str]) -> None:
 
 def cmd_staffing(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
+    from domain.model.compliance import workers_short
+    from domain.model.parameters import load_standards
     from domain.model.rulebook import RulebookError
 
     with _open(args) as svc:
@@ -125,12 +127,13 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
         return 0
+    need = load_standards().workers_per_10k
     for s in rows:
-        ratio = (
-            f"{s.per_10k}/万人 {'达标' if s.meets_ratio else '未达18/万'}"
-            if s.per_10k is not None
-            else "城镇人口未填 (no urban_population)"
-        )
+        ratio = "城镇人口未填 (no urban_population)"
+        if s.urban_population is not None:
+            short = workers_short(s.workers, s.urban_population, need)
+            verdict = "达标" if s.meets_ratio else f"未达{need}/万 (差{short}人 short by {short})"
+            ratio = f"{s.per_10k}/万人 {verdict}"
         print(f"{s.county} {s.year}: {s.communities} 个社区, {s.workers} 名社区工作者, {ratio}")
         if s.below_wage is None:
             print("    工资底线未填 (no wage_floor)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -823,6 +823,13 @@ def _county_staffing(
         without_insurance=uninsured,
         unreported=unreported,
     )
+
+
+def workers_short(workers: int, population: int, per_10k_needed: int | float) -> int:
+    """How many more workers would meet the ratio (0 when it is met): the rounded ``per_10k``
+    can read 18.00 while the exact comparison fails."""
+    needed = (exact(per_10k_needed) * population / 10_000).to_integral_value(ROUND_CEILING)
+    return max(0, int(needed) - workers)
 
 
 def per_10k(workers: int, population: int) -> str:

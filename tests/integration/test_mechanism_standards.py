@@ -134,3 +134,11 @@ def test_a_cached_answer_is_not_served_after_the_file_changes(api: Api, standard
         "service_centre_m2_per_100_households = 25",
     )
     assert area_status() == "met"
+
+
+def test_a_broken_case_limits_file_is_503_like_the_others(lite: Api, standards: Path) -> None:
+    lite.write(ledger()[:1])
+    (standards.parent / "case-limits.toml").write_text("[default]\nreport_days = true\n", "utf-8")
+    answer = lite.get("/cases", lite.admin)
+    assert answer.status_code == 503
+    assert "case-limits.toml" in answer.json()["detail"]

@@ -213,3 +213,20 @@ def test_the_staffing_ratio_is_the_standards_figure() -> None:
     assert c.staffing(2025, communities, figures, SEED_STANDARDS)[0].meets_ratio is True
     higher = SEED_STANDARDS.model_copy(update={"workers_per_10k": 18.5})
     assert c.staffing(2025, communities, figures, higher)[0].meets_ratio is False
+
+
+@pytest.mark.parametrize(
+    ("workers", "population", "need", "short"),
+    [
+        (164, 91112, 18, 1),
+        (165, 91112, 18, 0),
+        (29, 16000, 18, 0),
+        (0, 1, 18, 1),
+        (10, 10_000, 10.5, 1),
+    ],
+)
+def test_workers_short_is_exact_where_per_10k_rounds(
+    workers: int, population: int, need: float, short: int
+) -> None:
+    assert c.per_10k(164, 91112) == "18.00"  # reads as met, is not: 18 x 91,112 > 1,640,000
+    assert c.workers_short(workers, population, need) == short

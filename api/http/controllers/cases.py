@@ -119,12 +119,12 @@ def limits_stamp() -> tuple[int, int] | None:
 
 
 def limits_in_force() -> CaseLimitsFile:
-    """The file's limits when the request runs; a broken file is the server's fault (500)
-    and its message names the file and the key."""
+    """The file's limits when the request runs; a broken file is the server's to mend (503,
+    as for the other parameter files) and its message names the file and the key."""
     try:
         return model.case_limits()
     except CaseLimitsError as exc:
-        raise problem(500, f"case limits: {exc}") from None
+        raise problem(503, f"parameters: {exc}") from None
 
 
 class CasesController(Controller):
