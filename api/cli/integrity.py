@@ -70,14 +70,17 @@ def _user_error(exc: Exception) -> Exception:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from api.cli.output import emit_json
-    from domain.application.audit import AuditError
+    from api.cli.output import emit_json, note
+    from domain.application.audit import AuditError, LedgerDamaged
 
     with _audit(args) as audit:
         try:
             digest = audit.digest(args.size)
         except AuditError as exc:
             raise _user_error(exc) from None
+        except LedgerDamaged as exc:
+            note(f"fivestar: {exc}")
+            return EXIT_TAMPERED
     if args.json:
         emit_json(digest)
         return 0
@@ -89,8 +92,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from api.cli.output import emit_json
-    from domain.application.audit import AuditError
+    from api.cli.output import emit_json, note
+    from domain.application.audit import AuditError, LedgerDamaged
 
     if args.consistency is None and (args.branch is None or args.id is None):
         raise _user_error(ValueError("prove needs BRANCH ID, or --consistency OLD NEW"))
@@ -102,6 +105,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 proof = audit.prove(args.branch, args.id, args.size)
         except AuditError as exc:
             raise _user_error(exc) from None
+        except LedgerDamaged as exc:
+            note(f"fivestar: {exc}")
+            return EXIT_TAMPERED
     if args.json:
         emit_json(proof)
     elif args.consistency is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,8 +59,10 @@ class Problem:
     reason: str
 
     def describe(self) -> str:
-        where = f"branch {self.branch}" if self.branch else "ledger stream"
         version = f" version {self.version}" if self.version is not None else ""
+        if self.branch is None and self.version is None:  # an event whose row is gone
+            return f"position {self.position}: {self.reason}"
+        where = f"branch {self.branch}" if self.branch else "ledger stream"
         return f"position {self.position} ({where}{version}): {self.reason}"
 
 
@@ -109,6 +112,10 @@ class Audit:
 
     # ------------------------------------------------------------------ digest
     def digest(self, size: int | None = None) -> dict[str, Any]:
+        with _tree_intact():
+            return self._digest(size)
+
+    def _digest(self, size: int | None) -> dict[str, Any]:
         current = self.tree.size()
         size = current if size is None else size
         if not 0 <= size <= current:
@@ -156,9 +163,10 @@ class Audit:
                 f"record {record_id} is leaf {leaf.index}: not in a tree of size {size} "
                 f"(the ledger has {current})"
             )
-        self.tree.fill_cache(size)
-        path = merkle.inclusion_path(self.tree.subtree, leaf.index, size)
-        root = merkle.root(self.tree.subtree, size)
+        with _tree_intact():
+            self.tree.fill_cache(size)
+            path = merkle.inclusion_path(self.tree.subtree, leaf.index, size)
+            root = merkle.root(self.tree.subtree, size)
         view = _entry_view(note.state)
         return {
             "branch": branch,
@@ -193,15 +201,16 @@ class Audit:
                 f"no consistency proof from size {old} to size {new} "
                 f"(the ledger has {current} events)"
             )
-        self.tree.fill_cache(new)
-        proof = merkle.consistency_proof(self.tree.subtree, old, new)
-        return {
-            "from": old,
-            "to": new,
-            "from_root": merkle.root(self.tree.subtree, old).hex(),
-            "to_root": merkle.root(self.tree.subtree, new).hex(),
-            "proof": [p.hex() for p in proof],
-        }
+        with _tree_intact():
+            self.tree.fill_cache(new)
+            proof = merkle.consistency_proof(self.tree.subtree, old, new)
+            return {
+                "from": old,
+                "to": new,
+                "from_root": merkle.root(self.tree.subtree, old).hex(),
+                "to_root": merkle.root(self.tree.subtree, new).hex(),
+                "proof": [p.hex() for p in proof],
+            }
 
     # ------------------------------------------------------------------ verify
     def verify(
@@ -274,7 +283,7 @@ class Audit:
         top = self.recorder.max_notification_id() or 0
         builder = merkle.RootBuilder()
         at_size: bytes | None = None
-        leaves = (leaf for leaf in self.tree.iter_leaves() if leaf.position <= top)
+        leaves = self._numbered(report, self.tree.iter_leaves(), top)
         leaf = next(leaves, None)
         for note in self._notes(top):
             report.events += 1
@@ -305,6 +314,22 @@ class Audit:
                 report.checked_at, report.ok, report.size, report.root, report.message()
             )
         return report
+
+    def _numbered(self, report: Verification, leaves: Iterator[Any], top: int) -> Iterator[Any]:
+        """The leaves at positions up to ``top``, each after a check that none is missing
+        before it: leaves are numbered 0, 1, 2, ..., so a gap is an event deleted from the
+        store together with its leaf (named at the position after the leaf before it)."""
+        expected, after = 0, 0
+        for leaf in leaves:
+            if leaf.index != expected and leaf.position <= top:
+                gone = f"leaves {expected}-{leaf.index - 1}"
+                if leaf.index == expected + 1:
+                    gone = f"leaf {expected}"
+                why = f"missing: the ledger's {gone} and the events after position {after}"
+                self._problem(report, after + 1, None, None, f"{why} are gone from the store")
+            expected, after = leaf.index + 1, leaf.position
+            if leaf.position <= top:
+                yield leaf
 
     def _notes(self, top: int) -> Iterator[Any]:
         start = 0
@@ -358,10 +383,13 @@ class Audit:
         if report.problems:
             report.stored_root = ""
             return
-        stored = self.tree.root(report.size)
-        if stored.hex() != report.root:
-            self.tree.clear_cache()
+        try:
             stored = self.tree.root(report.size)
+            if stored.hex() != report.root:
+                self.tree.clear_cache()
+                stored = self.tree.root(report.size)
+        except merkle.ProofError:
+            stored = b""
         report.stored_root = stored.hex()
         if stored.hex() != report.root:
             report.problems.append(
@@ -504,6 +532,18 @@ class Audit:
 
 
 _MISSING = "missing: the ledger recorded an event here that the store no longer has"
+
+
+@contextmanager
+def _tree_intact() -> Iterator[None]:
+    """A tree with a leaf missing below the size asked has no root: ``LedgerDamaged``
+    (``verify`` names the gap), not a ``ProofError`` out of the tree's internals."""
+    try:
+        yield
+    except merkle.ProofError as exc:
+        raise LedgerDamaged(
+            f"the ledger's tree is damaged ({exc}): run `fivestar verify`"
+        ) from None
 
 
 BLOCK = 1 << 14  # leaves read at once by a rebuild's parent (a power of two: aligned)

@@ -200,3 +200,36 @@ def test_a_damaged_branch_says_where_and_rebuild_refuses(cli: Cli, store: Store)
     rebuild = cli("rebuild")
     assert rebuild.code == 1 and "position 6 (branch V2 version 2)" in rebuild.err
     untouched_history_reads(cli)
+
+
+def test_an_event_deleted_with_its_leaf_is_named_and_nothing_answers_a_root(
+    cli: Cli, store: Store
+) -> None:
+    """An insider who deletes an event and its leaf leaves a gap in the leaves' numbering:
+    verify names it, and digest, prove and rebuild refuse instead of a traceback."""
+    store.run("DELETE FROM stored_events WHERE {pos} = ?", 10)  # V1's fourth
+    store.run("DELETE FROM merkle_leaves WHERE position = ?", 10)
+    problem = first(verify(cli))
+    assert problem["position"] == 10 and problem["reason"].startswith("missing")
+    assert "leaf 9" in problem["reason"]
+    for args in (("digest",), ("prove", "V2", store.records[2]["id"])):
+        refused = cli(*args)
+        assert refused.code == 1 and "tree is damaged" in refused.err, args
+    rebuild = cli("rebuild")
+    assert rebuild.code == 1 and "position 10" in rebuild.err
+    untouched_history_reads(cli)
+
+
+def test_a_deleted_leaf_under_a_cached_block_gives_no_root(
+    cli: Cli, db: str, write_ledger: Callable[[list[dict[str, Any]]], Path]
+) -> None:
+    """The cache of 256-leaf blocks is never filled across a missing leaf: the digest of a
+    tree that lost one refuses, not a root computed from the wrong leaves."""
+    more = [rec("meeting.held", "V1", "2024-07-05", kind="theme_day") for _ in range(280)]
+    assert cli("import", str(write_ledger([*ledger(), *more]))).code == 0
+    Store(db).run("DELETE FROM merkle_leaves WHERE leaf_index = 9")
+    Store(db).run("DELETE FROM merkle_nodes")  # as before the first digest of an import
+    refused = cli("digest", "--json")
+    assert refused.code == 1 and "tree is damaged" in refused.err
+    problem = first(verify(cli))
+    assert problem["position"] == 10 and "leaf 9" in problem["reason"]
