@@ -152,7 +152,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from api.cli.outfile import OutputRefused, check_output, replacing
-    from api.cli.output import ProgressBar
+    from api.cli.output import ProgressBar, note
+    from domain.application.audit import LedgerDamaged
 
     out = Path(args.out)
     try:
@@ -165,6 +166,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                 bar.close()
     except OutputRefused as exc:
         raise _user_error(exc) from None
+    except LedgerDamaged as exc:  # nothing written: the partial file is removed
+        note(f"fivestar: {exc}")
+        return EXIT_TAMPERED
     except OSError as exc:  # the disk filled up, the folder went away: nothing replaced
         raise _user_error(OSError(f"--out: cannot write {out}: {exc.strerror or exc}")) from None
     print(f"导出 exported {digest['size']} events to {out}; root {digest['root']}")

@@ -456,11 +456,17 @@ class Audit:
         by_position: dict[int, Any] = {}
         last_position = 0
         for note in self._notes(top):
-            view = _entry_view(note.state)
+            try:
+                view = _entry_view(note.state)
+                branch, entry = entry_of(note.originator_version, note.state)
+            except (msgspec.DecodeError, ValueError) as exc:
+                raise LedgerDamaged(
+                    f"export refused: the event at position {note.id} cannot be decoded "
+                    f"({str(exc)[:200]}): run `fivestar verify`"
+                ) from None
             if as_of is not None and datetime.fromisoformat(view.timestamp) > as_of:
                 break
             leaf = self._leaf_for(note.id, leaves, by_position)
-            branch, entry = entry_of(note.originator_version, note.state)
             h = merkle.leaf_hash(entry)
             builder.add(h)
             line = {

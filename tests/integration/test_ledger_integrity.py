@@ -233,3 +233,14 @@ def test_a_deleted_leaf_under_a_cached_block_gives_no_root(
     assert refused.code == 1 and "tree is damaged" in refused.err
     problem = first(verify(cli))
     assert problem["position"] == 10 and "leaf 9" in problem["reason"]
+
+
+def test_an_export_of_a_corrupted_payload_is_refused_naming_it(
+    cli: Cli, store: Store, tmp_path: Path
+) -> None:
+    store.set_state(6, b"\xff\x00 not json")
+    out = tmp_path / "backup.jsonl"
+    refused = cli("export", "--out", str(out))
+    assert refused.code == 1 and "position 6 cannot be decoded" in refused.err
+    assert "Traceback" not in refused.err
+    assert not out.exists() and not list(tmp_path.glob(".backup.jsonl*"))
