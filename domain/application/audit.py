@@ -525,8 +525,17 @@ class Audit:
     def _check_export(self, path: Path) -> dict[str, Any]:
         mapper = self.service.ledger.mapper
         builder = merkle.RootBuilder()
+        versions: dict[Any, int] = {}  # stream -> its last version so far
         for lineno, (line, event) in enumerate(_export_events(path), 1):
             stored = mapper.to_stored_event(event)
+            last = versions.get(stored.originator_id, 0)
+            if stored.originator_version != last + 1:  # the store would refuse it mid-way
+                where = f"branch {line.get('branch')}" if line.get("branch") else "ledger stream"
+                raise AuditError(
+                    f"{path} line {lineno}: {where} version {stored.originator_version} "
+                    f"follows version {last} (each stream's versions run 1, 2, 3, ...)"
+                )
+            versions[stored.originator_id] = last + 1
             h = merkle.leaf_hash(entry_of(stored.originator_version, stored.state)[1])
             if line.get("leaf_hash") != h.hex():
                 raise AuditError(f"{path} line {lineno}: leaf_hash does not match the event")

@@ -158,3 +158,50 @@ def test_restore_names_a_directory_as_one_not_as_missing(
     assert "is a directory" in err and "no such file" not in err
     assert run(str(db), "restore", str(tmp_path / "absent.jsonl")) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def _reforged(export: Path, out: Path, edit: Callable[[list[dict[str, Any]]], None]) -> None:
+    """``export`` edited by ``edit`` with every leaf hash and the digest recomputed by the
+    offline verifier's own code: an export that checks, of a ledger that cannot be stored."""
+    module = verifier()
+    events = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()[:-1]]
+    edit(events)
+    leaves = []
+    for index, event in enumerate(events):
+        event["leaf_index"] = index
+        event["leaf_hash"] = module.leaf_hash(event).hex()
+        leaves.append(bytes.fromhex(event["leaf_hash"]))
+    digest = {"position": len(events), "root": module.levels(leaves)[-1][0].hex()}
+    lines = [*events, {"digest": {**digest, "size": len(events)}}]
+    out.write_text("".join(module.canonical(x) + "\n" for x in lines), encoding="utf-8")
+
+
+def test_restore_refuses_streams_that_do_not_run_on_before_writing_anything(
+    tmp_path: Path,
+    write_ledger: Callable[..., Path],
+    cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given exports whose hashes and digest hold but where a branch's version repeats or
+    jumps, when they are restored (in batches of two), then each is refused naming its line
+    and the store stays empty: a good export restores after them."""
+    source = str(tmp_path / "source.db")
+    assert run(source, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(source, "export", "--out", str(out)) == 0
+    monkeypatch.setattr("domain.application.audit.PAGE", 2)
+
+    def repeat(events: list[dict[str, Any]]) -> None:
+        events.append({**events[3], "record": {**events[3]["record"], "id": "forged"}})
+
+    def jump(events: list[dict[str, Any]]) -> None:
+        events[3]["version"] = 9
+
+    for edit, line in ((repeat, 17), (jump, 4)):
+        forged = tmp_path / f"{edit.__name__}.jsonl"
+        _reforged(out, forged, edit)
+        assert verifier().verify(str(forged)) == []
+        refused = cli("restore", str(forged))
+        assert refused.code == 2 and f"line {line}: branch V1 version" in refused.err
+    assert cli("restore", str(out)).code == 0
+    assert cli("verify").code == 0
