@@ -205,3 +205,21 @@ def test_restore_refuses_streams_that_do_not_run_on_before_writing_anything(
         assert refused.code == 2 and f"line {line}: branch V1 version" in refused.err
     assert cli("restore", str(out)).code == 0
     assert cli("verify").code == 0
+
+
+def test_the_offline_verifier_names_a_line_that_is_no_object(
+    tmp_path: Path, write_ledger: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An export edited into a line of JSON that is not an object (a list, a string, a
+    digest that is a number) is named by its line, not answered with a traceback."""
+    db = str(tmp_path / "a.db")
+    assert run(db, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(db, "export", "--out", str(out)) == 0
+    capsys.readouterr()
+    lines = out.read_text(encoding="utf-8").splitlines()
+    for bad in ("[1, 2]", '"digest"', '{"digest": 5}'):
+        edited = tmp_path / "edited.jsonl"
+        edited.write_text("\n".join([*lines[:3], bad, *lines[3:]]) + "\n", encoding="utf-8")
+        assert verifier().main([str(edited)]) == 2
+        assert "line 4: not an event or digest object" in capsys.readouterr().err
