@@ -23,7 +23,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from domain.application.ledger_tree import Frontier
-from domain.application.mapper import MAPPER_ENV, decode_event, event_decoder, stored_with_leaf
+from domain.application.mapper import (
+    MAPPER_ENV,
+    CorruptEvent,
+    decode_event,
+    event_decoder,
+    stored_with_leaf,
+)
 from domain.application.outcomes import (
     Accepted,
     Duplicate,
@@ -457,7 +463,10 @@ class Ledger(Application):
             return Refused(line, item.record_id, item.reason)
         branch = self._branches.get(item.branch)
         if branch is None:
-            branch = self.branch(item.branch)
+            try:
+                branch = self.branch(item.branch)
+            except CorruptEvent as exc:  # the other branches of the batch are decided
+                return Refused(line, item.id, _damaged(item.branch, exc))
         else:  # ``branch``'s cache hit, inline: this runs once per record
             self._branches.move_to_end(item.branch)
         try:
@@ -598,3 +607,10 @@ class LedgerLog:
             for _, topic, state in rows:
                 decode_event(topic, state)  # raises the ``CorruptEvent`` that names it
             raise
+
+
+def _damaged(code: str, exc: CorruptEvent) -> str:
+    """The refusal of a record for a branch whose stored events cannot be read (ADR 0016):
+    a reason naming the branch, not a traceback or a 500 for the whole batch."""
+    hint = "" if "fivestar verify" in str(exc) else "; run `fivestar verify`"
+    return f"branch {code}: its stored events are damaged ({exc}){hint}"

@@ -244,3 +244,16 @@ def test_an_export_of_a_corrupted_payload_is_refused_naming_it(
     assert refused.code == 1 and "position 6 cannot be decoded" in refused.err
     assert "Traceback" not in refused.err
     assert not out.exists() and not list(tmp_path.glob(".backup.jsonl*"))
+
+
+def test_a_write_to_a_damaged_branch_is_refused_and_the_others_apply(
+    cli: Cli, store: Store, write_ledger: Callable[..., Path]
+) -> None:
+    """A record for a branch with an undecodable event is refused naming the branch (not a
+    CorruptEvent traceback ending the import); a record for another branch still applies."""
+    store.set_state(6, b"\xff\x00 not json")  # V2's second
+    more = [rec("meeting.held", b, "2024-08-05", kind="theme_day") for b in ("V2", "C1")]
+    result = cli("import", str(write_ledger(more)))
+    assert result.code == 1 and "1 applied, 0 duplicate, 1 refused" in result.out + result.err
+    assert "branch V2: its stored events are damaged" in result.out + result.err
+    assert len(cli("history", "C1", "--json").json()) == 8
