@@ -219,7 +219,10 @@ class Audit:
         """Recompute every leaf from the stored events and the root from them: the rebuild's
         check by stream in its workers, with the leaves' order and root checked here (ADR
         0020); only when that finds something amiss, the walk in ledger order that names
-        every bad event (``walk``)."""
+        every bad event (``walk``). A negative ``size`` is no digest: ``ValueError``, and
+        nothing is recorded (it would show a sound ledger as failing on ``/health``)."""
+        if size is not None and size < 0:
+            raise ValueError(f"--size {size}: a digest's size is a count of events (0 or more)")
         expected = merkle.from_hex(root) if root else None
         report = self._replayed(size, expected, progress)
         if report is None:

@@ -257,3 +257,19 @@ def test_a_write_to_a_damaged_branch_is_refused_and_the_others_apply(
     assert result.code == 1 and "1 applied, 0 duplicate, 1 refused" in result.out + result.err
     assert "branch V2: its stored events are damaged" in result.out + result.err
     assert len(cli("history", "C1", "--json").json()) == 8
+
+
+def test_a_negative_digest_size_is_a_usage_error_not_a_failed_verification(
+    cli: Cli, store: Store
+) -> None:
+    """``verify --size -1`` is a typo, not a digest the ledger fails: exit 2 and nothing
+    recorded, so ``/health`` does not show a sound ledger as tampered."""
+    from domain.application.audit import Audit
+    from domain.application.service import FiveStar
+
+    root = verify(cli)["root"]
+    refused = cli("verify", "--size", "-1", "--root", root)
+    assert refused.code == 2 and "--size -1" in refused.err
+    with FiveStar(store.db) as svc:
+        last = Audit(svc).last_check()
+    assert last is not None and last["ok"]
