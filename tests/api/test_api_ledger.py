@@ -132,3 +132,23 @@ def test_the_feed_consumer_example_keeps_its_position(api: Api, tmp_path: Any, c
     printed = capsys.readouterr().out.splitlines()
     assert [int(line.split()[0]) for line in printed] == [6, 7]
     assert state.read_text().strip() == "7"
+
+
+def test_a_damaged_event_reaches_only_the_feeds_that_may_see_its_branch(api: Api, db: str) -> None:
+    """An event corrupted in the store is passed on as unreadable, but like any other event
+    of its branch: not to a token of another county (its error quotes the stored values)."""
+    from tests.support.tampering import Store
+
+    api.register()
+    api.write(meetings("V4", 1), api.token("county"))  # V4 is in 南乐县
+    store = Store(db)
+    position = store.run("SELECT MAX({pos}) FROM stored_events")[0][0]
+    store.set_state(position, store.state(position).replace(b"theme_day", b"secret_x"))
+    after = position - 1
+    [seen] = api.get("/events", api.token("auditor"), after=after).json()["events"]
+    assert seen["type"] == "unreadable" and seen["branch"] == "V4"
+    assert api.get("/events", api.token("auditor"), after=after, county="南乐县").json()["events"]
+    for token, county in ((api.token("service", county="清丰县"), None),
+                          (api.token("auditor"), "清丰县")):  # fmt: skip
+        page = api.get("/events", token, after=after, **({"county": county} if county else {}))
+        assert page.json() == {"events": [], "next": position}
