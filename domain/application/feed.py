@@ -63,7 +63,7 @@ def _item(note: Any, recorder: Any) -> dict[str, Any]:
             "error": str(exc)[:200],
         }
     body = msgspec.json.decode(entry)
-    return {
+    item = {
         "position": note.id,
         "type": body["record"]["type"],
         "branch": branch,
@@ -73,6 +73,9 @@ def _item(note: Any, recorder: Any) -> dict[str, Any]:
         "record": body["record"],
         "leaf_hash": merkle.leaf_hash(entry).hex(),
     }
+    if "basis" in body:  # an award's receipt: hashed into its leaf, kept by a copy too
+        item["basis"] = body["basis"]
+    return item
 
 
 def _wanted(item: dict[str, Any], types: frozenset[str], visible: PlaceTest | None) -> bool:

@@ -152,3 +152,20 @@ def test_a_damaged_event_reaches_only_the_feeds_that_may_see_its_branch(api: Api
                           (api.token("auditor"), "清丰县")):  # fmt: skip
         page = api.get("/events", token, after=after, **({"county": county} if county else {}))
         assert page.json() == {"events": [], "next": position}
+
+
+def test_an_award_in_the_feed_carries_its_receipt_and_its_leaf_checks(api: Api) -> None:
+    """A copy kept from the feed holds an award's basis (as ``awards`` shows it), and each
+    event's leaf hash is recomputed from the event as the feed gives it (verify_export)."""
+    from tests.support.api import five_star_three_years
+    from tests.support.verifier import verifier
+
+    api.register()
+    five_star_three_years(api)
+    auditor = api.token("auditor")
+    events = api.get("/events", auditor, limit=1000).json()["events"]
+    awards = [e for e in events if e["type"] == "rating.awarded"]
+    assert len(awards) == 3 and all(e["basis"]["size"] > 0 for e in awards)
+    assert awards[-1]["basis"] == api.svc.awards(2024)[0]["basis"]
+    module = verifier()
+    assert all(module.leaf_hash(e).hex() == e["leaf_hash"] for e in events)
