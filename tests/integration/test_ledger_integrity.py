@@ -273,3 +273,15 @@ def test_a_negative_digest_size_is_a_usage_error_not_a_failed_verification(
     with FiveStar(store.db) as svc:
         last = Audit(svc).last_check()
     assert last is not None and last["ok"]
+
+
+def test_a_replay_that_meets_a_damaged_event_says_so_without_a_traceback(
+    cli: Cli, store: Store
+) -> None:
+    store.set_state(6, b"\xff\x00 not json")
+    for args in (("eligibility", "--year", "2024", "--as-of", "2030-01-01"),
+                 ("compliance", "--year", "2024", "--position", "10")):  # fmt: skip
+        result = cli(*args)
+        assert result.code == 1 and "the ledger is damaged" in result.err, args
+        assert "fivestar verify" in result.err
+    untouched_history_reads(cli)
