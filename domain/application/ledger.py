@@ -13,6 +13,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -555,14 +556,20 @@ class Ledger(Application):
         return now
 
     def _stored_last_timestamp(self) -> datetime | None:
-        top = self.recorder.max_notification_id()
-        if not top:
-            return None
-        notes = self.recorder.select_notifications(start=top, limit=1)
-        if not notes:
-            return None
-        event: LedgerEvent = self.mapper.to_domain_event(notes[0])  # type: ignore[assignment]
-        return event.timestamp
+        """The recording time of the last stored event that can be read: a damaged row at
+        the end of the log is ``verify``'s to name, not a reason to refuse every write."""
+        stop = self.recorder.max_notification_id() or 0
+        while stop > 0:
+            start = max(1, stop - 99)
+            notes = self.recorder.select_notifications(start=start, limit=100, stop=stop)
+            for note in reversed(notes):
+                try:
+                    event: LedgerEvent = self.mapper.to_domain_event(note)  # type: ignore[assignment]
+                except CorruptEvent:
+                    continue
+                return event.timestamp
+            stop = start - 1
+        return None
 
 
 _BRANCH_PACKER = msgspec.msgpack.Encoder()
@@ -599,14 +606,25 @@ class LedgerLog:
         try:
             return [(position, decoders[topic](state)) for position, topic, state in rows]
         except KeyError:  # a topic met for the first time (``UnknownTopic`` if not ours)
-            for _, topic, _ in rows:
+            for position, topic, _ in rows:
                 if topic not in decoders:
-                    decoders[topic] = event_decoder(topic).decode
+                    with _at_position(position):
+                        decoders[topic] = event_decoder(topic).decode
             return self._decode(rows)
         except msgspec.DecodeError:
-            for _, topic, state in rows:
-                decode_event(topic, state)  # raises the ``CorruptEvent`` that names it
+            for position, topic, state in rows:
+                with _at_position(position):
+                    decode_event(topic, state)  # raises the ``CorruptEvent`` that names it
             raise
+
+
+@contextmanager
+def _at_position(position: int) -> Iterator[None]:
+    """A ``CorruptEvent`` (or ``UnknownTopic``) met while reading the log names where."""
+    try:
+        yield
+    except CorruptEvent as exc:
+        raise type(exc)(f"position {position}: {exc}") from None
 
 
 def _damaged(code: str, exc: CorruptEvent) -> str:

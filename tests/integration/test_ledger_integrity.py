@@ -285,3 +285,27 @@ def test_a_replay_that_meets_a_damaged_event_says_so_without_a_traceback(
         assert result.code == 1 and "the ledger is damaged" in result.err, args
         assert "fivestar verify" in result.err
     untouched_history_reads(cli)
+
+
+def test_a_damaged_row_past_the_read_models_blocks_neither_reads_nor_writes(
+    cli: Cli, store: Store, write_ledger: Callable[..., Path]
+) -> None:
+    """An undecodable row inserted at the end of the log, where the read models have not
+    been: history of other branches reads (the read models stay before it, with a
+    warning), verify names it, and a write is still recorded (its clock is the last
+    readable event's, not a CorruptEvent refusing every import)."""
+    (stream, topic) = store.run("SELECT originator_id, topic FROM stored_events WHERE {pos}=21")[0]
+    store.run(
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, ?, ?)",
+        stream,
+        99,
+        topic,
+        b"\xff\x00",
+    )
+    history = cli("history", "C1", "--json")
+    assert history.code == 0 and len(history.json()) == 7
+    assert "read models stop before a damaged event (position 22:" in history.err
+    assert first(verify(cli))["position"] == 22
+    cli("import", str(write_ledger([rec("meeting.held", "C1", "2024-08-05", kind="theme_day")])))
+    assert len(cli("history", "C1", "--json").json()) == 8
