@@ -33,6 +33,7 @@ from domain.model.events import (
     branch_stream_id,
     rating_year_stream_id,
 )
+from domain.model.rulebook import available_rulebooks
 
 PAGE = 5000
 MAX_PROBLEMS = 50
@@ -687,7 +688,13 @@ def _event_of(line: dict[str, Any]) -> Any:
         "timestamp": datetime.fromisoformat(line["recorded_at"]),
         "recorder": line["recorder"],
     }
-    if record.get("type") == "rulebook.adopted":
+    if record.get("type") == "rulebook.adopted":  # as ``Ledger.adopt`` would have it
+        known = available_rulebooks()
+        if type(record["year"]) is not int or record["rulebook"] not in known:
+            raise ValueError(
+                f"adoption of rulebook {record['rulebook']!r} for year {record['year']!r}: "
+                f"the year must be a whole number, the rulebook one of {', '.join(known)}"
+            )
         return RulebookAdopted(
             originator_id=rating_year_stream_id(record["year"]),
             year=record["year"],

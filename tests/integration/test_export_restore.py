@@ -223,3 +223,27 @@ def test_the_offline_verifier_names_a_line_that_is_no_object(
         edited.write_text("\n".join([*lines[:3], bad, *lines[3:]]) + "\n", encoding="utf-8")
         assert verifier().main([str(edited)]) == 2
         assert "line 4: not an event or digest object" in capsys.readouterr().err
+
+
+def test_restore_refuses_an_adoption_of_a_rulebook_it_does_not_have(
+    tmp_path: Path, write_ledger: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    """Given an export whose hashes hold but which adopts a rulebook this installation does
+    not have, when it is restored, then it is refused naming the line before anything is
+    written (it was stored, and every later command stopped on a ProjectionError)."""
+    source = str(tmp_path / "source.db")
+    assert run(source, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(source, "export", "--out", str(out)) == 0
+
+    def adopt_unknown(events: list[dict[str, Any]]) -> None:
+        record = {"type": "rulebook.adopted", "year": 2024, "rulebook": "nonexistent",
+                  "reason": "试行"}  # fmt: skip
+        events.append({**events[-1], "branch": None, "version": 1, "record": record})
+
+    forged = tmp_path / "forged.jsonl"
+    _reforged(out, forged, adopt_unknown)
+    assert verifier().verify(str(forged)) == []
+    refused = cli("restore", str(forged))
+    assert refused.code == 2 and "line 17" in refused.err and "'nonexistent'" in refused.err
+    assert cli("restore", str(out)).code == 0
