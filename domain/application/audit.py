@@ -539,6 +539,12 @@ class Audit:
                     f"{path} line {lineno}: {where} version {stored.originator_version} "
                     f"follows version {last} (each stream's versions run 1, 2, 3, ...)"
                 )
+            first = not last and isinstance(event, BranchEvent)
+            if first and not isinstance(event.record, r.BranchRegisteredRecord):
+                raise AuditError(  # ledgers only hold branches registered (ADR 0029 counts on it)
+                    f"{path} line {lineno}: branch {event.record.branch} begins with "
+                    f"{r.type_of(event.record)}, not its branch.registered"
+                )
             versions[stored.originator_id] = last + 1
             h = merkle.leaf_hash(entry_of(stored.originator_version, stored.state)[1])
             if line.get("leaf_hash") != h.hex():

@@ -247,3 +247,25 @@ def test_restore_refuses_an_adoption_of_a_rulebook_it_does_not_have(
     refused = cli("restore", str(forged))
     assert refused.code == 2 and "line 17" in refused.err and "'nonexistent'" in refused.err
     assert cli("restore", str(out)).code == 0
+
+
+def test_restore_refuses_a_branch_that_does_not_begin_with_its_registration(
+    tmp_path: Path, write_ledger: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    """Given an export whose hashes hold but with a branch whose first event is a meeting,
+    when it is restored, then it is refused before anything is written (it was stored, and
+    every later command and the rebuild stopped on 'event of unregistered branch')."""
+    source = str(tmp_path / "source.db")
+    assert run(source, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(source, "export", "--out", str(out)) == 0
+
+    def unregistered(events: list[dict[str, Any]]) -> None:
+        record = {**events[3]["record"], "branch": "ZZ", "id": "zz1"}
+        events.append({**events[3], "branch": "ZZ", "version": 1, "record": record})
+
+    forged = tmp_path / "forged.jsonl"
+    _reforged(out, forged, unregistered)
+    refused = cli("restore", str(forged))
+    assert refused.code == 2 and "line 17: branch ZZ begins with meeting.held" in refused.err
+    assert cli("restore", str(out)).code == 0
