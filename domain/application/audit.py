@@ -329,8 +329,9 @@ class Audit:
                 gone = f"leaves {expected}-{leaf.index - 1}"
                 if leaf.index == expected + 1:
                     gone = f"leaf {expected}"
-                why = f"missing: the ledger's {gone} and the events after position {after}"
-                self._problem(report, after + 1, None, None, f"{why} are gone from the store")
+                why = f"missing: the ledger's {gone} after position {after}"
+                why += " (events deleted with their leaves, or leaves renumbered)"
+                self._problem(report, after + 1, None, None, why)
             expected, after = leaf.index + 1, leaf.position
             if leaf.position <= top:
                 yield leaf
