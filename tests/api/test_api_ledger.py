@@ -40,6 +40,8 @@ def test_digest_and_proofs_agree_with_the_tree(api: Api) -> None:
         [bytes.fromhex(h) for h in consistency["proof"]],
     )  # fmt: skip
     assert_problem(api.get("/ledger/consistency", auditor, **{"from": 10, "to": 9}), 400)
+    assert_problem(api.get("/ledger/consistency", auditor, **{"from": 10}), 409)  # not yet
+    assert_problem(api.get("/ledger/consistency", auditor, **{"from": 5, "to": 10}), 409)
     assert_problem(api.get("/branches/V1/records/nope/proof", auditor), 404)
     assert_problem(api.get(f"/branches/V1/records/{records[1]['id']}/proof", auditor, size=3), 400)
     outside = api.token("county", county="南乐县")

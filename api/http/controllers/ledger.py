@@ -94,8 +94,8 @@ class LedgerController(Controller):
         audit = _audit(svc)
         try:
             return audit.consistency(from_, to)
-        except AuditError as exc:
-            raise problem(_status(audit, to), str(exc)) from None
+        except AuditError as exc:  # without ``to``, a ``from`` beyond the ledger is not reached
+            raise problem(_status(audit, from_ if to is None else to), str(exc)) from None
         except LedgerDamaged as exc:
             raise problem(500, str(exc)) from None
 
