@@ -116,7 +116,12 @@ def read_export(path: str) -> tuple[list[dict], dict | None]:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            obj = json.loads(line)
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"line {number}: not JSON ({exc})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("digest", {}), dict):
+                raise ValueError(f"line {number}: not an event or digest object")
             if "digest" in obj:
                 digest = obj["digest"]
             else:

@@ -39,7 +39,10 @@ def _open(
             raise  # away, not misnamed: exit 3 with one line (main)
         raise UserError(f"cannot open the store {args.db or '(default)'}: {exc}") from exc
     if catch_up:
-        svc.catch_up()
+        try:
+            svc.catch_up()
+        except CorruptEvent as exc:  # the read models stop before it; the ledger still reads
+            note(f"fivestar: warning: the read models stop before a damaged event ({exc})")
     return svc
 
 

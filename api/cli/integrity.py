@@ -70,14 +70,17 @@ def _user_error(exc: Exception) -> Exception:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from api.cli.output import emit_json
-    from domain.application.audit import AuditError
+    from api.cli.output import emit_json, note
+    from domain.application.audit import AuditError, LedgerDamaged
 
     with _audit(args) as audit:
         try:
             digest = audit.digest(args.size)
         except AuditError as exc:
             raise _user_error(exc) from None
+        except LedgerDamaged as exc:
+            note(f"fivestar: {exc}")
+            return EXIT_TAMPERED
     if args.json:
         emit_json(digest)
         return 0
@@ -89,8 +92,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from api.cli.output import emit_json
-    from domain.application.audit import AuditError
+    from api.cli.output import emit_json, note
+    from domain.application.audit import AuditError, LedgerDamaged
 
     if args.consistency is None and (args.branch is None or args.id is None):
         raise _user_error(ValueError("prove needs BRANCH ID, or --consistency OLD NEW"))
@@ -102,6 +105,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 proof = audit.prove(args.branch, args.id, args.size)
         except AuditError as exc:
             raise _user_error(exc) from None
+        except LedgerDamaged as exc:
+            note(f"fivestar: {exc}")
+            return EXIT_TAMPERED
     if args.json:
         emit_json(proof)
     elif args.consistency is not None:
@@ -146,7 +152,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from api.cli.outfile import OutputRefused, check_output, replacing
-    from api.cli.output import ProgressBar
+    from api.cli.output import ProgressBar, note
+    from domain.application.audit import LedgerDamaged
 
     out = Path(args.out)
     try:
@@ -159,6 +166,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                 bar.close()
     except OutputRefused as exc:
         raise _user_error(exc) from None
+    except LedgerDamaged as exc:  # nothing written: the partial file is removed
+        note(f"fivestar: {exc}")
+        return EXIT_TAMPERED
     except OSError as exc:  # the disk filled up, the folder went away: nothing replaced
         raise _user_error(OSError(f"--out: cannot write {out}: {exc.strerror or exc}")) from None
     print(f"导出 exported {digest['size']} events to {out}; root {digest['root']}")

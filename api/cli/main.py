@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         # the cyclic collector's passes over them cost a rebuild a third of its time.
         gc.disable()
     from api.cli import commands
+    from domain.application.mapper import CorruptEvent
     from domain.model.rulebook import RulebookError
 
     handler: Callable[[argparse.Namespace], int] = (
@@ -179,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
+    except CorruptEvent as exc:  # a replay met a damaged event: ``verify`` names it
+        note(f"fivestar: the ledger is damaged: {exc}")
+        return 1
     except Exception as exc:  # the store went away, however wrapped: one line, exit 3
         outage = unavailable_cause(exc)
         if outage is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from domain.model.events import (
     branch_stream_id,
     rating_year_stream_id,
 )
+from domain.model.rulebook import available_rulebooks
 
 PAGE = 5000
 MAX_PROBLEMS = 50
@@ -58,8 +60,10 @@ class Problem:
     reason: str
 
     def describe(self) -> str:
-        where = f"branch {self.branch}" if self.branch else "ledger stream"
         version = f" version {self.version}" if self.version is not None else ""
+        if self.branch is None and self.version is None:  # an event whose row is gone
+            return f"position {self.position}: {self.reason}"
+        where = f"branch {self.branch}" if self.branch else "ledger stream"
         return f"position {self.position} ({where}{version}): {self.reason}"
 
 
@@ -109,6 +113,10 @@ class Audit:
 
     # ------------------------------------------------------------------ digest
     def digest(self, size: int | None = None) -> dict[str, Any]:
+        with _tree_intact():
+            return self._digest(size)
+
+    def _digest(self, size: int | None) -> dict[str, Any]:
         current = self.tree.size()
         size = current if size is None else size
         if not 0 <= size <= current:
@@ -156,9 +164,10 @@ class Audit:
                 f"record {record_id} is leaf {leaf.index}: not in a tree of size {size} "
                 f"(the ledger has {current})"
             )
-        self.tree.fill_cache(size)
-        path = merkle.inclusion_path(self.tree.subtree, leaf.index, size)
-        root = merkle.root(self.tree.subtree, size)
+        with _tree_intact():
+            self.tree.fill_cache(size)
+            path = merkle.inclusion_path(self.tree.subtree, leaf.index, size)
+            root = merkle.root(self.tree.subtree, size)
         view = _entry_view(note.state)
         return {
             "branch": branch,
@@ -193,15 +202,16 @@ class Audit:
                 f"no consistency proof from size {old} to size {new} "
                 f"(the ledger has {current} events)"
             )
-        self.tree.fill_cache(new)
-        proof = merkle.consistency_proof(self.tree.subtree, old, new)
-        return {
-            "from": old,
-            "to": new,
-            "from_root": merkle.root(self.tree.subtree, old).hex(),
-            "to_root": merkle.root(self.tree.subtree, new).hex(),
-            "proof": [p.hex() for p in proof],
-        }
+        with _tree_intact():
+            self.tree.fill_cache(new)
+            proof = merkle.consistency_proof(self.tree.subtree, old, new)
+            return {
+                "from": old,
+                "to": new,
+                "from_root": merkle.root(self.tree.subtree, old).hex(),
+                "to_root": merkle.root(self.tree.subtree, new).hex(),
+                "proof": [p.hex() for p in proof],
+            }
 
     # ------------------------------------------------------------------ verify
     def verify(
@@ -210,7 +220,10 @@ class Audit:
         """Recompute every leaf from the stored events and the root from them: the rebuild's
         check by stream in its workers, with the leaves' order and root checked here (ADR
         0020); only when that finds something amiss, the walk in ledger order that names
-        every bad event (``walk``)."""
+        every bad event (``walk``). A negative ``size`` is no digest: ``ValueError``, and
+        nothing is recorded (it would show a sound ledger as failing on ``/health``)."""
+        if size is not None and size < 0:
+            raise ValueError(f"--size {size}: a digest's size is a count of events (0 or more)")
         expected = merkle.from_hex(root) if root else None
         report = self._replayed(size, expected, progress)
         if report is None:
@@ -274,7 +287,7 @@ class Audit:
         top = self.recorder.max_notification_id() or 0
         builder = merkle.RootBuilder()
         at_size: bytes | None = None
-        leaves = (leaf for leaf in self.tree.iter_leaves() if leaf.position <= top)
+        leaves = self._numbered(report, self.tree.iter_leaves(), top)
         leaf = next(leaves, None)
         for note in self._notes(top):
             report.events += 1
@@ -305,6 +318,23 @@ class Audit:
                 report.checked_at, report.ok, report.size, report.root, report.message()
             )
         return report
+
+    def _numbered(self, report: Verification, leaves: Iterator[Any], top: int) -> Iterator[Any]:
+        """The leaves at positions up to ``top``, each after a check that none is missing
+        before it: leaves are numbered 0, 1, 2, ..., so a gap is an event deleted from the
+        store together with its leaf (named at the position after the leaf before it)."""
+        expected, after = 0, 0
+        for leaf in leaves:
+            if leaf.index != expected and leaf.position <= top:
+                gone = f"leaves {expected}-{leaf.index - 1}"
+                if leaf.index == expected + 1:
+                    gone = f"leaf {expected}"
+                why = f"missing: the ledger's {gone} after position {after}"
+                why += " (events deleted with their leaves, or leaves renumbered)"
+                self._problem(report, after + 1, None, None, why)
+            expected, after = leaf.index + 1, leaf.position
+            if leaf.position <= top:
+                yield leaf
 
     def _notes(self, top: int) -> Iterator[Any]:
         start = 0
@@ -358,10 +388,13 @@ class Audit:
         if report.problems:
             report.stored_root = ""
             return
-        stored = self.tree.root(report.size)
-        if stored.hex() != report.root:
-            self.tree.clear_cache()
+        try:
             stored = self.tree.root(report.size)
+            if stored.hex() != report.root:
+                self.tree.clear_cache()
+                stored = self.tree.root(report.size)
+        except merkle.ProofError:
+            stored = b""
         report.stored_root = stored.hex()
         if stored.hex() != report.root:
             report.problems.append(
@@ -428,11 +461,17 @@ class Audit:
         by_position: dict[int, Any] = {}
         last_position = 0
         for note in self._notes(top):
-            view = _entry_view(note.state)
+            try:
+                view = _entry_view(note.state)
+                branch, entry = entry_of(note.originator_version, note.state)
+            except (msgspec.DecodeError, ValueError) as exc:
+                raise LedgerDamaged(
+                    f"export refused: the event at position {note.id} cannot be decoded "
+                    f"({str(exc)[:200]}): run `fivestar verify`"
+                ) from None
             if as_of is not None and datetime.fromisoformat(view.timestamp) > as_of:
                 break
             leaf = self._leaf_for(note.id, leaves, by_position)
-            branch, entry = entry_of(note.originator_version, note.state)
             h = merkle.leaf_hash(entry)
             builder.add(h)
             line = {
@@ -491,8 +530,23 @@ class Audit:
     def _check_export(self, path: Path) -> dict[str, Any]:
         mapper = self.service.ledger.mapper
         builder = merkle.RootBuilder()
+        versions: dict[Any, int] = {}  # stream -> its last version so far
         for lineno, (line, event) in enumerate(_export_events(path), 1):
             stored = mapper.to_stored_event(event)
+            last = versions.get(stored.originator_id, 0)
+            if stored.originator_version != last + 1:  # the store would refuse it mid-way
+                where = f"branch {line.get('branch')}" if line.get("branch") else "ledger stream"
+                raise AuditError(
+                    f"{path} line {lineno}: {where} version {stored.originator_version} "
+                    f"follows version {last} (each stream's versions run 1, 2, 3, ...)"
+                )
+            first = not last and isinstance(event, BranchEvent)
+            if first and not isinstance(event.record, r.BranchRegisteredRecord):
+                raise AuditError(  # ledgers only hold branches registered (ADR 0029 counts on it)
+                    f"{path} line {lineno}: branch {event.record.branch} begins with "
+                    f"{r.type_of(event.record)}, not its branch.registered"
+                )
+            versions[stored.originator_id] = last + 1
             h = merkle.leaf_hash(entry_of(stored.originator_version, stored.state)[1])
             if line.get("leaf_hash") != h.hex():
                 raise AuditError(f"{path} line {lineno}: leaf_hash does not match the event")
@@ -504,6 +558,18 @@ class Audit:
 
 
 _MISSING = "missing: the ledger recorded an event here that the store no longer has"
+
+
+@contextmanager
+def _tree_intact() -> Iterator[None]:
+    """A tree with a leaf missing below the size asked has no root: ``LedgerDamaged``
+    (``verify`` names the gap), not a ``ProofError`` out of the tree's internals."""
+    try:
+        yield
+    except merkle.ProofError as exc:
+        raise LedgerDamaged(
+            f"the ledger's tree is damaged ({exc}): run `fivestar verify`"
+        ) from None
 
 
 BLOCK = 1 << 14  # leaves read at once by a rebuild's parent (a power of two: aligned)
@@ -629,7 +695,13 @@ def _event_of(line: dict[str, Any]) -> Any:
         "timestamp": datetime.fromisoformat(line["recorded_at"]),
         "recorder": line["recorder"],
     }
-    if record.get("type") == "rulebook.adopted":
+    if record.get("type") == "rulebook.adopted":  # as ``Ledger.adopt`` would have it
+        known = available_rulebooks()
+        if type(record["year"]) is not int or record["rulebook"] not in known:
+            raise ValueError(
+                f"adoption of rulebook {record['rulebook']!r} for year {record['year']!r}: "
+                f"the year must be a whole number, the rulebook one of {', '.join(known)}"
+            )
         return RulebookAdopted(
             originator_id=rating_year_stream_id(record["year"]),
             year=record["year"],

@@ -4,7 +4,7 @@ A consumer keeps the position of the last event it handled and asks for the even
 it; filters (type, a place test) are applied here, and ``next`` is the last position
 *examined*, so a filtered page never makes a consumer read the same stretch twice. An event
 the ledger cannot decode is passed on as ``"type": "unreadable"`` with its position, never
-skipped silently (ADR 0016).
+skipped silently (ADR 0016), to the readers who may see the branch its leaf names.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from domain.application.ledger_tree import entry_of
+from domain.application.ledger_tree import TreeStore, entry_of
 from domain.application.mapper import decode_event
 from domain.model import merkle
 
@@ -40,7 +40,7 @@ def events_after(
         notes = recorder.select_notifications(start=position, limit=PAGE, inclusive_of_start=False)
         for note in notes:
             position = note.id
-            item = _item(note)
+            item = _item(note, recorder)
             if _wanted(item, types, visible):
                 found.append(item)
                 if len(found) >= limit:
@@ -50,14 +50,20 @@ def events_after(
     return found, position
 
 
-def _item(note: Any) -> dict[str, Any]:
+def _item(note: Any, recorder: Any) -> dict[str, Any]:
     try:
         decode_event(note.topic, note.state)
         branch, entry = entry_of(note.originator_version, note.state)
     except (ValueError, msgspec.DecodeError) as exc:
-        return {"position": note.id, "type": "unreadable", "error": str(exc)[:200]}
+        leaf = TreeStore(recorder).leaf_at(note.id)  # whose event it was, as recorded
+        return {
+            "position": note.id,
+            "type": "unreadable",
+            "branch": leaf.branch if leaf is not None else None,
+            "error": str(exc)[:200],
+        }
     body = msgspec.json.decode(entry)
-    return {
+    item = {
         "position": note.id,
         "type": body["record"]["type"],
         "branch": branch,
@@ -67,10 +73,17 @@ def _item(note: Any) -> dict[str, Any]:
         "record": body["record"],
         "leaf_hash": merkle.leaf_hash(entry).hex(),
     }
+    if "basis" in body:  # an award's receipt: hashed into its leaf, kept by a copy too
+        item["basis"] = body["basis"]
+    return item
 
 
 def _wanted(item: dict[str, Any], types: frozenset[str], visible: PlaceTest | None) -> bool:
     if types and item["type"] not in types:
         return False
     branch = item.get("branch")
-    return branch is None or visible is None or visible(branch)
+    if visible is None:
+        return True
+    if branch is None:  # ledger-wide; a damaged event of no known branch only for all-seeing
+        return item["type"] != "unreadable"
+    return visible(branch)

@@ -13,6 +13,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -23,7 +24,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from domain.application.ledger_tree import Frontier
-from domain.application.mapper import MAPPER_ENV, decode_event, event_decoder, stored_with_leaf
+from domain.application.mapper import (
+    MAPPER_ENV,
+    CorruptEvent,
+    decode_event,
+    event_decoder,
+    stored_with_leaf,
+)
 from domain.application.outcomes import (
     Accepted,
     Duplicate,
@@ -457,7 +464,10 @@ class Ledger(Application):
             return Refused(line, item.record_id, item.reason)
         branch = self._branches.get(item.branch)
         if branch is None:
-            branch = self.branch(item.branch)
+            try:
+                branch = self.branch(item.branch)
+            except CorruptEvent as exc:  # the other branches of the batch are decided
+                return Refused(line, item.id, _damaged(item.branch, exc))
         else:  # ``branch``'s cache hit, inline: this runs once per record
             self._branches.move_to_end(item.branch)
         try:
@@ -546,14 +556,20 @@ class Ledger(Application):
         return now
 
     def _stored_last_timestamp(self) -> datetime | None:
-        top = self.recorder.max_notification_id()
-        if not top:
-            return None
-        notes = self.recorder.select_notifications(start=top, limit=1)
-        if not notes:
-            return None
-        event: LedgerEvent = self.mapper.to_domain_event(notes[0])  # type: ignore[assignment]
-        return event.timestamp
+        """The recording time of the last stored event that can be read: a damaged row at
+        the end of the log is ``verify``'s to name, not a reason to refuse every write."""
+        stop = self.recorder.max_notification_id() or 0
+        while stop > 0:
+            start = max(1, stop - 99)
+            notes = self.recorder.select_notifications(start=start, limit=100, stop=stop)
+            for note in reversed(notes):
+                try:
+                    event: LedgerEvent = self.mapper.to_domain_event(note)  # type: ignore[assignment]
+                except CorruptEvent:
+                    continue
+                return event.timestamp
+            stop = start - 1
+        return None
 
 
 _BRANCH_PACKER = msgspec.msgpack.Encoder()
@@ -590,11 +606,29 @@ class LedgerLog:
         try:
             return [(position, decoders[topic](state)) for position, topic, state in rows]
         except KeyError:  # a topic met for the first time (``UnknownTopic`` if not ours)
-            for _, topic, _ in rows:
+            for position, topic, _ in rows:
                 if topic not in decoders:
-                    decoders[topic] = event_decoder(topic).decode
+                    with _at_position(position):
+                        decoders[topic] = event_decoder(topic).decode
             return self._decode(rows)
         except msgspec.DecodeError:
-            for _, topic, state in rows:
-                decode_event(topic, state)  # raises the ``CorruptEvent`` that names it
+            for position, topic, state in rows:
+                with _at_position(position):
+                    decode_event(topic, state)  # raises the ``CorruptEvent`` that names it
             raise
+
+
+@contextmanager
+def _at_position(position: int) -> Iterator[None]:
+    """A ``CorruptEvent`` (or ``UnknownTopic``) met while reading the log names where."""
+    try:
+        yield
+    except CorruptEvent as exc:
+        raise type(exc)(f"position {position}: {exc}") from None
+
+
+def _damaged(code: str, exc: CorruptEvent) -> str:
+    """The refusal of a record for a branch whose stored events cannot be read (ADR 0016):
+    a reason naming the branch, not a traceback or a 500 for the whole batch."""
+    hint = "" if "fivestar verify" in str(exc) else "; run `fivestar verify`"
+    return f"branch {code}: its stored events are damaged ({exc}){hint}"

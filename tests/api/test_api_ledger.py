@@ -40,6 +40,8 @@ def test_digest_and_proofs_agree_with_the_tree(api: Api) -> None:
         [bytes.fromhex(h) for h in consistency["proof"]],
     )  # fmt: skip
     assert_problem(api.get("/ledger/consistency", auditor, **{"from": 10, "to": 9}), 400)
+    assert_problem(api.get("/ledger/consistency", auditor, **{"from": 10}), 409)  # not yet
+    assert_problem(api.get("/ledger/consistency", auditor, **{"from": 5, "to": 10}), 409)
     assert_problem(api.get("/branches/V1/records/nope/proof", auditor), 404)
     assert_problem(api.get(f"/branches/V1/records/{records[1]['id']}/proof", auditor, size=3), 400)
     outside = api.token("county", county="南乐县")
@@ -132,3 +134,40 @@ def test_the_feed_consumer_example_keeps_its_position(api: Api, tmp_path: Any, c
     printed = capsys.readouterr().out.splitlines()
     assert [int(line.split()[0]) for line in printed] == [6, 7]
     assert state.read_text().strip() == "7"
+
+
+def test_a_damaged_event_reaches_only_the_feeds_that_may_see_its_branch(api: Api, db: str) -> None:
+    """An event corrupted in the store is passed on as unreadable, but like any other event
+    of its branch: not to a token of another county (its error quotes the stored values)."""
+    from tests.support.tampering import Store
+
+    api.register()
+    api.write(meetings("V4", 1), api.token("county"))  # V4 is in 南乐县
+    store = Store(db)
+    position = store.run("SELECT MAX({pos}) FROM stored_events")[0][0]
+    store.set_state(position, store.state(position).replace(b"theme_day", b"secret_x"))
+    after = position - 1
+    [seen] = api.get("/events", api.token("auditor"), after=after).json()["events"]
+    assert seen["type"] == "unreadable" and seen["branch"] == "V4"
+    assert api.get("/events", api.token("auditor"), after=after, county="南乐县").json()["events"]
+    for token, county in ((api.token("service", county="清丰县"), None),
+                          (api.token("auditor"), "清丰县")):  # fmt: skip
+        page = api.get("/events", token, after=after, **({"county": county} if county else {}))
+        assert page.json() == {"events": [], "next": position}
+
+
+def test_an_award_in_the_feed_carries_its_receipt_and_its_leaf_checks(api: Api) -> None:
+    """A copy kept from the feed holds an award's basis (as ``awards`` shows it), and each
+    event's leaf hash is recomputed from the event as the feed gives it (verify_export)."""
+    from tests.support.api import five_star_three_years
+    from tests.support.verifier import verifier
+
+    api.register()
+    five_star_three_years(api)
+    auditor = api.token("auditor")
+    events = api.get("/events", auditor, limit=1000).json()["events"]
+    awards = [e for e in events if e["type"] == "rating.awarded"]
+    assert len(awards) == 3 and all(e["basis"]["size"] > 0 for e in awards)
+    assert awards[-1]["basis"] == api.svc.awards(2024)[0]["basis"]
+    module = verifier()
+    assert all(module.leaf_hash(e).hex() == e["leaf_hash"] for e in events)

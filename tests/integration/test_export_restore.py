@@ -158,3 +158,114 @@ def test_restore_names_a_directory_as_one_not_as_missing(
     assert "is a directory" in err and "no such file" not in err
     assert run(str(db), "restore", str(tmp_path / "absent.jsonl")) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def _reforged(export: Path, out: Path, edit: Callable[[list[dict[str, Any]]], None]) -> None:
+    """``export`` edited by ``edit`` with every leaf hash and the digest recomputed by the
+    offline verifier's own code: an export that checks, of a ledger that cannot be stored."""
+    module = verifier()
+    events = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()[:-1]]
+    edit(events)
+    leaves = []
+    for index, event in enumerate(events):
+        event["leaf_index"] = index
+        event["leaf_hash"] = module.leaf_hash(event).hex()
+        leaves.append(bytes.fromhex(event["leaf_hash"]))
+    digest = {"position": len(events), "root": module.levels(leaves)[-1][0].hex()}
+    lines = [*events, {"digest": {**digest, "size": len(events)}}]
+    out.write_text("".join(module.canonical(x) + "\n" for x in lines), encoding="utf-8")
+
+
+def test_restore_refuses_streams_that_do_not_run_on_before_writing_anything(
+    tmp_path: Path,
+    write_ledger: Callable[..., Path],
+    cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given exports whose hashes and digest hold but where a branch's version repeats or
+    jumps, when they are restored (in batches of two), then each is refused naming its line
+    and the store stays empty: a good export restores after them."""
+    source = str(tmp_path / "source.db")
+    assert run(source, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(source, "export", "--out", str(out)) == 0
+    monkeypatch.setattr("domain.application.audit.PAGE", 2)
+
+    def repeat(events: list[dict[str, Any]]) -> None:
+        events.append({**events[3], "record": {**events[3]["record"], "id": "forged"}})
+
+    def jump(events: list[dict[str, Any]]) -> None:
+        events[3]["version"] = 9
+
+    for edit, line in ((repeat, 17), (jump, 4)):
+        forged = tmp_path / f"{edit.__name__}.jsonl"
+        _reforged(out, forged, edit)
+        assert verifier().verify(str(forged)) == []
+        refused = cli("restore", str(forged))
+        assert refused.code == 2 and f"line {line}: branch V1 version" in refused.err
+    assert cli("restore", str(out)).code == 0
+    assert cli("verify").code == 0
+
+
+def test_the_offline_verifier_names_a_line_that_is_no_object(
+    tmp_path: Path, write_ledger: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An export edited into a line of JSON that is not an object (a list, a string, a
+    digest that is a number) is named by its line, not answered with a traceback."""
+    db = str(tmp_path / "a.db")
+    assert run(db, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(db, "export", "--out", str(out)) == 0
+    capsys.readouterr()
+    lines = out.read_text(encoding="utf-8").splitlines()
+    for bad in ("[1, 2]", '"digest"', '{"digest": 5}'):
+        edited = tmp_path / "edited.jsonl"
+        edited.write_text("\n".join([*lines[:3], bad, *lines[3:]]) + "\n", encoding="utf-8")
+        assert verifier().main([str(edited)]) == 2
+        assert "line 4: not an event or digest object" in capsys.readouterr().err
+
+
+def test_restore_refuses_an_adoption_of_a_rulebook_it_does_not_have(
+    tmp_path: Path, write_ledger: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    """Given an export whose hashes hold but which adopts a rulebook this installation does
+    not have, when it is restored, then it is refused naming the line before anything is
+    written (it was stored, and every later command stopped on a ProjectionError)."""
+    source = str(tmp_path / "source.db")
+    assert run(source, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(source, "export", "--out", str(out)) == 0
+
+    def adopt_unknown(events: list[dict[str, Any]]) -> None:
+        record = {"type": "rulebook.adopted", "year": 2024, "rulebook": "nonexistent",
+                  "reason": "试行"}  # fmt: skip
+        events.append({**events[-1], "branch": None, "version": 1, "record": record})
+
+    forged = tmp_path / "forged.jsonl"
+    _reforged(out, forged, adopt_unknown)
+    assert verifier().verify(str(forged)) == []
+    refused = cli("restore", str(forged))
+    assert refused.code == 2 and "line 17" in refused.err and "'nonexistent'" in refused.err
+    assert cli("restore", str(out)).code == 0
+
+
+def test_restore_refuses_a_branch_that_does_not_begin_with_its_registration(
+    tmp_path: Path, write_ledger: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    """Given an export whose hashes hold but with a branch whose first event is a meeting,
+    when it is restored, then it is refused before anything is written (it was stored, and
+    every later command and the rebuild stopped on 'event of unregistered branch')."""
+    source = str(tmp_path / "source.db")
+    assert run(source, "import", str(write_ledger(ledger()))) == 0
+    out = tmp_path / "export.jsonl"
+    assert run(source, "export", "--out", str(out)) == 0
+
+    def unregistered(events: list[dict[str, Any]]) -> None:
+        record = {**events[3]["record"], "branch": "ZZ", "id": "zz1"}
+        events.append({**events[3], "branch": "ZZ", "version": 1, "record": record})
+
+    forged = tmp_path / "forged.jsonl"
+    _reforged(out, forged, unregistered)
+    refused = cli("restore", str(forged))
+    assert refused.code == 2 and "line 17: branch ZZ begins with meeting.held" in refused.err
+    assert cli("restore", str(out)).code == 0

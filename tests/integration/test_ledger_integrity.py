@@ -200,3 +200,112 @@ def test_a_damaged_branch_says_where_and_rebuild_refuses(cli: Cli, store: Store)
     rebuild = cli("rebuild")
     assert rebuild.code == 1 and "position 6 (branch V2 version 2)" in rebuild.err
     untouched_history_reads(cli)
+
+
+def test_an_event_deleted_with_its_leaf_is_named_and_nothing_answers_a_root(
+    cli: Cli, store: Store
+) -> None:
+    """An insider who deletes an event and its leaf leaves a gap in the leaves' numbering:
+    verify names it, and digest, prove and rebuild refuse instead of a traceback."""
+    store.run("DELETE FROM stored_events WHERE {pos} = ?", 10)  # V1's fourth
+    store.run("DELETE FROM merkle_leaves WHERE position = ?", 10)
+    problem = first(verify(cli))
+    assert problem["position"] == 10 and problem["reason"].startswith("missing")
+    assert "leaf 9" in problem["reason"]
+    for args in (("digest",), ("prove", "V2", store.records[2]["id"])):
+        refused = cli(*args)
+        assert refused.code == 1 and "tree is damaged" in refused.err, args
+    rebuild = cli("rebuild")
+    assert rebuild.code == 1 and "position 10" in rebuild.err
+    untouched_history_reads(cli)
+
+
+def test_a_deleted_leaf_under_a_cached_block_gives_no_root(
+    cli: Cli, db: str, write_ledger: Callable[[list[dict[str, Any]]], Path]
+) -> None:
+    """The cache of 256-leaf blocks is never filled across a missing leaf: the digest of a
+    tree that lost one refuses, not a root computed from the wrong leaves."""
+    more = [rec("meeting.held", "V1", "2024-07-05", kind="theme_day") for _ in range(280)]
+    assert cli("import", str(write_ledger([*ledger(), *more]))).code == 0
+    Store(db).run("DELETE FROM merkle_leaves WHERE leaf_index = 9")
+    Store(db).run("DELETE FROM merkle_nodes")  # as before the first digest of an import
+    refused = cli("digest", "--json")
+    assert refused.code == 1 and "tree is damaged" in refused.err
+    problem = first(verify(cli))
+    assert problem["position"] == 10 and "leaf 9" in problem["reason"]
+
+
+def test_an_export_of_a_corrupted_payload_is_refused_naming_it(
+    cli: Cli, store: Store, tmp_path: Path
+) -> None:
+    store.set_state(6, b"\xff\x00 not json")
+    out = tmp_path / "backup.jsonl"
+    refused = cli("export", "--out", str(out))
+    assert refused.code == 1 and "position 6 cannot be decoded" in refused.err
+    assert "Traceback" not in refused.err
+    assert not out.exists() and not list(tmp_path.glob(".backup.jsonl*"))
+
+
+def test_a_write_to_a_damaged_branch_is_refused_and_the_others_apply(
+    cli: Cli, store: Store, write_ledger: Callable[..., Path]
+) -> None:
+    """A record for a branch with an undecodable event is refused naming the branch (not a
+    CorruptEvent traceback ending the import); a record for another branch still applies."""
+    store.set_state(6, b"\xff\x00 not json")  # V2's second
+    more = [rec("meeting.held", b, "2024-08-05", kind="theme_day") for b in ("V2", "C1")]
+    result = cli("import", str(write_ledger(more)))
+    assert result.code == 1 and "1 applied, 0 duplicate, 1 refused" in result.out + result.err
+    assert "branch V2: its stored events are damaged" in result.out + result.err
+    assert len(cli("history", "C1", "--json").json()) == 8
+
+
+def test_a_negative_digest_size_is_a_usage_error_not_a_failed_verification(
+    cli: Cli, store: Store
+) -> None:
+    """``verify --size -1`` is a typo, not a digest the ledger fails: exit 2 and nothing
+    recorded, so ``/health`` does not show a sound ledger as tampered."""
+    from domain.application.audit import Audit
+    from domain.application.service import FiveStar
+
+    root = verify(cli)["root"]
+    refused = cli("verify", "--size", "-1", "--root", root)
+    assert refused.code == 2 and "--size -1" in refused.err
+    with FiveStar(store.db) as svc:
+        last = Audit(svc).last_check()
+    assert last is not None and last["ok"]
+
+
+def test_a_replay_that_meets_a_damaged_event_says_so_without_a_traceback(
+    cli: Cli, store: Store
+) -> None:
+    store.set_state(6, b"\xff\x00 not json")
+    for args in (("eligibility", "--year", "2024", "--as-of", "2030-01-01"),
+                 ("compliance", "--year", "2024", "--position", "10")):  # fmt: skip
+        result = cli(*args)
+        assert result.code == 1 and "the ledger is damaged" in result.err, args
+        assert "fivestar verify" in result.err
+    untouched_history_reads(cli)
+
+
+def test_a_damaged_row_past_the_read_models_blocks_neither_reads_nor_writes(
+    cli: Cli, store: Store, write_ledger: Callable[..., Path]
+) -> None:
+    """An undecodable row inserted at the end of the log, where the read models have not
+    been: history of other branches reads (the read models stay before it, with a
+    warning), verify names it, and a write is still recorded (its clock is the last
+    readable event's, not a CorruptEvent refusing every import)."""
+    (stream, topic) = store.run("SELECT originator_id, topic FROM stored_events WHERE {pos}=21")[0]
+    store.run(
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, ?, ?)",
+        stream,
+        99,
+        topic,
+        b"\xff\x00",
+    )
+    history = cli("history", "C1", "--json")
+    assert history.code == 0 and len(history.json()) == 7
+    assert "read models stop before a damaged event (position 22:" in history.err
+    assert first(verify(cli))["position"] == 22
+    cli("import", str(write_ledger([rec("meeting.held", "C1", "2024-08-05", kind="theme_day")])))
+    assert len(cli("history", "C1", "--json").json()) == 8
