@@ -29,6 +29,7 @@ from domain.application.mapper import (
     CorruptEvent,
     decode_event,
     event_decoder,
+    leaf_of_event,
     stored_with_leaf,
 )
 from domain.application.outcomes import (
@@ -125,6 +126,9 @@ class DecidedBatch:
     events: list[BranchEvent] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
     decided_on: set[str] = field(default_factory=set)
+    # The position of the ledger's last event that award bases were decided to follow: the
+    # batch must be written right after it (``expect_last``), or be decided again.
+    follows: int | None = None
 
     @property
     def refusals(self) -> list[tuple[int, str, str]]:
@@ -373,12 +377,14 @@ class Ledger(Application):
             # read).
             stored: Any = [stored_with_leaf(e) for e in decided.events]
             refusals = [*decided.refusals, *log_rows]
+            follows = {} if decided.follows is None else {"expect_last": decided.follows}
             positions = self.recorder.insert_events(
                 stored,
                 tracking=tracking,
                 refusals=refusals if refusal_log else None,
                 refusal_log=refusal_log,
                 **({} if durable else {"durable": False}),
+                **follows,  # an award's basis names the events before it: none may come between
             )
         except BaseException:
             self.forget(decided.touched)
@@ -402,7 +408,12 @@ class Ledger(Application):
         batch = DecidedBatch()
         outcomes, events, touched = batch.outcomes, batch.events, batch.touched
         clock = self._clock()
-        self._point: tuple[int, int, str] | None = None  # the ledger an award is judged on
+        # The ledger an award is judged on: the stored (or predicted) tree, extended by the
+        # events this batch accepted before it (``_with_basis``).
+        self._basis_tree: Frontier | None = None
+        self._basis_base = 0
+        self._basis_events = events
+        self._basis_seen = 0
         try:
             with folder_pinned():  # the rulebook folder read once for the batch
                 for line, item in items:
@@ -416,6 +427,8 @@ class Ledger(Application):
         except BaseException:
             self.forget(touched)
             raise
+        if self._basis_tree is not None:
+            batch.follows = self._basis_base
         return batch
 
     def forget(self, codes: Iterable[str]) -> None:
@@ -492,18 +505,22 @@ class Ledger(Application):
     def _with_basis(
         self, event: RatingAwarded, rulebook_for: Callable[[int], Rulebook]
     ) -> RatingAwarded:
-        """The award keeps the basis of its eligibility check: the ledger as stored before
-        its batch (size, root) and the rulebook in force with its file's hash (ADR 0016)."""
+        """The award keeps the basis of its eligibility check: the ledger it was decided on,
+        the events of its own batch accepted before it included (size, root, and the position
+        of the last of them), and the rulebook in force with its file's hash (ADR 0016)."""
         from domain.application import receipts
 
-        if self._point is None:
-            if self.predicted is not None:
-                f = self.predicted
-                self._point = (f.position, f.size, f.root().hex())
-            else:
-                self._point = receipts.ledger_point(self.recorder)
+        tree = self._basis_tree
+        if tree is None:
+            tree = self.predicted.copy() if self.predicted is not None else self.tree_now()
+            self._basis_tree, self._basis_base = tree, tree.position
+        fresh = self._basis_events[self._basis_seen :]
+        if fresh:  # hashed again when written: only the batches that hold an award pay it
+            tree.extend([leaf_of_event(e) for e in fresh], tree.position + len(fresh), [])
+            self._basis_seen += len(fresh)
+        point = (tree.position, tree.size, tree.root().hex())
         book = rulebook_for(event.record.year).id
-        return msgspec.structs.replace(event, basis=receipts.basis(self._point, book))
+        return msgspec.structs.replace(event, basis=receipts.basis(point, book))
 
     def adopt(self, year: int, rulebook_id: str, reason: str, recorder: str) -> RulebookAdopted:
         """Record that ``rulebook_id`` is in force for rating year ``year`` from now on."""

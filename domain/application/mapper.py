@@ -115,6 +115,11 @@ def wire_with_leaf(event: _events.BranchEvent) -> tuple[str, int, str, bytes, st
     return _with_leaf(event, event.originator_id.hex)
 
 
+def leaf_of_event(event: _events.BranchEvent) -> bytes:
+    """The leaf hash the event will be stored with (``_with_leaf``'s)."""
+    return merkle.leaf_hash(entry_of_event(event)[1])
+
+
 def _with_leaf(event: _events.BranchEvent, stream: Any) -> tuple[Any, int, str, bytes, str, bytes]:
     branch, entry = entry_of_event(event)
     return (

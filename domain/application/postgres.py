@@ -62,12 +62,12 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
             "ON CONFLICT (run, line) DO UPDATE SET reason = EXCLUDED.reason"
         ).format(schema=schema)
         self._copy_events_sql = SQL(
-            "COPY {schema}.{table} (originator_id, originator_version, topic, state) "
-            "FROM STDIN (FORMAT BINARY)"
+            "COPY {schema}.{table} (notification_id, originator_id, originator_version, topic, "
+            "state) FROM STDIN (FORMAT BINARY)"
         ).format(schema=schema, table=Identifier(self.events_table_name))
         qualified = f"{self.datastore.schema}.{self.events_table_name}"
-        self._last_id_sql = SQL(
-            "SELECT currval(pg_get_serial_sequence({name}, 'notification_id')) AS last"
+        self._set_last_id_sql = SQL(
+            "SELECT setval(pg_get_serial_sequence({name}, 'notification_id'), %s)"
         ).format(name=Literal(qualified))
         self._max_id_sql = SQL("SELECT max(notification_id) AS last FROM {schema}.{table}").format(
             schema=schema, table=Identifier(self.events_table_name)
@@ -151,13 +151,10 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
             return None
         self._lock_table(curs)
         self._notify_channel(curs)
-        expected = kwargs.get("expect_last")
-        if expected is not None:
-            curs.execute(self._max_id_sql)
-            last = curs.fetchone()["last"] or 0
-        ids = self._copy_events(curs, stored_events)
-        if expected is not None:
-            expect_follows(expected, last, ids[0])
+        curs.execute(self._max_id_sql)
+        last = curs.fetchone()["last"] or 0
+        expect_follows(kwargs.get("expect_last"), last, last + 1)
+        ids = self._copy_events(curs, stored_events, last)
         self._written = copy_leaves_pg(
             curs, self.datastore.schema, self.events_table_name, stored_events, ids, self.frontier
         )
@@ -170,15 +167,19 @@ class PostgresLedgerRecorder(PostgresTreeMixin, PostgresProcessRecorder):
         f = self.frontier
         return f.position, f.size, f.root().hex()
 
-    def _copy_events(self, curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _copy_events(self, curs: Any, stored_events: Sequence[StoredEvent], last: int) -> list[int]:
+        """The events at the positions right after ``last`` (the table's greatest, read under
+        the table lock), and the id sequence moved to the new end: positions without gaps, so
+        the positions an award's basis and a batch written ahead predict are the ones written
+        (a rolled-back transaction's ids are taken again, never having been committed)."""
         with curs.copy(self._copy_events_sql) as copy:
-            copy.set_types(["uuid", "int8", "text", "bytea"])
+            copy.set_types(["int8", "uuid", "int8", "text", "bytea"])
             write = copy.write_row
-            for e in stored_events:
-                write((e.originator_id, e.originator_version, e.topic, e.state))
-        curs.execute(self._last_id_sql)
-        last = curs.fetchone()["last"]
-        return list(range(last - len(stored_events) + 1, last + 1))
+            for i, e in enumerate(stored_events, start=last + 1):
+                write((i, e.originator_id, e.originator_version, e.topic, e.state))
+        end = last + len(stored_events)
+        curs.execute(self._set_last_id_sql, (end,))
+        return list(range(last + 1, end + 1))
 
     def insert_snapshots(self, recorder: Any, stored: Sequence[StoredEvent]) -> None:
         """Write snapshots (``Ledger._trim_cache``) through the snapshot ``recorder``'s

@@ -64,13 +64,15 @@ def _awards(svc: FiveStar) -> list[tuple[int, RatingAwarded]]:
 
 
 def _bases_are_the_stored_ledger(svc: FiveStar) -> int:
-    """Every award's basis is the ledger as stored before it: a position before the award,
-    with the size and root of the stored tree up to there. Returns the awards checked."""
+    """Every award's basis is the ledger as stored right before it (the events of its own
+    batch included): the position of the event before the award, with the size and root of
+    the stored tree up to there. Returns the awards checked."""
     awards = _awards(svc)
+    positions = [position for position, _ in svc.events_until(None, None)]
     for position, event in awards:
         basis = event.basis
         assert basis is not None
-        assert basis.position < position
+        assert basis.position == max(p for p in positions if p < position)
         expected = ledger_point(svc.ledger.recorder, basis.position)
         assert (basis.position, basis.size, basis.root) == expected
     return len(awards)
