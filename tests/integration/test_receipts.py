@@ -95,3 +95,23 @@ def test_an_award_receipt_survives_export_and_restore(
     assert main(["--db", copy, "restore", str(out)]) == 0
     assert main(["--db", copy, "export", "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
+
+
+def test_an_award_imported_with_its_evidence_names_the_evidence(
+    cli: Cli, write_ledger: Callable[..., Path]
+) -> None:
+    # given the evidence, the reviews and the award in one file (one batch)
+    evidence = [village("V1"), *five_star_village_years("V1", [2024])]
+    declared, *reviews, award = chain("V1", 2024, ALL_VILLAGE, "province")
+    assert cli("import", str(write_ledger([*evidence, declared, *reviews, award]))).code == 0
+    # then its basis is the ledger right before it, evidence and reviews included
+    [awarded] = cli("awards", "--year", "2024", "--json").json()
+    basis = awarded["basis"]
+    proof = cli("prove", "V1", award["id"], "--json").json()
+    assert basis["size"] == proof["leaf_index"] == len(evidence) + 1 + len(reviews)
+    assert basis["position"] == basis["size"]  # positions run 1, 2, 3 ... without gaps
+    assert basis["root"] == cli("digest", "--size", str(basis["size"]), "--json").json()["root"]
+    # and the declaration is provably in the tree the award was judged on
+    shown = cli("prove", "V1", declared["id"], "--size", str(basis["size"]), "--json").json()
+    assert shown["root"] == basis["root"]
+    assert cli("verify").code == 0
