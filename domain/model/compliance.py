@@ -144,7 +144,7 @@ REGISTER_TYPES = (
 
 def fold_mechanism(facts: MechanismFacts, record: r.Record, seq: int) -> Iterable[int]:
     """Fold one accepted record; return the years whose stored slice it changes (for a
-    register record: its year and every later year with a bucket of its own)."""
+    register record: its year and every other year with a bucket of its own)."""
     folder = FOLDERS.get(type(record))
     return folder(facts, record, seq) if folder is not None else ()
 
@@ -163,10 +163,12 @@ def _bucket(facts: MechanismFacts, year: int) -> Bucket:
 def _register(facts: MechanismFacts, record: r.Record, seq: int) -> Iterable[int]:
     fold(_RegisterView(facts), record, facts.place.kind, seq)  # type: ignore[arg-type]
     year = record.on.year
-    # The record's year gets a slice, so it gets a bucket: a register record dated earlier
-    # and arriving later finds that slice among "later years with a bucket" and rewrites it.
+    # The record's year gets a slice, so it gets a bucket. Every slice holds the whole
+    # registers (``year_of``), so every stored one is rewritten: a record dated after an
+    # earlier year's slice leaves that year's judgement alone (it reads days up to its
+    # 31 December) but not its row, which a rebuild would cut with the record in it.
     _bucket(facts, year)
-    return [year, *(y for y in facts.buckets if y > year)]
+    return list(facts.buckets)
 
 
 def _meeting(facts: MechanismFacts, record: r.MeetingHeldRecord, seq: int) -> Iterable[int]:

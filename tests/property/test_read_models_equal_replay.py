@@ -11,7 +11,8 @@ several transactions), each read of each read model answers the same in three wa
 - incrementally: the tables as kept while the batches arrived;
 - replayed: an as-of replay at the head where the read has one (eligibility, compliance),
   else the same query over fresh tables filled from the log one event at a time;
-- rebuilt: after ``fivestar rebuild``.
+- rebuilt: after ``fivestar rebuild``, which also stores, table by table, the rows kept
+  (``test_rebuilt_rows.py`` on these ledgers).
 
 The rulebook folder holds the real rulebooks and variants that stretch each parameter
 (windows of 1, 5 and 10 years, thresholds at their extremes, criteria added and removed, the
@@ -52,6 +53,7 @@ from domain.model.rulebook import RulebookError, available_rulebooks
 from projections.runner import ProjectionRunner
 from projections.views import open_views
 from tests.support.prop_ledgers import OPS, YEARS, LedgerBuilder, registration
+from tests.support.rows import stored_rows
 from tests.support.rulebooks import parameters_dir
 
 Answers = dict[str, Any]  # label (a year, a date, a case) -> the answer as builtins
@@ -304,7 +306,10 @@ def three_ways(svc: FiveStar) -> tuple[dict[str, Answers], ...]:
         read.name: read.query(replay_svc) if read.at is None else read.at(svc, head)
         for read in READS
     }
+    rows = stored_rows(svc)
     rebuild_views(svc)
+    for table, kept in stored_rows(svc).items():
+        assert kept == rows[table], f"table {table} differs after the rebuild"
     return incremental, replayed, {read.name: read.query(svc) for read in READS}
 
 
