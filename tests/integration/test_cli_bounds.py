@@ -38,3 +38,30 @@ def test_a_negative_tree_size_is_a_usage_error_not_tampering(
     err = _usage_error(cli, capsys, *command)
     assert "-1" in err or "-3" in err
     assert "tree size" in err and "账本被篡改" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["demo", "--branches", "-3"], "--branches"),
+        (["demo", "--branches", "0"], "--branches"),
+        (["demo", "--branches", "99999999999"], "--branches"),
+        (["serve", "--port", "99999"], "--port"),
+        (["serve", "--port", "-1"], "--port"),
+        (["serve", "--workers", "0"], "--workers"),
+        (["project", "--interval", "nan"], "--interval"),
+        (["project", "--interval", "-1"], "--interval"),
+        (["project", "--interval", "0"], "--interval"),
+    ],
+)
+def test_counts_ports_and_intervals_out_of_range_are_refused(
+    cli: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    option: str,
+) -> None:
+    """``demo --branches -3`` and ``serve --port 99999`` ended in tracebacks (the generator's
+    CalledProcessError, uvicorn's OverflowError); ``project --interval -1`` polled in a loop."""
+    err = _usage_error(cli, capsys, *command)
+    assert option in err and command[-1] in err
+    assert "Traceback" not in err
