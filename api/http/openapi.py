@@ -14,7 +14,7 @@ from api.http import schemas
 from api.http.controllers.common import MAX_POSITION
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 
-NON_NEGATIVE = frozenset({"position", "min_position", "offset"})
+NON_NEGATIVE = frozenset({"position", "min_position", "offset", "size", "to"})
 RATING_RECORDS = ("RatingDeclaredRecord", "RatingRecommendedRecord", "RatingAwardedRecord")
 
 
@@ -44,6 +44,8 @@ def document_parameters(schema: dict[str, Any]) -> None:
                 elif name in NON_NEGATIVE:  # Litestar drops ``ge=0`` (a falsy bound) ...
                     kept.setdefault("minimum", 0)
                     kept.setdefault("maximum", MAX_POSITION)  # ... and a required int's ``le``
+                elif name == "idle":  # seconds, ``ge=0`` dropped likewise
+                    kept.setdefault("minimum", 0)
 
 
 def document_bodies(schema: dict[str, Any]) -> None:
