@@ -45,6 +45,7 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_compliance(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
+    from api.cli.render import counted
     from domain.model.compliance import LABELS, filtered
 
     if args.requirement is not None and args.requirement not in LABELS:
@@ -73,6 +74,7 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     for result in shown:
         _print_branch(result, names.get(result.branch, ""))
     _print_summary(results, counties)
+    print(f"{counted(len(shown), 'branch', 'branches')} for {args.year} on {on}")
     return 0
 
 
@@ -114,6 +116,7 @@ def _print_summary(results: list[Any], places: dict[str, str]) -> None:
 
 def cmd_staffing(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
+    from api.cli.render import counted
     from domain.model.rulebook import RulebookError
 
     with _open(args) as svc:
@@ -139,4 +142,10 @@ def cmd_staffing(args: argparse.Namespace) -> int:
             print(f"    五险一金不全: {', '.join(s.without_insurance)}")
         if s.unreported:
             print(f"    未报: {', '.join(s.unreported)}")
+    short = sum(1 for s in rows if s.meets_ratio is False)
+    unreported = sum(len(s.unreported) for s in rows)
+    print(
+        f"{counted(len(rows), 'county', 'counties')} for {args.year}: {short} below 18 per "
+        f"10,000 未达18/万, {unreported} communities unreported 未报"
+    )
     return 0
