@@ -97,6 +97,7 @@ def _built() -> Iterator[None]:
 
 
 def _list(cases: list[CaseResult], on: date, limits: CaseLimitsFile, as_json: bool) -> int:
+    from api.cli.render import counted
     from domain.model.cases import case_json
 
     if as_json:
@@ -107,6 +108,8 @@ def _list(cases: list[CaseResult], on: date, limits: CaseLimitsFile, as_json: bo
         return 0
     for case in sorted(cases, key=lambda c: not c.overdue):  # stable: overdue first
         print(case_line(case, on, limits))
+    overdue = sum(1 for c in cases if c.overdue)
+    print(f"{counted(len(cases), 'case')} on {on}: {overdue} overdue 超期")
     return 0
 
 
@@ -148,6 +151,7 @@ def _level_label(case: CaseResult, level: str | None) -> str:
 
 
 def _summary(rows: list[SummaryRow], as_json: bool) -> int:
+    from api.cli.render import table
     from domain.model.cases import summary_json
 
     if as_json:
@@ -166,10 +170,26 @@ def _summary(rows: list[SummaryRow], as_json: bool) -> int:
         "违时限",
         "疑似漏报",
     )
-    print("  ".join(head))
+    cells = [
+        (
+            row.county,
+            row.township,
+            row.reported,
+            row.reported_late,
+            row.escalated,
+            row.closed,
+            row.resolved_in_time,
+            row.overdue,
+            sum(row.breaches.values()),
+            ",".join(row.incidents_without_case) or "-",
+        )
+        for row in rows
+    ]
+    header, *lines = table(head, cells, right="2345678").splitlines()
+    print(header)
     county = None
     overdue = 0
-    for row in [*rows, None]:
+    for row, line in [*zip(rows, lines, strict=True), (None, "")]:
         if row is None or row.county != county:
             if county is not None:
                 count = f"\033[1m{overdue}\033[0m" if bold else f"**{overdue}**"
@@ -178,11 +198,5 @@ def _summary(rows: list[SummaryRow], as_json: bool) -> int:
                 break
             county, overdue = row.county, 0
         overdue += row.overdue
-        breaches = sum(row.breaches.values())
-        missing = ",".join(row.incidents_without_case) or "-"
-        print(
-            f"{row.county}  {row.township}  {row.reported}  {row.reported_late}  "
-            f"{row.escalated}  {row.closed}  {row.resolved_in_time}  {row.overdue}  "
-            f"{breaches}  {missing}"
-        )
+        print(line)
     return 0

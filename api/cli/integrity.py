@@ -18,18 +18,20 @@ EXIT_TAMPERED = 1
 def add_parsers(sub: Any, as_of: Callable[[str], Any]) -> None:
     """Register the commands on the main parser's subparsers (one line in main.py)."""
     p = sub.add_parser("digest", help="the ledger's Merkle digest (size and root) to write down")
-    p.add_argument("--size", type=int, help="the digest of the first N events")
+    p.add_argument("--size", type=size_arg, help="the digest of the first N events")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_digest)
 
     p = sub.add_parser("prove", help="proof that a record is in the ledger (or consistency)")
     p.add_argument("branch", nargs="?")
     p.add_argument("id", nargs="?")
-    p.add_argument("--size", type=int, help="prove against the digest of size N (default: now)")
+    p.add_argument(
+        "--size", type=size_arg, help="prove against the digest of size N (default: now)"
+    )
     p.add_argument(
         "--consistency",
         nargs=2,
-        type=int,
+        type=size_arg,
         metavar=("OLD", "NEW"),
         help="prove the ledger of size NEW extends the one of size OLD",
     )
@@ -37,7 +39,7 @@ def add_parsers(sub: Any, as_of: Callable[[str], Any]) -> None:
     p.set_defaults(run=cmd_prove)
 
     p = sub.add_parser("verify", help="recompute every leaf and the root; name any tampering")
-    p.add_argument("--size", type=int, help="with --root: a digest written down earlier")
+    p.add_argument("--size", type=size_arg, help="with --root: a digest written down earlier")
     p.add_argument("--root")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_verify)
@@ -50,6 +52,21 @@ def add_parsers(sub: Any, as_of: Callable[[str], Any]) -> None:
     p = sub.add_parser("restore", help="restore an export into an empty store (same root)")
     p.add_argument("file")
     p.set_defaults(run=cmd_restore)
+
+
+MAX_SIZE = 2**53  # as a ledger position (api.cli.output.MAX_POSITION)
+
+
+def size_arg(text: str) -> int:
+    """A tree size: a whole number of events from 0 on. A negative size is a typing slip, not
+    a digest the ledger fails to extend (``verify`` said 账本被篡改 for ``--size -1``)."""
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a tree size: {text!r}") from None
+    if not 0 <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"tree size {size} outside 0-2**53 (a number of events)")
+    return size
 
 
 @contextmanager

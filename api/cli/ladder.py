@@ -68,11 +68,23 @@ def cmd_ladder(args: argparse.Namespace) -> int:
 
         emit_json([ladder_json(r) for r in results])
         return 0
-    if not results:
-        print(f"{on}: 无 (nothing)")
     for result in results:
         print(ladder_line(result))
+    print(_ladder_summary(results, on))
     return 0
+
+
+def _ladder_summary(results: list[LadderResult], on: date) -> str:
+    """The closing line: how many branches, how many need a measure, fall short, are to list."""
+    from api.cli.render import counted
+
+    needed = sum(1 for r in results if r.required != "none")
+    short = sum(1 for r in results if r.shortfall)
+    to_list = sum(1 for r in results if r.listing_required)
+    return (
+        f"{counted(len(results), 'branch', 'branches')} on {on}: {needed} need a measure, "
+        f"{short} short 措施不足, {to_list} to list"
+    )
 
 
 def ladder_line(result: LadderResult) -> str:

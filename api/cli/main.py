@@ -84,13 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("demo", help="generate and import a demo ledger, then show it")
-    p.add_argument("--branches", type=int, default=120)
+    p.add_argument("--branches", type=_bounded_int("branch count", 1, 10_000), default=120)
     p.add_argument("--seed", type=int, default=2026)
 
     p = sub.add_parser("serve", help="run the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--port", type=_bounded_int("port", 1, 65_535), default=8000)
+    p.add_argument("--workers", type=_bounded_int("worker count", 1, 256), default=1)
     p.add_argument(
         "--no-projector",
         action="store_true",
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("project", help="keep the read models caught up (a projector process)")
-    p.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    p.add_argument("--interval", type=_poll_interval, default=0.5, help="seconds between polls")
 
     from api.cli.mechanisms import add_parsers as add_mechanism_parsers
 
@@ -122,6 +122,33 @@ def build_parser() -> argparse.ArgumentParser:
     integrity.add_parsers(sub, parse_as_of)
     _db_after_the_command(sub)
     return parser
+
+
+def _bounded_int(what: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for a whole number in [low, high]: out of range is a usage error, not
+    a traceback from the generator (``demo``) or uvicorn (``serve --port 99999``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {what}: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} {value} outside {low}-{high}")
+        return value
+
+    return parse
+
+
+def _poll_interval(text: str) -> float:
+    """Seconds between polls: positive and finite (0 or less polled without pausing)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds <= 3600:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"interval {text} outside (0, 3600] seconds")
+    return seconds
 
 
 DB_HELP = "SQLite file (default ./fivestar.db) or postgresql:// URL; env FIVESTAR_DB"

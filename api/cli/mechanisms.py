@@ -45,6 +45,7 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_compliance(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
+    from api.cli.render import counted
     from domain.model.compliance import LABELS, filtered, labels
     from domain.model.parameters import load_standards
 
@@ -76,6 +77,7 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     for result in shown:
         _print_branch(result, names.get(result.branch, ""), periods)
     _print_summary(results, counties)
+    print(f"{counted(len(shown), 'branch', 'branches')} for {args.year} on {on}")
     return 0
 
 
@@ -115,6 +117,7 @@ def _print_summary(results: list[Any], places: dict[str, str]) -> None:
 
 def cmd_staffing(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
+    from api.cli.render import counted
     from domain.model.compliance import workers_short
     from domain.model.parameters import load_standards
     from domain.model.rulebook import RulebookError
@@ -143,4 +146,10 @@ def cmd_staffing(args: argparse.Namespace) -> int:
             print(f"    五险一金不全: {', '.join(s.without_insurance)}")
         if s.unreported:
             print(f"    未报: {', '.join(s.unreported)}")
+    below = sum(1 for s in rows if s.meets_ratio is False)
+    unreported = sum(len(s.unreported) for s in rows)
+    print(
+        f"{counted(len(rows), 'county', 'counties')} for {args.year}: {below} below {need} per "
+        f"10,000 未达{need}/万, {unreported} communities unreported 未报"
+    )
     return 0

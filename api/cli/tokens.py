@@ -26,7 +26,7 @@ from domain.application.tokens import TokenError, TokenStore
 from domain.model.events import EVENT_FOR_RECORD
 from domain.model.records import BranchRegisteredRecord
 
-NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+NAME = re.compile(r"^[A-Za-z0-9._@][A-Za-z0-9._@-]{0,63}$")  # no leading "-": an option
 
 
 def _fail(message: str) -> int:
@@ -78,7 +78,7 @@ def _issue(store: TokenStore, args: argparse.Namespace, ledger: Ledger) -> int:
     token = new_token()
     name = args.name or f"{args.role}-{new_token()[:8].replace('_', 'x').replace('-', 'x')}"
     if not NAME.match(name):
-        return _fail(f"--name {name!r}: use 1-64 letters, digits, '.', '_', '@', '-'")
+        return _fail(f"--name {name!r}: use 1-64 letters, digits, '.', '_', '@', '-' (not first)")
     stored = store.issue(
         name, hash_token(token), args.role, args.county, args.township, args.branch
     )

@@ -7,6 +7,7 @@ server rightly refuses. These functions amend the document as it is rendered."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -14,7 +15,7 @@ from api.http import schemas
 from api.http.controllers.common import MAX_POSITION
 from domain.model.rulebook import RulebookError, available_rulebooks, load_rulebook
 
-NON_NEGATIVE = frozenset({"position", "min_position", "offset"})
+NON_NEGATIVE = frozenset({"position", "min_position", "offset", "size", "to"})
 RATING_RECORDS = ("RatingDeclaredRecord", "RatingRecommendedRecord", "RatingAwardedRecord")
 
 
@@ -44,6 +45,10 @@ def document_parameters(schema: dict[str, Any]) -> None:
                 elif name in NON_NEGATIVE:  # Litestar drops ``ge=0`` (a falsy bound) ...
                     kept.setdefault("minimum", 0)
                     kept.setdefault("maximum", MAX_POSITION)  # ... and a required int's ``le``
+                elif name == "idle":  # seconds, ``ge=0`` dropped likewise
+                    kept.setdefault("minimum", 0)
+                elif name == "type" and "pattern" in kept:  # the feed's record types
+                    kept["pattern"] = record_types_pattern()
 
 
 def document_bodies(schema: dict[str, Any]) -> None:
@@ -64,6 +69,15 @@ ADOPTION_NEEDS_A_REASON = {
         "required": ["reason"],
     },
 }
+
+
+@cache
+def record_types_pattern() -> str:
+    """``?type=``: a comma-separated list of known record types (others are refused)."""
+    from api.http.controllers.ledger import known_types
+
+    one = "|".join(re.escape(t) for t in sorted(known_types()))
+    return f"^({one})(,({one}))*$"
 
 
 def rulebook_years() -> list[dict[str, Any]]:

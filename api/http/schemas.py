@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*$")]
-TokenName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
+# No leading "-": `fivestar token revoke NAME` would read it as an option.
+TokenName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._@][A-Za-z0-9._@-]{0,63}$")]
 Year = Annotated[int, Meta(ge=2000, le=2100)]
 # The rulebooks shipped with the package, as an enum the OpenAPI document lists.
 RulebookIds = Literal[tuple(available_rulebooks())]  # type: ignore[valid-type]

@@ -4,6 +4,7 @@ byte-order mark, and paths that are not regular files. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Callable
@@ -98,3 +99,22 @@ def test_a_directory_fifo_or_device_is_named_for_what_it_is(cli: Cli, tmp_path: 
         assert str(path) in result.err
     missing = cli("import", str(tmp_path / "missing.jsonl"))
     assert missing.code == 2 and "no such file" in missing.err
+
+
+def test_a_utf16_zip_or_gzip_file_is_named_for_what_it_is(cli: Cli, tmp_path: Path) -> None:
+    """Excel's "Unicode text" is UTF-16 and its workbooks are ZIP archives: every line used to
+    be refused as "JSON is malformed: invalid character (byte 0)", one refusal per line."""
+    text = _lines([village("V1"), village("V2")])
+    cases = [
+        ("unicode.jsonl", text.encode("utf-16"), "UTF-16"),
+        ("book.xlsx", b"PK\x03\x04" + b"\x00" * 40, "ZIP"),
+        ("ledger.jsonl.gz", gzip.compress(text.encode()), "gzip"),
+    ]
+    for name, content, what in cases:
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = cli("import", str(path))
+        assert result.code == 2, (name, result.out)
+        assert what in result.err and str(path) in result.err, result.err
+        assert "line 1" not in result.out
+    assert cli("history", "V1").code == 2  # nothing was applied

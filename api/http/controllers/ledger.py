@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import cache
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -218,7 +219,24 @@ def _last_event_id(header: str | None, after: int) -> int:
 
 
 def _types(text: str | None) -> frozenset[str]:
-    return frozenset(t for t in (text or "").split(",") if t)
+    """The record types asked for; an unknown one is refused by name (it matched nothing and
+    the feed looked empty, as ``?star=bogus`` did)."""
+    types = frozenset(t for t in (text or "").split(",") if t)
+    unknown = sorted(types - known_types())
+    if unknown:
+        raise problem(400, f"type: unknown record type {', '.join(map(repr, unknown))}")
+    return types
+
+
+@cache
+def known_types() -> frozenset[str]:
+    """Every record type, the adoption of a rulebook, and ``unreadable`` (feed.py)."""
+    from typing import get_args
+
+    from domain.model.records import AnyRecord
+
+    tags = {str(cls.__struct_config__.tag) for cls in get_args(AnyRecord)}
+    return frozenset({*tags, "rulebook.adopted", "unreadable"})
 
 
 def _visible(svc: FiveStar, principal: Principal, county: str | None) -> Any:
