@@ -41,6 +41,7 @@ from tests.property.test_read_models_equal_replay import (
     difference,
     ledgers,
 )
+from tests.support.postgres import throwaway_store
 from tests.support.prop_ledgers import YEARS
 
 __all__ = ["books"]  # the module fixture, shared with the replay property
@@ -151,11 +152,8 @@ def check(db: str, ledger: dict[str, Any], folder: Path) -> None:
 @settings(max_examples=8, **COMMON)
 @given(ledger=ledgers())
 def test_as_of_between_and_recompute_sqlite(books: dict[str, Path], ledger: dict[str, Any]) -> None:
-    db = Path(tempfile.mkdtemp(prefix="fivestar-db-")) / "fivestar.db"
-    try:
-        check(str(db), ledger, books[ledger["parameters"]])
-    finally:
-        shutil.rmtree(db.parent, ignore_errors=True)
+    with throwaway_store(None) as db:
+        check(db, ledger, books[ledger["parameters"]])
 
 
 @settings(max_examples=2, **COMMON)
@@ -165,10 +163,5 @@ def test_as_of_between_and_recompute_postgres(
 ) -> None:
     if postgres_server is None:
         pytest.skip("no PostgreSQL (set FIVESTAR_TEST_PG)")
-    from tests.support.postgres import drop_database, fresh_database
-
-    url, name = fresh_database(postgres_server)
-    try:
-        check(url, ledger, books[ledger["parameters"]])
-    finally:
-        drop_database(postgres_server, name)
+    with throwaway_store(postgres_server) as db:
+        check(db, ledger, books[ledger["parameters"]])

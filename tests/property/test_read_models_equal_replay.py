@@ -52,6 +52,7 @@ from domain.model import records as r
 from domain.model.rulebook import RulebookError, available_rulebooks
 from projections.runner import ProjectionRunner
 from projections.views import open_views
+from tests.support.postgres import throwaway_store
 from tests.support.prop_ledgers import OPS, YEARS, LedgerBuilder, registration
 from tests.support.rows import stored_rows
 from tests.support.rulebooks import parameters_dir
@@ -350,11 +351,8 @@ COMMON: dict[str, Any] = {
 def test_read_models_equal_replay_and_rebuild_sqlite(
     books: dict[str, Path], ledger: dict[str, Any]
 ) -> None:
-    db = Path(tempfile.mkdtemp(prefix="fivestar-db-")) / "fivestar.db"
-    try:
-        check(str(db), ledger, books[ledger["parameters"]])
-    finally:
-        shutil.rmtree(db.parent, ignore_errors=True)
+    with throwaway_store(None) as db:
+        check(db, ledger, books[ledger["parameters"]])
 
 
 @settings(max_examples=4, **COMMON)
@@ -364,14 +362,8 @@ def test_read_models_equal_replay_and_rebuild_postgres(
 ) -> None:
     if postgres_server is None:
         pytest.skip("no PostgreSQL (set FIVESTAR_TEST_PG)")
-    from tests.support.postgres import drop_database as _drop_database
-    from tests.support.postgres import fresh_database as _fresh_database
-
-    url, name = _fresh_database(postgres_server)
-    try:
-        check(url, ledger, books[ledger["parameters"]])
-    finally:
-        _drop_database(postgres_server, name)
+    with throwaway_store(postgres_server) as db:
+        check(db, ledger, books[ledger["parameters"]])
 
 
 # ------------------------------------------------------------------ the guards
