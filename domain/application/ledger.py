@@ -9,6 +9,7 @@ the tracking position tells a rerun where to resume (ADR 0003).
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import OrderedDict
@@ -129,6 +130,13 @@ class DecidedBatch:
     # The position of the ledger's last event that award bases were decided to follow: the
     # batch must be written right after it (``expect_last``), or be decided again.
     follows: int | None = None
+    # The leaves of the first events, hashed for an award's basis (``Ledger._with_basis``):
+    # written with the events, not hashed again.
+    leaves: list[bytes] = field(default_factory=list)
+
+    def with_leaves(self) -> Iterator[tuple[BranchEvent, bytes | None]]:
+        """Each event and its leaf if it was hashed already (None: hash it when written)."""
+        return itertools.zip_longest(self.events, self.leaves)
 
     @property
     def refusals(self) -> list[tuple[int, str, str]]:
@@ -375,7 +383,7 @@ class Ledger(Application):
             # Recording per event that nothing here reads (ADR 0002). The events go with
             # their leaves (``LeafedEvent``: a StoredEvent's attributes, which the recorders
             # read).
-            stored: Any = [stored_with_leaf(e) for e in decided.events]
+            stored: Any = [stored_with_leaf(e, leaf) for e, leaf in decided.with_leaves()]
             refusals = [*decided.refusals, *log_rows]
             follows = {} if decided.follows is None else {"expect_last": decided.follows}
             positions = self.recorder.insert_events(
@@ -413,7 +421,7 @@ class Ledger(Application):
         self._basis_tree: Frontier | None = None
         self._basis_base = 0
         self._basis_events = events
-        self._basis_seen = 0
+        self._basis_leaves = batch.leaves
         try:
             with folder_pinned():  # the rulebook folder read once for the batch
                 for line, item in items:
@@ -514,10 +522,11 @@ class Ledger(Application):
         if tree is None:
             tree = self.predicted.copy() if self.predicted is not None else self.tree_now()
             self._basis_tree, self._basis_base = tree, tree.position
-        fresh = self._basis_events[self._basis_seen :]
-        if fresh:  # hashed again when written: only the batches that hold an award pay it
-            tree.extend([leaf_of_event(e) for e in fresh], tree.position + len(fresh), [])
-            self._basis_seen += len(fresh)
+        fresh = self._basis_events[len(self._basis_leaves) :]
+        if fresh:  # kept with the batch: written with the events, not hashed again
+            leaves = [leaf_of_event(e) for e in fresh]
+            self._basis_leaves.extend(leaves)
+            tree.extend(leaves, tree.position + len(fresh), [])
         point = (tree.position, tree.size, tree.root().hex())
         book = rulebook_for(event.record.year).id
         return msgspec.structs.replace(event, basis=receipts.basis(point, book))

@@ -102,17 +102,19 @@ class MsgspecMapper(Mapper):
             ) from None
 
 
-def stored_with_leaf(event: _events.BranchEvent) -> LeafedEvent:
+def stored_with_leaf(event: _events.BranchEvent, leaf: bytes | None = None) -> LeafedEvent:
     """``MsgspecMapper.to_stored_event`` of a branch event, with its Merkle leaf computed
     from the event itself (the write path; the leaf is the one ``entry_of`` gives the
-    stored state, without decoding it back)."""
-    return LeafedEvent(*_with_leaf(event, event.originator_id))
+    stored state, without decoding it back), or ``leaf`` if it was computed already."""
+    return LeafedEvent(*_with_leaf(event, event.originator_id, leaf))
 
 
-def wire_with_leaf(event: _events.BranchEvent) -> tuple[str, int, str, bytes, str, bytes]:
+def wire_with_leaf(
+    event: _events.BranchEvent, leaf: bytes | None = None
+) -> tuple[str, int, str, bytes, str, bytes]:
     """``stored_with_leaf`` as a plain tuple, the stream id as hex: what an import hands its
     writer process (``import_writer.Message``)."""
-    return _with_leaf(event, event.originator_id.hex)
+    return _with_leaf(event, event.originator_id.hex, leaf)
 
 
 def leaf_of_event(event: _events.BranchEvent) -> bytes:
@@ -120,15 +122,21 @@ def leaf_of_event(event: _events.BranchEvent) -> bytes:
     return merkle.leaf_hash(entry_of_event(event)[1])
 
 
-def _with_leaf(event: _events.BranchEvent, stream: Any) -> tuple[Any, int, str, bytes, str, bytes]:
-    branch, entry = entry_of_event(event)
+def _with_leaf(
+    event: _events.BranchEvent, stream: Any, leaf: bytes | None
+) -> tuple[Any, int, str, bytes, str, bytes]:
+    if leaf is None:
+        branch, entry = entry_of_event(event)
+        leaf = merkle.leaf_hash(entry)
+    else:
+        branch = event.record.branch
     return (
         stream,
         event.originator_version,
         _topic(type(event)),
         _encoder.encode(event),
         branch,
-        merkle.leaf_hash(entry),
+        leaf,
     )
 
 

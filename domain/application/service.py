@@ -324,7 +324,7 @@ class FiveStar(ReadServices):
             for b in batches:
                 with self.write_lock:
                     b.decided = ledger.decide_batch(b.items, reporting.recorder)
-                    stored = [wire_with_leaf(e) for e in b.decided.events]
+                    stored = [wire_with_leaf(e, leaf) for e, leaf in b.decided.with_leaves()]
                     expect_last = ledger.predict([row[5] for row in stored])
                     land()
                     ledger.settle(b.decided)
