@@ -358,7 +358,7 @@ _ON_YEAR = frozenset(
 )
 _NO_YEAR = frozenset(
     (r.IncidentRetractedRecord, r.WeaknessDesignatedRecord, r.WeaknessLiftedRecord)
-)
+) | frozenset(rtype for rtype, folder in FACT_FOLDERS.items() if folder is None)
 
 
 def branch_rows(
@@ -423,4 +423,6 @@ def replay(events: Iterable[Positioned]) -> tuple[dict[str, BranchFacts], dict[i
     return facts, adoptions_in_force(adoptions)
 
 
-READ_MODEL = ReadModel(NAME, TABLES, LedgerProjection)
+# 2: a working-mechanism report with a ``year`` (staffing, facilities) no longer writes a
+# year row, which a weak spell recorded later left stale (version 1 rows may be).
+READ_MODEL = ReadModel(NAME, TABLES, LedgerProjection, version=2)

@@ -242,8 +242,12 @@ _HANDLERS: dict[type, Callable[[BranchFacts, Any], None]] = {
 def affected_years(facts: BranchFacts, record: Record) -> set[int]:
     """Stored rating years whose evaluation may change once ``record`` is folded in: its own
     year, plus later years it reaches (growth, the honour window, a weak spell) that have
-    facts of their own."""
+    facts of their own. A record the facts do not hold (a working-mechanism report with a
+    ``year``) names no year: a row for it would not be rewritten by a later record that
+    reaches that year (a weak spell), since it is no year of ``BranchFacts.years``."""
     kind = type(record)
+    if kind not in _HANDLERS:
+        return set()
     if kind is MetricReportedRecord:
         year = record.year  # type: ignore[attr-defined]
         return {year, year + 1} if has_year(facts, year + 1) else {year}
@@ -342,12 +346,6 @@ def _fold_retraction(f: BranchFacts, r: IncidentRetractedRecord, years: set[int]
     years.add(incident.on.year)
 
 
-def _year_only(facts: BranchFacts, record: Any, years: set[int]) -> None:
-    year = record.year
-    if isinstance(year, int):
-        years.add(year)
-
-
 def _folders() -> dict[type, Folder | None]:
     """Every record type's entry; the rare or intricate ones fall back to the two calls."""
     table: dict[type, Folder | None] = {}
@@ -364,7 +362,7 @@ def _folders() -> dict[type, Folder | None]:
         elif handler is not None and "year" in rtype.__struct_fields__ and rtype not in _SPECIAL:
             table[rtype] = _fold_own_year(handler)
         elif handler is None and rtype not in _SPECIAL:
-            table[rtype] = _year_only if "year" in rtype.__struct_fields__ else None
+            table[rtype] = None  # no fact, so no year (``affected_years``)
         else:
             table[rtype] = _apply_then_years
     return table
