@@ -13,17 +13,10 @@ from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING
 
-from api.cli.output import emit_json, year_arg
+from api.cli.output import date_arg, emit_json, year_arg
 
 if TYPE_CHECKING:
     from domain.model.cases import CaseLimitsFile, CaseResult, SummaryRow
-
-
-def date_arg(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date of the form YYYY-MM-DD: {text!r}") from None
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

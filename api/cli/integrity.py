@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from api.cli.output import MAX_POSITION, bounded_int
+
 EXIT_TAMPERED = 1
 
 
@@ -54,19 +56,9 @@ def add_parsers(sub: Any, as_of: Callable[[str], Any]) -> None:
     p.set_defaults(run=cmd_restore)
 
 
-MAX_SIZE = 2**53  # as a ledger position (api.cli.output.MAX_POSITION)
-
-
-def size_arg(text: str) -> int:
-    """A tree size: a whole number of events from 0 on. A negative size is a typing slip, not
-    a digest the ledger fails to extend (``verify`` said 账本被篡改 for ``--size -1``)."""
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a tree size: {text!r}") from None
-    if not 0 <= size <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"tree size {size} outside 0-2**53 (a number of events)")
-    return size
+# A tree size: a whole number of events from 0 on. A negative size is a typing slip, not a
+# digest the ledger fails to extend (``verify`` said 账本被篡改 for ``--size -1``).
+size_arg = bounded_int("tree size", 0, MAX_POSITION, "0-2**53 (a number of events)")
 
 
 @contextmanager

@@ -7,8 +7,8 @@ import argparse
 from datetime import date
 from typing import TYPE_CHECKING
 
-from api.cli.cases import _built, date_arg
-from api.cli.output import emit_json, recorder_name
+from api.cli.cases import _built
+from api.cli.output import date_arg, emit_json, recorder_name
 
 if TYPE_CHECKING:
     from domain.application.case_reads import ApplyOutcome

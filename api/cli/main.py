@@ -18,6 +18,7 @@ from api.cli.output import (
     EXIT_STORE_UNAVAILABLE,
     EXIT_USAGE,
     _as_of,
+    bounded_int,
     note,
     parse_as_of,
     year_arg,
@@ -84,13 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("demo", help="generate and import a demo ledger, then show it")
-    p.add_argument("--branches", type=_bounded_int("branch count", 1, 10_000), default=120)
+    p.add_argument("--branches", type=bounded_int("branch count", 1, 10_000), default=120)
     p.add_argument("--seed", type=int, default=2026)
 
     p = sub.add_parser("serve", help="run the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_bounded_int("port", 1, 65_535), default=8000)
-    p.add_argument("--workers", type=_bounded_int("worker count", 1, 256), default=1)
+    p.add_argument("--port", type=bounded_int("port", 1, 65_535), default=8000)
+    p.add_argument("--workers", type=bounded_int("worker count", 1, 256), default=1)
     p.add_argument(
         "--no-projector",
         action="store_true",
@@ -122,22 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
     integrity.add_parsers(sub, parse_as_of)
     _db_after_the_command(sub)
     return parser
-
-
-def _bounded_int(what: str, low: int, high: int) -> Callable[[str], int]:
-    """An argparse type for a whole number in [low, high]: out of range is a usage error, not
-    a traceback from the generator (``demo``) or uvicorn (``serve --port 99999``)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {what}: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} {value} outside {low}-{high}")
-        return value
-
-    return parse
 
 
 def _poll_interval(text: str) -> float:

@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from datetime import date
 from typing import Any
 
-from api.cli.output import _as_of, emit_json, year_arg
+from api.cli.output import _as_of, date_arg, emit_json, year_arg
 
 STATUS_MARK = {"met": "✓", "missed": "✗", "pending": "…"}
 STATUS_ZH = {"met": "达标", "missed": "未达标", "pending": "进行中"}
-
-
-def date_arg(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date of the form YYYY-MM-DD: {text!r}") from None
 
 
 def add_parsers(sub: Any) -> None:

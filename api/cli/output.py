@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -50,6 +51,31 @@ def year_arg(text: str) -> int:
     if not 2000 <= year <= 2100:
         raise argparse.ArgumentTypeError(f"year {year} outside 2000-2100")
     return year
+
+
+def bounded_int(what: str, low: int, high: int, shown: str | None = None) -> Callable[[str], int]:
+    """An argparse type for a whole number in [low, high] (``shown``: how the range reads):
+    out of range is a usage error naming ``what``, not a traceback further on (``demo``'s
+    generator, uvicorn for ``serve --port 99999``) or a wrong verdict (``verify --size -1``)."""
+    bounds = shown or f"{low}-{high}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {what}: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} {value} outside {bounds}")
+        return value
+
+    return parse
+
+
+def date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date of the form YYYY-MM-DD: {text!r}") from None
 
 
 def emit_json(data: Any) -> None:
