@@ -14,6 +14,7 @@ thousand residents ...), so that a changed standard is an edited file, not a cod
 from __future__ import annotations
 
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -130,8 +131,14 @@ SEED_STANDARDS = MechanismStandards(
 
 
 def load_standards() -> MechanismStandards:
-    """The working-mechanism standards; a missing file means the seed's figures."""
-    if not (rulebook_dir() / MECHANISM_STANDARDS).is_file():
+    """The working-mechanism standards; a missing file means the seed's figures. Read and
+    validated once per version of the file (every compliance and ladder query asks)."""
+    return _standards(rulebook_dir(), standards_stamp())
+
+
+@lru_cache(maxsize=8)
+def _standards(folder: Path, stamp: tuple[int, int] | None) -> MechanismStandards:
+    if stamp is None:
         return SEED_STANDARDS
     path, data = _load(MECHANISM_STANDARDS)
     try:
