@@ -44,6 +44,7 @@ from api.http.controllers.workflow import WorkflowController
 from api.http.docs_page import OfflineSwagger, swagger_assets
 from api.http.openapi import amend_document, document_records
 from api.http.ui import TEMPLATE_CONFIG, ui_router
+from domain.application.audit import LedgerDamaged
 from domain.application.mapper import CorruptEvent
 from domain.application.projector import Projector
 from domain.application.service import FiveStar, UnknownBranch
@@ -70,6 +71,7 @@ _MAP: dict[type[Exception], Any] = {
     Forbidden: lambda exc: problem(403, str(exc)),
     UnknownBranch: lambda exc: problem(404, str(exc)),
     CorruptEvent: lambda exc: problem(500, f"the ledger is damaged: {exc}"),
+    LedgerDamaged: lambda exc: problem(500, str(exc)),  # a tree with a leaf missing (verify)
     # a data file of rulebooks/ that a read judges by (parameters, standards) is broken: the
     # server's to mend; the message names the file and the key
     RulebookError: lambda exc: problem(503, f"parameters: {exc}"),

@@ -30,7 +30,7 @@ from api.http.controllers.common import (
     problems,
     read_get,
 )
-from domain.application.audit import Audit, AuditError, LedgerDamaged
+from domain.application.audit import Audit, AuditError
 from domain.application.feed import events_after
 from domain.application.service import FiveStar
 
@@ -79,8 +79,6 @@ class LedgerController(Controller):
             return audit.digest(size)
         except AuditError as exc:
             raise problem(_status(audit, size), str(exc)) from None
-        except LedgerDamaged as exc:
-            raise problem(500, str(exc)) from None
 
     @read_get(
         "/ledger/consistency",
@@ -97,8 +95,6 @@ class LedgerController(Controller):
             return audit.consistency(from_, to)
         except AuditError as exc:  # without ``to``, a ``from`` beyond the ledger is not reached
             raise problem(_status(audit, from_ if to is None else to), str(exc)) from None
-        except LedgerDamaged as exc:
-            raise problem(500, str(exc)) from None
 
     @get(
         "/branches/{code:str}/records/{record_id:str}/proof",
@@ -122,8 +118,6 @@ class LedgerController(Controller):
         except AuditError as exc:
             status = 404 if "has no record" in str(exc) else _status(audit, size)
             raise problem(status, str(exc)) from None
-        except LedgerDamaged as exc:
-            raise problem(500, str(exc)) from None
 
     @read_get(
         "/events",
