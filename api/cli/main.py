@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         if outage is None:
             raise
         note(outage.line())
-        return EXIT_STORE_UNAVAILABLE
+        return EXIT_STORE_UNAVAILABLE if outage.exit_code == 3 else outage.exit_code
 
 
 if __name__ == "__main__":

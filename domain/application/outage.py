@@ -28,11 +28,22 @@ RESUME = "run the same command again to resume"
 # SQLSTATEs that mean "the server is not there for us now" (others, such as a wrong
 # password or a missing database, will not change by retrying and are reported as they are)
 _AWAY_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# A refusal at connection time carries no SQLSTATE (libpq reports only the server's text):
+# these words in it mean the server answered and will not let us in as asked
+_REFUSALS = (
+    "does not exist",  # database, role
+    "authentication failed",  # password, scram, peer, ident
+    "no password supplied",
+    "no pg_hba.conf entry",
+    "permission denied",
+)
 
 
 class StoreUnavailable(PersistenceError):
     """The store cannot be reached (stopped, crashed, network gone). Nothing is half
     applied: every batch is one transaction, so the same command run again resumes."""
+
+    exit_code = 3  # the CLI's EXIT_STORE_UNAVAILABLE: run the same command again
 
     def __init__(self, store: str, reason: str) -> None:
         super().__init__(f"the store {store} is unreachable ({reason})")
@@ -56,10 +67,37 @@ class StoreUnavailable(PersistenceError):
         return "; ".join(parts)
 
 
+class StoreRefused(StoreUnavailable):
+    """The server answers but refuses us (a missing database or role, a wrong password):
+    running again changes nothing, so the line says to mend --db, and the exit status is
+    the usage one (2), not "run again" (3)."""
+
+    exit_code = 2
+
+    def __init__(self, store: str, reason: str) -> None:
+        super().__init__(store, reason)
+        self.args = (f"the store {store} refused the connection ({reason})",)
+
+    def line(self) -> str:
+        return (
+            f"fivestar: the store {self.store} refused the connection ({self.reason}); "
+            "check the database name, user and password in --db or FIVESTAR_DB"
+        )
+
+
 def first_line(exc: BaseException, limit: int = 160) -> str:
     """The gist of a driver error (psycopg's messages run over several lines)."""
     text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def server_said(exc: BaseException) -> str:
+    """What the server said when it refused a connection (libpq puts it after "FATAL:"),
+    else the driver's first line."""
+    text = str(exc)
+    if "FATAL:" in text:
+        return first_line(Exception(text.split("FATAL:", 1)[1].strip()))
+    return first_line(exc)
 
 
 def store_url(kwargs: dict[str, Any]) -> str:
@@ -78,8 +116,11 @@ def probe(kwargs: dict[str, Any], timeout: float) -> tuple[bool, str | None]:
         psycopg.connect(**params, connect_timeout=max(1, round(timeout))).close()
     except psycopg.Error as exc:
         state = getattr(exc, "sqlstate", None)
-        away = state is None or state.startswith(_AWAY_STATES)
-        return away, first_line(exc)
+        if state is None:
+            away = not any(word in str(exc) for word in _REFUSALS)
+        else:
+            away = state.startswith(_AWAY_STATES)
+        return away, server_said(exc)
     return False, None
 
 
@@ -110,13 +151,17 @@ class _Guard:
             away, reason = probe(self.kwargs, self.timeout)
             if not away:
                 if reason is not None:  # it answers, but will not let us in
-                    raise PersistenceError(f"the store {self.url} refused: {reason}") from exc
+                    raise StoreRefused(self.url, reason) from exc
                 # It is there: a connection that died with a restart, or an ordinary
                 # failure. Replace dead pooled connections; the usual retries follow.
                 self.pool.check()
                 return
         self.away = True
-        raise StoreUnavailable(self.url, first_line(exc)) from exc
+        # the pool's "couldn't get a connection after 5.00 sec" hides what the probe saw
+        said = first_line(exc)
+        if said.startswith("couldn't get a connection") and reason:
+            said = reason
+        raise StoreUnavailable(self.url, said) from exc
 
 
 def guard_datastore(datastore: Any, timeout: float, attempts: int = 2) -> None:
