@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from domain.application.ledger import Ledger, LedgerLog
+from domain.application.outage import unavailable_cause
 from domain.application.settings import Settings
 from domain.application.store import ledger_env
 from projections.runner import ProjectionRunner
@@ -101,6 +102,7 @@ def _follow(db: str, batch_size: int, done: Any, parent: int, nice: int = 0) -> 
         ledger.close()
         views.datastore.close()
     except BaseException as exc:  # the importing process's catch-up redoes and reports it
-        print(f"import projector stopped: {exc}", file=sys.stderr, flush=True)
+        if unavailable_cause(exc) is None:  # an outage: the import's own one line says it
+            print(f"import projector stopped: {exc}", file=sys.stderr, flush=True)
         os._exit(1)
     os._exit(0)

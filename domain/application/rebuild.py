@@ -42,6 +42,7 @@ from domain.application.replay_check import (
     StoredLeaves,
     combine,
     run_workers,
+    worker_failed,
 )
 from domain.application.settings import Settings
 from domain.application.store import ledger_env
@@ -177,7 +178,7 @@ def _work(
         for part, last in parts
     ]
     leaves = run_workers(
-        "rebuild", workers, lambda: audit.stored_leaves(base), shared, base, progress
+        "rebuild", workers, lambda: audit.stored_leaves(base), shared, base, progress, results_queue
     )
     return (*combine([results_queue.get() for _ in workers]), leaves)
 
@@ -198,8 +199,7 @@ def _forked_part(
         fresh = open_views(db, ledger.factory.datastore, REBUILD, create=False)  # type: ignore[attr-defined]
         results.put(_run_part(ledger, fresh, part, last, base, others, group, shared, None))
     except BaseException as exc:
-        print(f"rebuild worker for part {part} failed: {exc}", flush=True)
-        os._exit(1)
+        worker_failed("rebuild", part, exc, results)
     os._exit(0)  # no interpreter teardown: the parent owns what the fork copied
 
 

@@ -10,6 +10,7 @@ import hashlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from domain.application.ledger_tree import CANONICAL as _canonical
 from domain.application.ledger_tree import Entry as _Entry
 from domain.application.ledger_tree import entry_of, typed_entry
 from domain.application.mapper import event_decoder
+from domain.application.outage import StoreUnavailable, unavailable_cause
 from domain.application.store import ledger_env
 from domain.model.events import (
     EVENT_FOR_RECORD,
@@ -258,7 +260,13 @@ def check_ledger(
         for part in range(len(PARTS))
     ]
     leaves = run_workers(
-        "verify", processes, lambda: audit.stored_leaves(base, size), shared, base, progress
+        "verify",
+        processes,
+        lambda: audit.stored_leaves(base, size),
+        shared,
+        base,
+        progress,
+        results_queue,
     )
     return (*combine([results_queue.get() for _ in processes]), leaves)
 
@@ -270,9 +278,11 @@ def run_workers(
     shared: Shared,
     base: int,
     progress: Progress | None,
+    results: Any = None,
 ) -> Any:
     """Start the worker processes, run ``meanwhile()`` here, wait for them (``RuntimeError``
-    if one failed); what ``meanwhile`` returned."""
+    if one failed, the ``StoreUnavailable`` a worker reported on ``results`` if the store
+    went away under it); what ``meanwhile`` returned."""
     for process in processes:
         process.start()
     result = meanwhile()
@@ -285,6 +295,10 @@ def run_workers(
     for process in processes:
         process.join()
     failed = [p.exitcode for p in processes if p.exitcode != 0]
+    if OUTAGE_EXIT in failed and results is not None:
+        outage = _outage_reported(results)
+        if outage is not None:  # the store went away under a worker: exit 3, one line
+            raise outage
     if failed:
         raise RuntimeError(
             f"{command}: {len(failed)} worker(s) failed (exit codes {failed}); "
@@ -293,14 +307,37 @@ def run_workers(
     return result
 
 
+OUTAGE_EXIT = 3  # a worker's exit status when the store went away under it
+
+
+def worker_failed(command: str, part: int, exc: BaseException, results: Any) -> None:
+    """End a forked worker after ``exc``: an outage is put on ``results`` for the parent to
+    report in its one line (exit 3); anything else is named on stderr (never on stdout,
+    which may carry JSON) for the parent's "worker(s) failed"."""
+    outage = unavailable_cause(exc)
+    if outage is not None:
+        results.put(("outage", outage.store, outage.reason))
+        os._exit(OUTAGE_EXIT)
+    print(f"{command} worker for part {part} failed: {exc}", file=sys.stderr, flush=True)
+    os._exit(1)
+
+
+def _outage_reported(results: Any) -> StoreUnavailable | None:
+    """The outage a worker put on ``results`` (the parent reads the rest no further)."""
+    while not results.empty():
+        item = results.get()
+        if isinstance(item, tuple) and len(item) == 3 and item[0] == "outage":
+            return StoreUnavailable(item[1], item[2])
+    return None
+
+
 def _forked_check(db: str, part: int, base: int, shared: Shared, results: Any) -> None:
     """A verifying worker process: its own connections, one part of the streams."""
     try:
         ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})
         results.put(_check_part(ledger, part, base, shared, None))
     except BaseException as exc:
-        print(f"verify worker for part {part} failed: {exc}", flush=True)
-        os._exit(1)
+        worker_failed("verify", part, exc, results)
     os._exit(0)
 
 

@@ -64,8 +64,12 @@ def running(cluster: pg_cluster.PrivateCluster) -> Iterator[pg_cluster.PrivateCl
         cluster.start()
 
 
-def run_import(db: str, path: Path) -> subprocess.Popen[str]:
+def run_import(db: str, path: Path, follower: bool = False) -> subprocess.Popen[str]:
+    """``follower``: the forked projector and writer of a large file's import (ADR 0021,
+    0027) run for this small one too; each of them loses the store as well."""
     env = {**os.environ, "FIVESTAR_IMPORT_BATCH_SIZE": str(BATCH)}
+    if follower:
+        env["FIVESTAR_IMPORT_FOLLOWER_BYTES"] = "0"
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli.main", "--db", db, "import", str(path)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -107,15 +111,16 @@ def results(db: str) -> dict[str, Any]:
         }
 
 
+@pytest.mark.parametrize("follower", [False, True], ids=["alone", "with-follower"])
 def test_an_import_whose_server_stops_ends_in_one_line_and_resumes(
-    running: pg_cluster.PrivateCluster, tmp_path: Path
+    running: pg_cluster.PrivateCluster, tmp_path: Path, follower: bool
 ) -> None:
     path = make_ledger(tmp_path / "ledger.jsonl", branches=40, every=211)
     lines = sum(1 for _ in path.open("rb"))
     db, _ = fresh_database(running.url)
     clean, _ = fresh_database(running.url)
 
-    proc = run_import(db, path)
+    proc = run_import(db, path, follower)
     deadline = time.monotonic() + 120
     while committed_line(db) < 2 * BATCH:  # a few batches in, the server goes away
         assert proc.poll() is None, f"finished before the stop: {proc.communicate()}"
@@ -126,6 +131,7 @@ def test_an_import_whose_server_stops_ends_in_one_line_and_resumes(
 
     assert proc.returncode == 3, err
     assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err  # the follower used to add its own
     last = err.strip().splitlines()[-1]
     said = ONE_LINE.match(last)
     assert said is not None, last
