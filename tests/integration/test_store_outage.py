@@ -197,6 +197,12 @@ def test_serve_answers_503_while_the_server_is_away_and_recovers(
         assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200
         read = f"{server.url}/eligibility?year=2024"
         assert httpx.get(read, headers=headers, timeout=30).status_code == 200
+        browser = httpx.Client(follow_redirects=False)
+        login = f"{server.url}/ui/login"
+        nonce = re.search(r'name="nonce" value="([^"]+)"', browser.get(login).text)[1]  # type: ignore[index]
+        signed = browser.post(login, data={"token": token, "nonce": nonce, "next": ""})
+        assert signed.status_code == 303, signed.text
+        nonce = re.search(r'name="nonce" value="([^"]+)"', browser.get(login).text)[1]  # type: ignore[index]
 
         running.kill()
         for url in (read, f"{server.url}/health"):
@@ -206,6 +212,15 @@ def test_serve_answers_503_while_the_server_is_away_and_recovers(
             problem = away.json()
             assert problem["status"] == 503
             assert "unreachable" in problem["detail"], problem
+
+        # the dashboard: a 503 page, not the API's JSON, for a signed-in page and sign-in
+        for method, url in (("GET", f"{server.url}/ui/overview"), ("POST", login)):
+            data = {"token": token, "nonce": nonce, "next": ""} if method == "POST" else None
+            page = browser.request(method, url, data=data, timeout=60)
+            assert page.status_code == 503, page.text
+            assert page.headers["content-type"].startswith("text/html"), page.text
+            assert "unreachable" in page.text
+            assert page.headers["retry-after"] == "5"
 
         running.start()
         deadline = time.monotonic() + 60
@@ -217,6 +232,7 @@ def test_serve_answers_503_while_the_server_is_away_and_recovers(
             time.sleep(0.5)
         assert statuses[-1] == 200, (statuses, server.output())
         assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200
+        assert browser.get(f"{server.url}/ui/overview", timeout=30).status_code == 200
         assert server.process.poll() is None  # the same process throughout
     finally:
         server.stop()

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError, PersistenceError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Request, Response, Router
 from litestar.exceptions import HTTPException
@@ -33,11 +34,12 @@ _env = Environment(
 TEMPLATE_CONFIG = TemplateConfig(instance=JinjaTemplateEngine.from_environment(_env))
 
 
-def _page(status: int, title: str, message: str) -> Template:
+def _page(status: int, title: str, message: str, headers: dict[str, str] | None = None) -> Template:
     return Template(
         "error.html",
         context={"title": title, "message": message, "status": status},
         status_code=status,
+        headers=headers,
     )
 
 
@@ -72,6 +74,16 @@ def _parameters(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _page(503, "参数文件有误 Parameters file broken", str(exc))
 
 
+def _store(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The store is away (or refused us, or two writes met): a 503 page, as the API answers
+    503 problem details; without it a page answered the API's JSON (ADR 0022)."""
+    if isinstance(exc, IntegrityError):
+        message, retry = "concurrent writes to the same branch; try again", "1"
+    else:
+        message, retry = f"{exc}; 请稍后重试 (try again shortly)", "5"
+    return _page(503, "存储暂不可用 Store unavailable", message, {"Retry-After": retry})
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return _page(500, "服务器错误 Server error", "unexpected error (logged)")
@@ -95,6 +107,7 @@ def ui_router() -> Router:
             HiddenBranch: _unknown,
             HTTPException: _http,
             RulebookError: _parameters,
+            PersistenceError: _store,
             Exception: _unexpected,
         },
         include_in_schema=False,
