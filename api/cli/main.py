@@ -195,10 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     except CorruptEvent as exc:  # a replay met a damaged event: ``verify`` names it
         note(f"fivestar: the ledger is damaged: {exc}")
         return 1
-    except Exception as exc:  # the store went away, however wrapped: one line, exit 3
+    except Exception as exc:  # the store went away (or is locked), however wrapped: exit 3
         outage = unavailable_cause(exc)
         if outage is None:
             raise
+        if not outage.store:  # a locked SQLite file: its error names no path
+            from domain.application.store import resolve_db
+
+            outage.store = resolve_db(getattr(args, "db", None))
         note(outage.line())
         return EXIT_STORE_UNAVAILABLE if outage.exit_code == 3 else outage.exit_code
 

@@ -85,6 +85,20 @@ class StoreRefused(StoreUnavailable):
         )
 
 
+class StoreBusy(StoreUnavailable):
+    """A SQLite store another process holds a write lock on for longer than the busy
+    timeout: nothing was applied; the same command succeeds once that process is done."""
+
+    def line(self) -> str:
+        return (
+            f"fivestar: the store {self.store} is locked by another process ({self.reason}); "
+            "run the same command again once it has finished"
+        )
+
+
+_LOCKED = ("database is locked", "database table is locked")
+
+
 def first_line(exc: BaseException, limit: int = 160) -> str:
     """The gist of a driver error (psycopg's messages run over several lines)."""
     text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
@@ -193,11 +207,24 @@ def guard_datastore(datastore: Any, timeout: float, attempts: int = 2) -> None:
 
 def unavailable_cause(exc: BaseException | None) -> StoreUnavailable | None:
     """The ``StoreUnavailable`` behind ``exc`` however it was wrapped (a projection error,
-    a "cannot open the store" message), or None."""
+    a "cannot open the store" message), a ``StoreBusy`` for a locked SQLite store (its
+    ``store`` empty: SQLite's error names no file), or None."""
     seen: set[int] = set()
+    locked: StoreBusy | None = None
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, StoreUnavailable):
             return exc
+        if locked is None and _is_lock(exc):  # SQLite names no file: the caller sets store
+            locked = StoreBusy("", first_line(exc))
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
-    return None
+    return locked
+
+
+def _is_lock(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (the library's ``OperationalError`` or sqlite3's)."""
+    import sqlite3
+
+    return isinstance(exc, OperationalError | sqlite3.OperationalError) and any(
+        word in str(exc) for word in _LOCKED
+    )
