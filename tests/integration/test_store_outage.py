@@ -204,7 +204,16 @@ def test_serve_answers_503_while_the_server_is_away_and_recovers(
         assert signed.status_code == 303, signed.text
         nonce = re.search(r'name="nonce" value="([^"]+)"', browser.get(login).text)[1]  # type: ignore[index]
 
+        feed = httpx.stream("GET", f"{server.url}/events/stream", headers=headers, timeout=60)
+        stream = feed.__enter__()
+        chunks = stream.iter_text()
+        assert "event: ledger" in next(chunks)
+
         running.kill()
+        # the open feed ends cleanly with a message to reconnect, not cut mid-chunk
+        rest = "".join(chunks)
+        feed.__exit__(None, None, None)
+        assert "event: unavailable" in rest and "retry: 5000" in rest, rest
         for url in (read, f"{server.url}/health"):
             away = httpx.get(url, headers=headers, timeout=60)
             assert away.status_code == 503, away.text

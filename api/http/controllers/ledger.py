@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Annotated, Any
 
+from eventsourcing.persistence import PersistenceError
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
@@ -177,12 +178,21 @@ def _messages(
     idle: float | None,
 ) -> Iterator[ServerSentEventMessage]:
     """Events as SSE messages, polling the ledger when caught up (a sync generator: the
-    response runs it in a worker thread)."""
+    response runs it in a worker thread). The store going away mid-stream ends it with an
+    ``unavailable`` message asking the client to reconnect in 5 s (with ``Last-Event-ID`` it
+    resumes exactly): the response has started, so it can no longer become a 503, and the
+    stream was cut mid-chunk with "Exception caught after response started" logged."""
     import msgspec
 
     sent, quiet_since = 0, time.monotonic()
     while True:
-        found, after = events_after(svc, after, 100, types, visible)
+        try:
+            found, after = events_after(svc, after, 100, types, visible)
+        except PersistenceError as exc:
+            yield ServerSentEventMessage(
+                data=f"the store is unavailable: {exc}", event="unavailable", retry=5000
+            )
+            return
         for item in found:
             yield ServerSentEventMessage(
                 data=msgspec.json.encode(item).decode(),
