@@ -24,7 +24,12 @@ from domain.application.ledger_tree import CANONICAL as _canonical
 from domain.application.ledger_tree import Entry as _Entry
 from domain.application.ledger_tree import entry_of, typed_entry
 from domain.application.mapper import event_decoder
-from domain.application.outage import StoreUnavailable, unavailable_cause
+from domain.application.outage import (
+    StoreBusy,
+    StoreRefused,
+    StoreUnavailable,
+    unavailable_cause,
+)
 from domain.application.store import ledger_env
 from domain.model.events import (
     EVENT_FOR_RECORD,
@@ -316,7 +321,7 @@ def worker_failed(command: str, part: int, exc: BaseException, results: Any) -> 
     which may carry JSON) for the parent's "worker(s) failed"."""
     outage = unavailable_cause(exc)
     if outage is not None:
-        results.put(("outage", outage.store, outage.reason))
+        results.put(("outage", outage.store, outage.reason, type(outage).__name__))
         os._exit(OUTAGE_EXIT)
     print(f"{command} worker for part {part} failed: {exc}", file=sys.stderr, flush=True)
     os._exit(1)
@@ -326,8 +331,9 @@ def _outage_reported(results: Any) -> StoreUnavailable | None:
     """The outage a worker put on ``results`` (the parent reads the rest no further)."""
     while not results.empty():
         item = results.get()
-        if isinstance(item, tuple) and len(item) == 3 and item[0] == "outage":
-            return StoreUnavailable(item[1], item[2])
+        if isinstance(item, tuple) and len(item) == 4 and item[0] == "outage":
+            kind = {c.__name__: c for c in (StoreBusy, StoreRefused)}.get(item[3])
+            return (kind or StoreUnavailable)(item[1], item[2])
     return None
 
 
