@@ -73,7 +73,9 @@ def _admit(
     principal: Principal,
     records: list[r.AnyRecord | _Refusal],
 ) -> list[r.AnyRecord | _Refusal]:
-    """Refuse records outside the token's role or jurisdiction (the ledger never sees them)."""
+    """Refuse records outside the token's role or jurisdiction (the ledger never sees them).
+    The role is judged by record type first, then the jurisdiction, and only then, within
+    it, the level a case is at (ADR 0013: nothing about a branch elsewhere is read)."""
     places: dict[str, tuple[str, str] | None] = {}
     levels: dict[tuple[str, str], str | None] = {}  # cases' levels, as the batch moves them
     out: list[r.AnyRecord | _Refusal] = []
@@ -81,7 +83,7 @@ def _admit(
         if isinstance(record, _Refusal):
             out.append(record)
             continue
-        why = principal.refuse_write(record, _case_level(svc, principal, record, levels))
+        why = principal.refuse_type(record)
         if why:
             out.append(_Refusal(record.id, why, forbidden=True))
             continue
@@ -89,8 +91,7 @@ def _admit(
         if isinstance(record, r.BranchRegisteredRecord):
             place: tuple[str, str] | None = (record.county, record.township)
         elif principal.scope.everything:
-            out.append(record)  # a province-wide token: the ledger alone decides
-            continue
+            place = None  # a province-wide token: the ledger alone decides where
         else:
             if code not in places:
                 registration = svc.registration(code)
@@ -102,8 +103,9 @@ def _admit(
                 # unknown and outside alike: 404 with the same words (ADR 0013)
                 out.append(_Refusal(record.id, principal.hidden(code), unknown=True))
                 continue
-        assert place is not None  # an unknown branch was refused above
-        why = principal.refuse_place(code, *place)
+        why = principal.refuse_place(code, *place) if place is not None else None
+        if why is None and principal.needs_case_level(record):
+            why = principal.refuse_write(record, _case_level(svc, principal, record, levels))
         if why:
             out.append(_Refusal(record.id, why, forbidden=True))
             continue
