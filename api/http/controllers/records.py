@@ -79,6 +79,7 @@ def _admit(
     places: dict[str, tuple[str, str] | None] = {}
     levels: dict[tuple[str, str], str | None] = {}  # cases' levels, as the batch moves them
     out: list[r.AnyRecord | _Refusal] = []
+    scope_free = principal.scope.everything
     for record in records:
         if isinstance(record, _Refusal):
             out.append(record)
@@ -90,15 +91,10 @@ def _admit(
         code = record.branch
         if isinstance(record, r.BranchRegisteredRecord):
             place: tuple[str, str] | None = (record.county, record.township)
-        elif principal.scope.everything:
+        elif scope_free:
             place = None  # a province-wide token: the ledger alone decides where
         else:
-            if code not in places:
-                registration = svc.registration(code)
-                places[code] = (
-                    (registration.county, registration.township) if registration else None
-                )
-            place = places[code]
+            place = _registered_place(svc, places, code)
             if place is None or not principal.scope.covers(place[0], place[1], code):
                 # unknown and outside alike: 404 with the same words (ADR 0013)
                 out.append(_Refusal(record.id, principal.hidden(code), unknown=True))
@@ -109,11 +105,24 @@ def _admit(
         if why:
             out.append(_Refusal(record.id, why, forbidden=True))
             continue
-        if isinstance(record, r.BranchRegisteredRecord):
-            places.setdefault(code, place)
+        if isinstance(record, r.BranchRegisteredRecord) and not scope_free:
+            # the records after it are judged by where the ledger has the branch: a code
+            # registered elsewhere stays elsewhere (the ledger refuses this registration)
+            places[code] = _registered_place(svc, places, code) or place
         _track_level(record, levels)
         out.append(record)
     return out
+
+
+def _registered_place(
+    svc: FiveStar, places: dict[str, tuple[str, str] | None], code: str
+) -> tuple[str, str] | None:
+    """(county, township) of the branch as the ledger registers it (None: not registered),
+    looked up once per request."""
+    if code not in places:
+        registration = svc.registration(code)
+        places[code] = (registration.county, registration.township) if registration else None
+    return places[code]
 
 
 def _case_level(
