@@ -473,6 +473,9 @@ class DashboardController(Controller):
         if not request.state.session.csrf_ok(form.get("csrf")):
             raise Forbidden("CSRF 校验失败 (the form's CSRF token does not match the session)")
         principal: Principal = request.state.principal
+        refusal = principal.refuse_adopt()  # as POST /recompute: province-wide admin only
+        if refusal:
+            raise Forbidden(f"不能采用评星标准 (may not adopt): {refusal}")
         rulebook, reason = str(form.get("rulebook", "")), str(form.get("reason", "")).strip()
         try:
             year = int(str(form.get("year", "")))
