@@ -49,10 +49,12 @@ from domain.model.rulebook import RulebookError, available_rulebooks, load_ruleb
 
 YearQ = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
 # Forms send empty fields: "" means "no condition" (see _blank).
-TextQ = Annotated[str | None, QueryParameter(max_length=200)]
+# No control characters, as in the API (PostgreSQL text cannot hold NUL: a 503 otherwise).
+_PLAIN = r"^[^\x00-\x1f\x7f]*$"
+TextQ = Annotated[str | None, QueryParameter(max_length=200, pattern=_PLAIN)]
 LevelQ = Annotated[int | None, QueryParameter(ge=0, le=5)]
 FlagQ = Annotated[bool, QueryParameter()]
-CodeP = Annotated[str, PathParameter(min_length=1, max_length=64)]
+CodeP = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=_PLAIN)]
 FormatQ = Annotated[str | None, QueryParameter(pattern=r"^(csv|xlsx)$")]
 
 
