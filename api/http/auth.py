@@ -245,6 +245,18 @@ class Principal:
             return None
         return f"access: role {self.role} may not record {kind}"
 
+    def refuse_type(self, record: r.Record) -> str | None:
+        """Why this token may write the record's type at no level at all (None: at some).
+        Judged before the jurisdiction and reading nothing of the branch: a refusal that
+        named the level of a case elsewhere would tell where that branch's case stands."""
+        base = r.type_of(record)
+        if base not in CASE_LEVELLED:
+            return self.refuse_write(record)
+        writes = self.rights.writes
+        if base in writes or any(kind.startswith(f"{base}:") for kind in writes):
+            return None
+        return f"access: role {self.role} may not record {base}"
+
     def needs_case_level(self, record: r.Record) -> bool:
         """Whether ``refuse_write`` must know the level the record's case is at."""
         base = r.type_of(record)
