@@ -36,7 +36,9 @@ class NoIncident(_Criterion):
 class Figure(_Criterion):
     kind: Literal["figure"]
     metric: str
-    at_least: float
+    # A finite number: TOML's ``nan`` would fail every branch and ``inf`` every one that
+    # reports, silently; a bad file is refused naming the key instead.
+    at_least: float = Field(allow_inf_nan=False)
 
 
 class Growth(_Criterion):
