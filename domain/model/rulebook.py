@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from domain.model.records import MeetingKind
+
 BASE_RULEBOOK = "puyang-2022"
 KINDS = ("village", "community")
 
@@ -76,9 +78,12 @@ class OtherStars(_Criterion):
 
 
 class OrgLifeQuota(_Criterion):
+    """Meetings of the year counted by kind: the kinds are those of ``meeting.held``, so a
+    misspelt kind (never held, never met) is refused as an unknown key of the file."""
+
     kind: Literal["org_life_quota"]
-    at_least: dict[str, int]
-    every_month: list[str] = []
+    at_least: dict[MeetingKind, Annotated[int, Field(ge=0)]]
+    every_month: list[MeetingKind] = []
 
 
 Criterion = Annotated[

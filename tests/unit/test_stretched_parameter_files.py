@@ -3,7 +3,8 @@
 
 TOML spells ``inf`` and ``nan`` (and ``1e400`` overflows to ``inf``): a threshold, a standard
 or a county figure that is not a finite number would judge every branch silently (``x >= nan``
-is never true) or crash a command that rounds it (``int(inf)``).
+is never true) or crash a command that rounds it (``int(inf)``). A rulebook's meeting quota
+names meeting kinds (its keys): a misspelt one could never be met, so it is an unknown key.
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ def test_figure_thresholds_at_zero_and_very_large_are_still_read(tmp_path: Path)
             tmp_path, "puyang-2022.toml", "at_least = 0.80\n", f"at_least = {value}\n", "t-edge"
         )
         assert load_rulebook_file(path).id == "t-edge"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("party_congress = 4", "party_congres = 4", "party_congres"),  # a misspelt kind
+        ("org_life = 1 }", "org_life = -1 }", "org_life"),  # a negative count
+        ('every_month = ["theme_day"]', 'every_month = ["themeday"]', "every_month"),
+    ],
+)
+def test_a_meeting_quota_naming_no_meeting_kind_is_refused(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    path = written(tmp_path, "puyang-2024-revision.toml", old, new, "t-quota")
+    with pytest.raises(RulebookError, match=key) as caught:
+        load_rulebook_file(path)
+    assert str(path) in str(caught.value)
 
 
 @pytest.mark.parametrize("key", ["workers_per_10k", "service_centre_m2_per_100_households"])
