@@ -122,6 +122,14 @@ class KindRules(_Strict):
         ids = [s.id for s in self.stars]
         if len(set(ids)) != 5:
             raise ValueError(f"star ids repeat: {ids}")
+        # Two stars that each need all the others would need each other: no order of judging
+        # them says what rules.md §4 means, so a kind has at most one (the seed's 支部过硬星).
+        needing = [s.id for s in self.stars if any(c.kind == "other_stars" for c in s.criteria)]
+        if len(needing) > 1:
+            raise ValueError(
+                f"stars {', '.join(needing)} each need the other stars (other_stars); "
+                "at most one star of a kind may"
+            )
         return self
 
 

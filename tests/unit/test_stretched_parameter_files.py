@@ -93,3 +93,21 @@ def test_a_wage_floor_that_is_not_a_finite_number_is_refused(
     assert str(path) in str(caught.value)
     path.write_text('["华龙区".2025]\nwage_floor = 82600.5\n', "utf-8")
     assert load_county_parameters().for_year("华龙区", 2025).wage_floor == 82600.5
+
+
+def test_a_kind_with_two_stars_that_need_the_others_is_refused(tmp_path: Path) -> None:
+    """Two such stars would each need the other: judged one after the other, the first said
+    "eligible for the other 3 stars" while the second was not eligible (rules.md §4: the other
+    four stars are all eligible)."""
+    second = (
+        '[[kinds.village.stars.criteria]]\nid = "other_four_stars"\nkind = "other_stars"\n'
+        'wording = "且已获评其他4颗星"\n\n[[kinds.village.stars]]\nid = "ecology_livable"'
+    )
+    path = written(
+        tmp_path, "puyang-2022.toml", '[[kinds.village.stars]]\nid = "ecology_livable"', second,
+        "t-two-strong",
+    )  # fmt: skip
+    with pytest.raises(RulebookError, match=r"kinds\.village") as caught:
+        load_rulebook_file(path)
+    assert str(path) in str(caught.value)
+    assert "branch_strong" in str(caught.value) and "industry_thriving" in str(caught.value)
