@@ -462,7 +462,7 @@ def _explain(exc: msgspec.ValidationError) -> str:
 def _plainer(message: str) -> str:
     """msgspec's wording where a person would not follow it."""
     if "matching regex" in message and "-(0[1-9]" in message:
-        return "must be a month of the form YYYY-MM"
+        return "must be a month of the form YYYY-MM, in a year of 2000-2100"
     if "matching regex" in message and "{0,128}" in message:
         return "must be empty or 1-128 letters, digits, '.', '_' or '-'"
     if "matching regex" in message and "64}" in message:
