@@ -91,9 +91,13 @@ class PlanSetRecord(Record, frozen=True, tag="plan.set"):
     target: Count
 
 
+HonourKind = Literal["two_excellent_one_advanced", "other"]
+HonourLevel = Literal["township", "county", "city", "province", "national"]
+
+
 class HonorGrantedRecord(Record, frozen=True, tag="honor.granted"):
-    kind: Literal["two_excellent_one_advanced", "other"]
-    level: Literal["township", "county", "city", "province", "national"]
+    kind: HonourKind
+    level: HonourLevel
     recipient: Literal["branch", "secretary"]
     title: Name
 

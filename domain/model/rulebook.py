@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from domain.model.records import MeetingKind
+from domain.model.records import HonourKind, HonourLevel, MeetingKind
 
 BASE_RULEBOOK = "puyang-2022"
 KINDS = ("village", "community")
@@ -69,8 +69,9 @@ class DevelopmentPlan(_Criterion):
 class HonourWindow(_Criterion):
     kind: Literal["honour_window"]
     years: int = Field(ge=1, le=10)
-    honour_kinds: list[str] = Field(min_length=1)
-    levels: list[str] = Field(min_length=1)
+    # The kinds and levels ``honor.granted`` has: a misspelt one would never match.
+    honour_kinds: list[HonourKind] = Field(min_length=1)
+    levels: list[HonourLevel] = Field(min_length=1)
 
 
 class OtherStars(_Criterion):

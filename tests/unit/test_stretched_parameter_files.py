@@ -111,3 +111,22 @@ def test_a_kind_with_two_stars_that_need_the_others_is_refused(tmp_path: Path) -
         load_rulebook_file(path)
     assert str(path) in str(caught.value)
     assert "branch_strong" in str(caught.value) and "industry_thriving" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('honour_kinds = ["two_excellent_one_advanced"]', 'honour_kinds = ["two_excellent"]',
+         "honour_kinds"),
+        ('levels = ["county", "city", "province", "national"]',
+         'levels = ["county", "city", "provence", "national"]', "levels"),
+    ],
+)  # fmt: skip
+def test_an_honour_window_naming_no_honour_kind_or_level_is_refused(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    """``honor.granted`` has these kinds and levels only: a misspelt one never matches."""
+    path = written(tmp_path, "puyang-2022.toml", old, new, "t-honour")
+    with pytest.raises(RulebookError, match=key) as caught:
+        load_rulebook_file(path)
+    assert str(path) in str(caught.value)
