@@ -68,3 +68,20 @@ def test_an_infinite_wage_floor_is_refused_not_printed_as_null(
     answer = cli("staffing", "--year", "2025", "--json")
     assert answer.code == 2
     assert "county-parameters.toml" in answer.err and "wage_floor" in answer.err
+
+
+def test_a_broken_rulebook_names_itself_not_the_store(
+    cli: Callable[..., CliResult],
+    write_ledger: Callable[[list[dict[str, Any]]], Path],
+    folder: Path,
+) -> None:
+    # given a rulebook whose figure is not a number
+    edit(folder / "puyang-2022.toml", "at_least = 200000", "at_least = nan")
+
+    # when a ledger is imported under it
+    answer = cli("import", str(write_ledger([community("C1")])))
+
+    # then the refusal names the file and the key, and does not blame the store
+    assert answer.code == 2
+    assert "puyang-2022.toml" in answer.err and "at_least" in answer.err
+    assert "cannot open the store" not in answer.err
