@@ -128,6 +128,7 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
         stars = json.loads(row["stars"])
         now = _eligibility.decode(bytes(row["result"]))
         failing = [msgspec.to_builtins(c) for c in now.failing(stars)]
+        failing += _not_rated(now, stars)
         if now.excluded and now.exclusion is not None:
             failing.insert(0, _exclusion_as_criterion(now))
         stale = bool(failing) or not set(stars) <= set(now.eligible)
@@ -145,6 +146,24 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _not_rated(result: Eligibility, stars: list[str]) -> list[dict[str, Any]]:
+    """Awarded stars the rulebook in force does not rate (one adopted since renamed a star):
+    no criterion of theirs can fail, so each is named as failing, or a stale award would
+    give no reason (ADR 0039)."""
+    rated = {c.star for c in result.criteria}
+    return [
+        {
+            "star": star,
+            "criterion": "not_rated",
+            "met": False,
+            "detail": f"rulebook {result.rulebook} in force for {result.year} has no star {star}",
+            "evidence": [],
+        }
+        for star in stars
+        if star not in rated
+    ]
 
 
 def _exclusion_as_criterion(result: Eligibility) -> dict[str, Any]:

@@ -32,8 +32,8 @@ def _open(
     the commands that write pass ``create``: a mistyped path must not become a new store."""
     try:
         svc = FiveStar(args.db, create=create, check=check)
-    except (NoLedger, StoreMismatch, SettingsError) as exc:
-        raise UserError(str(exc)) from None
+    except (NoLedger, StoreMismatch, SettingsError, RulebookError) as exc:
+        raise UserError(str(exc)) from None  # a broken data file names itself, not the store
     except Exception as exc:  # the store cannot be opened: say which and why
         if unavailable_cause(exc):
             raise  # away, not misnamed: exit 3 with one line (main)

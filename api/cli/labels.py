@@ -60,6 +60,8 @@ def criterion_zh(
     criterion: str, star: str | None, kind: str | None = None, rulebook: str | None = None
 ) -> str:
     """The rulebook's wording of a criterion of ``star`` (``exclusion``: the exclusion)."""
+    if criterion == "not_rated":  # a stale award's star the rulebook in force lacks
+        return "现行评星标准无此星"
     for book_id in _books(rulebook):
         try:
             book = _load(book_id)

@@ -72,7 +72,11 @@ def bounded_int(what: str, low: int, high: int, shown: str | None = None) -> Cal
 
 
 def date_arg(text: str) -> date:
+    """A calendar date written YYYY-MM-DD, as the records write theirs (``fromisoformat``
+    alone also takes the compact ``20250101`` and week dates such as ``2025-W01-1``)."""
     try:
+        if len(text) != 10 or text[4] != "-" or text[7] != "-":
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date of the form YYYY-MM-DD: {text!r}") from None

@@ -133,7 +133,8 @@ class AnswerCache:
 def read_position(svc: FiveStar) -> int:
     """``svc.position()`` (the position every read model reflects) in one statement: it asks
     each read model's tracking row in its own transaction, four transactions of three round
-    trips each on PostgreSQL, and a cached answer costs little else."""
+    trips each on PostgreSQL, and a cached answer costs little else (``ViewStore.query``
+    reads without a transaction of its own)."""
     views = svc.views
     names = [views.tracking_name(model.name) for model in views.read_models]
     sql = (
@@ -141,13 +142,7 @@ def read_position(svc: FiveStar) -> int:
         f"FROM {views.tracking_table} WHERE application_name IN ({', '.join('?' * len(names))}) "
         "GROUP BY application_name"
     )
-    cursor = getattr(views.datastore, "cursor", None)  # PostgreSQL: one autocommit statement
-    if cursor is None:
-        rows = views.query(sql, names)
-    else:
-        with cursor() as c:
-            c.execute(views.sql(sql), names)
-            rows = c.fetchall()
+    rows = views.query(sql, names)
     found = {row["name"]: row["n"] for row in rows}
     return min((found.get(name) or 0 for name in names), default=0)
 

@@ -188,6 +188,12 @@ class Scope:
             for part in ("county", "township", "branch")
         )
 
+    @property
+    def depth(self) -> int:
+        """How far down the levels the scope reaches: 0 the province, 1 a county, 2 a
+        township, 3 a branch (the narrowest part it names)."""
+        return 3 if self.branch else 2 if self.township else 1 if self.county else 0
+
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in vars(self).items() if v is not None]
         return ", ".join(parts) or "province-wide"
@@ -208,6 +214,10 @@ RANK: dict[str, int] = {
     "province": 5,
     "admin": 6,
 }
+# The reviewing roles decide at a level (rules.md §6): a token scoped below that level may
+# not issue them, or a county's admin could mint the city's or the province's reviewer of
+# its own branches' claims. ``Scope.depth`` of the deepest scope that may issue each.
+DECIDES_FROM = {"province": 0, "city": 0, "county": 1, "township": 2}
 
 
 @dataclass(frozen=True)
@@ -245,6 +255,18 @@ class Principal:
             return None
         return f"access: role {self.role} may not record {kind}"
 
+    def refuse_type(self, record: r.Record) -> str | None:
+        """Why this token may write the record's type at no level at all (None: at some).
+        Judged before the jurisdiction and reading nothing of the branch: a refusal that
+        named the level of a case elsewhere would tell where that branch's case stands."""
+        base = r.type_of(record)
+        if base not in CASE_LEVELLED:
+            return self.refuse_write(record)
+        writes = self.rights.writes
+        if base in writes or any(kind.startswith(f"{base}:") for kind in writes):
+            return None
+        return f"access: role {self.role} may not record {base}"
+
     def needs_case_level(self, record: r.Record) -> bool:
         """Whether ``refuse_write`` must know the level the record's case is at."""
         base = r.type_of(record)
@@ -255,6 +277,12 @@ class Principal:
         never a higher role, never a wider scope."""
         if RANK.get(role, len(RANK)) > RANK[self.role]:
             return f"access: token {self.name} (role {self.role}) may not issue a {role} token"
+        if DECIDES_FROM.get(role, 3) < self.scope.depth:
+            return (
+                f"access: token {self.name} is limited to {self.scope.describe()}; a {role} "
+                f"token reviews the claims of that level from above, so only an admin token "
+                "of wider reach issues it"
+            )
         if not scope.within(self.scope):
             return (
                 f"access: token {self.name} may issue tokens only within its own scope "

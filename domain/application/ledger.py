@@ -133,6 +133,10 @@ class DecidedBatch:
     # The leaves of the first events, hashed for an award's basis (``Ledger._with_basis``):
     # written with the events, not hashed again.
     leaves: list[bytes] = field(default_factory=list)
+    # The tree those bases were read from: the tree the batch was decided on, extended by
+    # ``leaves`` (None: no award). ``Ledger.predict`` goes on from it instead of hashing
+    # the same subtrees again.
+    tree: Frontier | None = None
 
     def with_leaves(self) -> Iterator[tuple[BranchEvent, bytes | None]]:
         """Each event and its leaf if it was hashed already (None: hash it when written)."""
@@ -436,7 +440,7 @@ class Ledger(Application):
             self.forget(touched)
             raise
         if self._basis_tree is not None:
-            batch.follows = self._basis_base
+            batch.follows, batch.tree = self._basis_base, self._basis_tree
         return batch
 
     def forget(self, codes: Iterable[str]) -> None:
@@ -454,15 +458,21 @@ class Ledger(Application):
         frontier: Frontier = self.recorder.frontier  # type: ignore[attr-defined]
         return frontier.copy()
 
-    def predict(self, leaves: Sequence[bytes]) -> int:
-        """Extend ``predicted`` by a decided batch about to be written elsewhere; the
-        position of the ledger's last event the batch must follow (its writer refuses it
-        otherwise: another process wrote meanwhile, and the award bases decided on the
-        prediction would describe a ledger that never was)."""
+    def predict(self, leaves: Sequence[bytes], decided: DecidedBatch | None = None) -> int:
+        """Extend ``predicted`` by a decided batch about to be written elsewhere (the leaves
+        of all its events); the position of the ledger's last event the batch must follow
+        (its writer refuses it otherwise: another process wrote meanwhile, and the award
+        bases decided on the prediction would describe a ledger that never was). Where the
+        batch's awards extended a copy of ``predicted`` by its first leaves already
+        (``decided.tree``), that copy is extended by the rest instead."""
         assert self.predicted is not None
         last = self.predicted.position
+        done = len(decided.leaves) if decided is not None else 0
+        tree = decided.tree if decided is not None else None
+        if tree is not None and tree.size == self.predicted.size + done:
+            self.predicted, leaves = tree, leaves[done:]
         if leaves:
-            self.predicted.extend(leaves, last + len(leaves), [])
+            self.predicted.extend(leaves, self.predicted.position + len(leaves), [])
         return last
 
     def settle(self, decided: DecidedBatch) -> None:

@@ -325,7 +325,7 @@ class FiveStar(ReadServices):
                 with self.write_lock:
                     b.decided = ledger.decide_batch(b.items, reporting.recorder)
                     stored = [wire_with_leaf(e, leaf) for e, leaf in b.decided.with_leaves()]
-                    expect_last = ledger.predict([row[5] for row in stored])
+                    expect_last = ledger.predict([row[5] for row in stored], b.decided)
                     land()
                     ledger.settle(b.decided)
                     snapshots = ledger.evict(limbo=b.number)

@@ -16,6 +16,7 @@ from typing import Any
 from eventsourcing.sqlite import SQLiteDatastore
 
 from domain.application.ledger import Ledger
+from projections.tables import one_statement
 
 COLUMNS = "name, token_hash, role, county, township, branch, issued_at, revoked_at"
 
@@ -110,10 +111,8 @@ class TokenStore:
 
     def _select(self, where: str, params: tuple[Any, ...]) -> builtins.list[StoredToken]:
         columns = COLUMNS.replace("token_hash, ", "")
-        # every API request looks its token up: on PostgreSQL one autocommit statement, not
-        # BEGIN, SELECT and ROLLBACK (issue 15, reads under load)
-        cursor = getattr(self.datastore, "cursor", None)
-        with cursor() if cursor else self.datastore.transaction(commit=False) as c:
+        # every API request looks its token up: one statement, no BEGIN and ROLLBACK
+        with one_statement(self.datastore) as c:
             c.execute(self._sql(f"SELECT {columns} FROM {{t}} {where}"), params)
             rows = c.fetchall()
         return [

@@ -32,7 +32,7 @@ class _Strict(BaseModel):
 
 class CountyYear(_Strict):
     urban_population: int | None = Field(default=None, ge=1)
-    wage_floor: int | float | None = Field(default=None, ge=0)
+    wage_floor: int | float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class CountyParameters(RootModel[dict[str, dict[str, CountyYear]]]):
@@ -86,11 +86,13 @@ class MechanismStandards(_Strict):
     theme_day: int = Field(ge=1, le=28)  # 主题党日: the day of the month it is held on
     linkage_due_day: int = Field(ge=1, le=28)  # 联户: a month is due from this day of the next
     people_per_public_toilet: int = Field(ge=1)  # 公共厕所: one per this many residents
-    service_centre_m2_per_100_households: int | float = Field(ge=0)  # 党群服务中心面积
+    # 党群服务中心面积 (finite, like every figure here: TOML's ``inf`` is refused, not judged)
+    service_centre_m2_per_100_households: int | float = Field(ge=0, allow_inf_nan=False)
     grid_households_min: int = Field(ge=1)  # 网格: households of one grid, at least
     grid_households_max: int = Field(ge=1)  # ... and at most
     grid_full_time_workers: int = Field(ge=0)  # full-time workers each grid needs
-    workers_per_10k: int | float = Field(ge=0)  # 社区工作者 per 10,000 urban residents
+    # 社区工作者 per 10,000 urban residents
+    workers_per_10k: int | float = Field(ge=0, allow_inf_nan=False)
     ladder: LadderStandards  # 派驻 / 整改整顿
 
     @model_validator(mode="after")

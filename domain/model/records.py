@@ -91,9 +91,13 @@ class PlanSetRecord(Record, frozen=True, tag="plan.set"):
     target: Count
 
 
+HonourKind = Literal["two_excellent_one_advanced", "other"]
+HonourLevel = Literal["township", "county", "city", "province", "national"]
+
+
 class HonorGrantedRecord(Record, frozen=True, tag="honor.granted"):
-    kind: Literal["two_excellent_one_advanced", "other"]
-    level: Literal["township", "county", "city", "province", "national"]
+    kind: HonourKind
+    level: HonourLevel
     recipient: Literal["branch", "secretary"]
     title: Name
 
@@ -462,7 +466,7 @@ def _explain(exc: msgspec.ValidationError) -> str:
 def _plainer(message: str) -> str:
     """msgspec's wording where a person would not follow it."""
     if "matching regex" in message and "-(0[1-9]" in message:
-        return "must be a month of the form YYYY-MM"
+        return "must be a month of the form YYYY-MM, in a year of 2000-2100"
     if "matching regex" in message and "{0,128}" in message:
         return "must be empty or 1-128 letters, digits, '.', '_' or '-'"
     if "matching regex" in message and "64}" in message:

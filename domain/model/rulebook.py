@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from domain.model.records import HonourKind, HonourLevel, MeetingKind
+
 BASE_RULEBOOK = "puyang-2022"
 KINDS = ("village", "community")
 
@@ -36,7 +38,9 @@ class NoIncident(_Criterion):
 class Figure(_Criterion):
     kind: Literal["figure"]
     metric: str
-    at_least: float
+    # A finite number: TOML's ``nan`` would fail every branch and ``inf`` every one that
+    # reports, silently; a bad file is refused naming the key instead.
+    at_least: float = Field(allow_inf_nan=False)
 
 
 class Growth(_Criterion):
@@ -65,8 +69,9 @@ class DevelopmentPlan(_Criterion):
 class HonourWindow(_Criterion):
     kind: Literal["honour_window"]
     years: int = Field(ge=1, le=10)
-    honour_kinds: list[str] = Field(min_length=1)
-    levels: list[str] = Field(min_length=1)
+    # The kinds and levels ``honor.granted`` has: a misspelt one would never match.
+    honour_kinds: list[HonourKind] = Field(min_length=1)
+    levels: list[HonourLevel] = Field(min_length=1)
 
 
 class OtherStars(_Criterion):
@@ -74,9 +79,12 @@ class OtherStars(_Criterion):
 
 
 class OrgLifeQuota(_Criterion):
+    """Meetings of the year counted by kind: the kinds are those of ``meeting.held``, so a
+    misspelt kind (never held, never met) is refused as an unknown key of the file."""
+
     kind: Literal["org_life_quota"]
-    at_least: dict[str, int]
-    every_month: list[str] = []
+    at_least: dict[MeetingKind, Annotated[int, Field(ge=0)]]
+    every_month: list[MeetingKind] = []
 
 
 Criterion = Annotated[
@@ -115,6 +123,14 @@ class KindRules(_Strict):
         ids = [s.id for s in self.stars]
         if len(set(ids)) != 5:
             raise ValueError(f"star ids repeat: {ids}")
+        # Two stars that each need all the others would need each other: no order of judging
+        # them says what rules.md §4 means, so a kind has at most one (the seed's 支部过硬星).
+        needing = [s.id for s in self.stars if any(c.kind == "other_stars" for c in s.criteria)]
+        if len(needing) > 1:
+            raise ValueError(
+                f"stars {', '.join(needing)} each need the other stars (other_stars); "
+                "at most one star of a kind may"
+            )
         return self
 
 

@@ -1,9 +1,11 @@
 """Scope and rank of administration (ADR 0013): every role in every scope against
 ``/tokens`` (issue, list, revoke) and ``/recompute`` (dry run, adopt).
 
-A token issues tokens only within its own scope and never of a higher role, revokes and
-lists only tokens within its scope, and adopts a rulebook only when province-wide. The
-expectations are written out here, independently of ``api.http.auth``.
+A token issues tokens only within its own scope, never of a higher role and never of a
+reviewing role that decides above its scope (a county admin mints no city or province
+reviewer); it revokes and lists only tokens within its scope, and adopts a rulebook only
+when province-wide. The expectations are written out here, independently of
+``api.http.auth``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ ELSEWHERE: dict[str, dict[str, str]] = {
     "other-branch": {"county": "清丰县", "township": "柳格镇", "branch": "V2"},
 }
 WIDER = ["province", "county", "township", "branch"]  # each lies within those before it
+# The reviewing roles, and the narrowest issuer's scope that may create them: a county's
+# admin may not mint the city's or the province's reviewer of its own branches.
+ISSUED_FROM = {
+    "province": "province",
+    "city": "province",
+    "county": "county",
+    "township": "township",
+}
 RECOMPUTE = {"province", "auditor", "admin"}
 _names = itertools.count(1)
 
@@ -59,7 +69,8 @@ def test_issuing_tokens_stays_within_scope_and_rank(lite: Api, role: str, scope:
             name = f"new{next(_names)}"
             body = {"role": target_role, "name": name, **fields}
             response = lite.client.post("/tokens", json=body, headers=caller)
-            if role == "admin" and within(target_scope, scope):
+            reach = WIDER.index(ISSUED_FROM.get(target_role, "branch"))
+            if role == "admin" and within(target_scope, scope) and WIDER.index(scope) <= reach:
                 assert response.status_code == 201, (target_role, target_scope, response.text)
                 assert {k: response.json()[k] for k in fields} == fields
             else:

@@ -9,7 +9,7 @@ the feed is scoped like reads (``service`` and ``auditor`` tokens follow it).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Annotated, Any
 
@@ -34,6 +34,7 @@ from api.http.controllers.common import (
 from domain.application.audit import Audit, AuditError
 from domain.application.feed import events_after
 from domain.application.service import FiveStar
+from domain.application.tokens import TokenStore
 
 RecordIdPath = Annotated[
     str, PathParameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
@@ -166,7 +167,21 @@ class LedgerController(Controller):
     ) -> ServerSentEvent:
         start = _last_event_id(request.headers.get("last-event-id"), after)
         visible = _visible(svc, principal, county)
-        return ServerSentEvent(_messages(svc, start, _types(type), visible, limit, idle))
+        tokens: TokenStore = request.app.state.tokens
+        return ServerSentEvent(
+            _messages(svc, start, _types(type), visible, limit, idle, _valid(tokens, principal))
+        )
+
+
+def _valid(tokens: TokenStore, principal: Principal) -> Callable[[], bool]:
+    """Whether the stream's token still holds: a stream is one request that does not end,
+    and a revocation holds from the next page it would send (ADR 0008)."""
+
+    def valid() -> bool:
+        token = tokens.get(principal.name)
+        return token is not None and token.revoked_at is None
+
+    return valid
 
 
 def _messages(
@@ -176,9 +191,11 @@ def _messages(
     visible: Any,
     limit: int | None,
     idle: float | None,
+    valid: Callable[[], bool] = lambda: True,
 ) -> Iterator[ServerSentEventMessage]:
     """Events as SSE messages, polling the ledger when caught up (a sync generator: the
-    response runs it in a worker thread). The store going away mid-stream ends it with an
+    response runs it in a worker thread); the stream ends once ``valid`` says the token
+    was revoked. The store going away mid-stream (``valid`` reads it too) ends it with an
     ``unavailable`` message asking the client to reconnect in 5 s (with ``Last-Event-ID`` it
     resumes exactly): the response has started, so it can no longer become a 503, and the
     stream was cut mid-chunk with "Exception caught after response started" logged."""
@@ -187,6 +204,8 @@ def _messages(
     sent, quiet_since = 0, time.monotonic()
     while True:
         try:
+            if not valid():
+                return
             found, after = events_after(svc, after, 100, types, visible)
         except PersistenceError as exc:
             yield ServerSentEventMessage(

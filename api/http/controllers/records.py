@@ -73,45 +73,56 @@ def _admit(
     principal: Principal,
     records: list[r.AnyRecord | _Refusal],
 ) -> list[r.AnyRecord | _Refusal]:
-    """Refuse records outside the token's role or jurisdiction (the ledger never sees them)."""
+    """Refuse records outside the token's role or jurisdiction (the ledger never sees them).
+    The role is judged by record type first, then the jurisdiction, and only then, within
+    it, the level a case is at (ADR 0013: nothing about a branch elsewhere is read)."""
     places: dict[str, tuple[str, str] | None] = {}
     levels: dict[tuple[str, str], str | None] = {}  # cases' levels, as the batch moves them
     out: list[r.AnyRecord | _Refusal] = []
+    scope_free = principal.scope.everything
     for record in records:
         if isinstance(record, _Refusal):
             out.append(record)
             continue
-        why = principal.refuse_write(record, _case_level(svc, principal, record, levels))
+        why = principal.refuse_type(record)
         if why:
             out.append(_Refusal(record.id, why, forbidden=True))
             continue
         code = record.branch
         if isinstance(record, r.BranchRegisteredRecord):
             place: tuple[str, str] | None = (record.county, record.township)
-        elif principal.scope.everything:
-            out.append(record)  # a province-wide token: the ledger alone decides
-            continue
+        elif scope_free:
+            place = None  # a province-wide token: the ledger alone decides where
         else:
-            if code not in places:
-                registration = svc.registration(code)
-                places[code] = (
-                    (registration.county, registration.township) if registration else None
-                )
-            place = places[code]
+            place = _registered_place(svc, places, code)
             if place is None or not principal.scope.covers(place[0], place[1], code):
                 # unknown and outside alike: 404 with the same words (ADR 0013)
                 out.append(_Refusal(record.id, principal.hidden(code), unknown=True))
                 continue
-        assert place is not None  # an unknown branch was refused above
-        why = principal.refuse_place(code, *place)
+        why = principal.refuse_place(code, *place) if place is not None else None
+        if why is None and principal.needs_case_level(record):
+            why = principal.refuse_write(record, _case_level(svc, principal, record, levels))
         if why:
             out.append(_Refusal(record.id, why, forbidden=True))
             continue
-        if isinstance(record, r.BranchRegisteredRecord):
-            places.setdefault(code, place)
+        if isinstance(record, r.BranchRegisteredRecord) and not scope_free:
+            # the records after it are judged by where the ledger has the branch: a code
+            # registered elsewhere stays elsewhere (the ledger refuses this registration)
+            places[code] = _registered_place(svc, places, code) or place
         _track_level(record, levels)
         out.append(record)
     return out
+
+
+def _registered_place(
+    svc: FiveStar, places: dict[str, tuple[str, str] | None], code: str
+) -> tuple[str, str] | None:
+    """(county, township) of the branch as the ledger registers it (None: not registered),
+    looked up once per request."""
+    if code not in places:
+        registration = svc.registration(code)
+        places[code] = (registration.county, registration.township) if registration else None
+    return places[code]
 
 
 def _case_level(

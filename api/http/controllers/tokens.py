@@ -74,7 +74,8 @@ class TokensController(Controller):
         summary="Issue a token (shown once)",
         description=(
             "Within the caller's own scope and of its rank or below: a token limited to a "
-            "county issues tokens that name that county (ADR 0013)."
+            "county issues tokens that name that county (ADR 0013), and no reviewer deciding "
+            "above that scope (city or province; county from a township; ADR 0038)."
         ),
         responses=problems(400, 401, 403, 409, 503),
     )

@@ -49,10 +49,12 @@ from domain.model.rulebook import RulebookError, available_rulebooks, load_ruleb
 
 YearQ = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
 # Forms send empty fields: "" means "no condition" (see _blank).
-TextQ = Annotated[str | None, QueryParameter(max_length=200)]
+# No control characters, as in the API (PostgreSQL text cannot hold NUL: a 503 otherwise).
+_PLAIN = r"^[^\x00-\x1f\x7f]*$"
+TextQ = Annotated[str | None, QueryParameter(max_length=200, pattern=_PLAIN)]
 LevelQ = Annotated[int | None, QueryParameter(ge=0, le=5)]
 FlagQ = Annotated[bool, QueryParameter()]
-CodeP = Annotated[str, PathParameter(min_length=1, max_length=64)]
+CodeP = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=_PLAIN)]
 FormatQ = Annotated[str | None, QueryParameter(pattern=r"^(csv|xlsx)$")]
 
 
@@ -473,6 +475,9 @@ class DashboardController(Controller):
         if not request.state.session.csrf_ok(form.get("csrf")):
             raise Forbidden("CSRF 校验失败 (the form's CSRF token does not match the session)")
         principal: Principal = request.state.principal
+        refusal = principal.refuse_adopt()  # as POST /recompute: province-wide admin only
+        if refusal:
+            raise Forbidden(f"不能采用评星标准 (may not adopt): {refusal}")
         rulebook, reason = str(form.get("rulebook", "")), str(form.get("reason", "")).strip()
         try:
             year = int(str(form.get("year", "")))
