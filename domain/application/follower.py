@@ -83,7 +83,7 @@ def _follow(db: str, batch_size: int, done: Any, parent: int, nice: int = 0) -> 
     if nice:
         os.nice(nice)  # deciding is the import's critical path; this catches up behind it
     try:
-        ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
+        ledger = Ledger(env=ledger_env(db, create=False))  # the parent created them
         views = open_views(db, ledger.factory.datastore, create=False)  # type: ignore[attr-defined]
         log = LedgerLog(ledger)
         runner = ProjectionRunner(log, views, batch_size)

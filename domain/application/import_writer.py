@@ -167,7 +167,7 @@ def _write(db: str, cache_mb: int, conn: Any, parent_end: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle
     parent_end.close()
     try:
-        ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
+        ledger = Ledger(env=ledger_env(db, create=False))  # the parent created them
         recorder: Any = ledger.recorder
         uuid_ids = getattr(recorder, "ids_as_uuid", False)  # PostgreSQL's binary COPY
         page_cache = getattr(recorder, "import_page_cache", None)  # SQLite's

@@ -195,7 +195,7 @@ def _forked_part(
 ) -> None:
     """A worker process: its own connections (never the parent's), one part of the streams."""
     try:
-        ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})  # the parent created them
+        ledger = Ledger(env=ledger_env(db, create=False))  # the parent created them
         fresh = open_views(db, ledger.factory.datastore, REBUILD, create=False)  # type: ignore[attr-defined]
         results.put(_run_part(ledger, fresh, part, last, base, others, group, shared, None))
     except BaseException as exc:

@@ -340,7 +340,7 @@ def _outage_reported(results: Any) -> StoreUnavailable | None:
 def _forked_check(db: str, part: int, base: int, shared: Shared, results: Any) -> None:
     """A verifying worker process: its own connections, one part of the streams."""
     try:
-        ledger = Ledger(env={**ledger_env(db), "CREATE_TABLE": "n"})
+        ledger = Ledger(env=ledger_env(db, create=False))
         results.put(_check_part(ledger, part, base, shared, None))
     except BaseException as exc:
         worker_failed("verify", part, exc, results)

@@ -92,7 +92,9 @@ def test_cli_exports(cli: Any, write_ledger: Any, tmp_path: Path) -> None:
     assert listed.code == 0 and listed.out.startswith("\ufeff支部代码 branch")
     refused = cli("priority", "--year", "2024", "--format", "xlsx")
     assert refused.code == 2 and "--out FILE" in refused.err
-    nowhere = cli("rewards", "--year", "2024", "--format", "csv", "--out", "/nonexistent/x.csv")
+    blocker = tmp_path / "a-file"  # a folder that cannot be made, whoever runs the test
+    blocker.write_text("")
+    nowhere = cli("rewards", "--year", "2024", "--format", "csv", "--out", str(blocker / "x.csv"))
     assert nowhere.code == 2 and "cannot write" in nowhere.err
 
 

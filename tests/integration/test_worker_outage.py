@@ -10,6 +10,7 @@ under them, without stopping one.
 from __future__ import annotations
 
 import multiprocessing
+from pathlib import Path
 
 import pytest
 
@@ -39,18 +40,18 @@ def test_a_worker_that_loses_the_store_ends_the_command_with_the_outage(
 
 
 def test_a_worker_that_fails_otherwise_is_named_on_stderr(
-    capfd: pytest.CaptureFixture[str],
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     context = multiprocessing.get_context("fork")
     shared = Shared(Local(), Local())
     results = context.SimpleQueue()
-    workers = [  # a SQLite file in a folder that is not there
-        context.Process(
-            target=_forked_check, args=("/nonexistent/x.db", 0, 10, shared, results), daemon=True
-        )
+    missing = str(tmp_path / "missing" / "x.db")  # a worker creates nothing, not even a folder
+    workers = [
+        context.Process(target=_forked_check, args=(missing, 0, 10, shared, results), daemon=True)
     ]
     with pytest.raises(RuntimeError, match="1 worker"):
         run_workers("verify", workers, lambda: None, shared, 10, None, results)
     out, err = capfd.readouterr()
     assert out == ""
     assert "verify worker for part 0 failed" in err
+    assert not (tmp_path / "missing").exists()
