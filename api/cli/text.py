@@ -109,9 +109,15 @@ def _names(star_ids: Sequence[str]) -> str:
     return "、".join(zh.star_zh(s) or s for s in star_ids)
 
 
-def awards(year: int, rows: Sequence[dict[str, Any]], kinds: dict[str, str] | None = None) -> None:
+def awards(
+    year: int,
+    rows: Sequence[dict[str, Any]],
+    kinds: dict[str, str] | None = None,
+    rulebook: str | None = None,
+) -> None:
     """The year's awards; ``kinds`` (branch -> kind) picks the kind's wording of a failing
-    criterion (a community's "三零"社区, not the village's "三零"村)."""
+    criterion (a community's "三零"社区, not the village's "三零"村), and ``rulebook`` (the one
+    in force for the year, which judged ``now_failing``) its threshold's wording."""
     kinds = kinds or {}
     table = []
     for a in rows:
@@ -135,7 +141,7 @@ def awards(year: int, rows: Sequence[dict[str, Any]], kinds: dict[str, str] | No
             for c in a["now_failing"]:
                 kind = kinds.get(a["branch"])
                 star = f"{zh.star(c['star'], kind)}: " if c["star"] else ""
-                print(f"  ✗ {star}{zh.criterion(c['criterion'], c['star'], kind)}")
+                print(f"  ✗ {star}{zh.criterion(c['criterion'], c['star'], kind, rulebook)}")
                 print(f"      {c['detail']}{_evidence(c.get('evidence') or [])}")
     levels = Counter(a["level"] for a in rows)
     spread = ", ".join(f"{n}★ {levels[n]}" for n in sorted(levels))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from domain.model.rulebook import BASE_RULEBOOK, RulebookError, load_rulebook
 from domain.model.vocabulary import star_name
 
 RECORD_TYPES = {
@@ -66,8 +66,13 @@ def star(kind: str, star_id: str | None) -> str:
 
 
 @cache
-def _wordings() -> dict[tuple[str, str, str], str]:
-    book = load_rulebook(BASE_RULEBOOK)
+def _wordings(rulebook: str = BASE_RULEBOOK) -> dict[tuple[str, str, str], str]:
+    """(kind, star, criterion) -> wording in ``rulebook`` (the base one when it cannot be read:
+    a label never fails a page)."""
+    try:
+        book = load_rulebook(rulebook)
+    except (RulebookError, OSError):
+        book = load_rulebook(BASE_RULEBOOK)
     out: dict[tuple[str, str, str], str] = {}
     for kind in ("village", "community"):
         for s in book.stars(kind):
@@ -77,11 +82,14 @@ def _wordings() -> dict[tuple[str, str, str], str]:
     return out
 
 
-def criterion(kind: str, star_id: str | None, criterion_id: str) -> str:
-    """The rulebook's Chinese wording of a criterion ('' when it has none)."""
+def criterion(
+    kind: str, star_id: str | None, criterion_id: str, rulebook: str | None = None
+) -> str:
+    """The Chinese wording of a criterion in the rulebook it was judged under (``rulebook``;
+    the base one when not given), '' when it has none: a revision rewords thresholds."""
     if criterion_id == "exclusion":
         return "软弱涣散党组织不参与星级评定"
-    return _wordings().get((kind, star_id or "", criterion_id), "")
+    return _wordings(rulebook or BASE_RULEBOOK).get((kind, star_id or "", criterion_id), "")
 
 
 def stars(kind: str) -> list[str]:
