@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -36,6 +37,16 @@ LEVEL_ZH = {
 }
 KIND_ZH = {"village": "农村", "community": "社区"}
 TIER_ZH = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
+# The reward policy's benefits and entitlements (seed §7, 奖励政策) have no rulebook file.
+BENEFIT_ZH = {
+    "excellent_assessment": "年度考核等次确定为优秀",
+    "priority_promotion": "优先晋升职级或职员等级",
+    "exam_bonus_points": "定向考试录（聘）用享受加分政策",
+    "county_commendation": "县级通报表扬",
+    "leadership_selection_priority": "选拔进乡镇（街道）领导班子优先考虑",
+    "awards_priority": "评优评先优先考虑",
+    "deputy_recommendation_priority": "推荐“两代表一委员”优先考虑",
+}
 
 
 class ExportError(ValueError):
@@ -56,20 +67,73 @@ class Table:
 
 
 # ------------------------------------------------------------------ cells
-def _star_names(kind: str, stars: Iterable[str]) -> str:
-    from domain.model.vocabulary import star_name
-
-    return "、".join(star_name(kind, s) for s in stars)
+def _star_names(kind: str | None, stars: Iterable[str]) -> str:
+    return "、".join(_star(s, kind).split(" ")[0] for s in stars)
 
 
 def _yes(value: Any) -> str:
     return "" if value is None else ("是" if value else "否")
 
 
-def _criteria(rows: Iterable[dict[str, Any]]) -> str:
-    return "; ".join(
-        f"{c.get('star') or ''}.{c['criterion']}: {c['detail']}".lstrip(".") for c in rows
-    )
+def _kinds(kind: str | None) -> tuple[str, ...]:
+    return (kind,) if kind in KIND_ZH else tuple(KIND_ZH)
+
+
+def _star(star: str, kind: str | None) -> str:
+    """``支部过硬星 branch_strong`` (the id alone when no kind names it)."""
+    from domain.model.vocabulary import star_name
+
+    for k in _kinds(kind):
+        name = star_name(k, star)
+        if name != star:
+            return f"{name} {star}"
+    return star
+
+
+@cache
+def _wordings(rulebook: str | None) -> dict[tuple[str, str, str], str]:
+    """(kind, star, criterion) -> wording in ``rulebook`` (the base one when it cannot be
+    read: a label never fails an export)."""
+    from domain.model.rulebook import BASE_RULEBOOK, RulebookError, load_rulebook
+
+    try:
+        book = load_rulebook(rulebook or BASE_RULEBOOK)
+    except (RulebookError, OSError):
+        book = load_rulebook(BASE_RULEBOOK)
+    out = {("", "", "exclusion"): book.exclusion.wording}
+    for k in KIND_ZH:
+        for s in book.stars(k):
+            for c in s.criteria:
+                out[(k, s.id, c.id)] = c.wording
+    return out
+
+
+def _wording(kind: str | None, star: str | None, criterion: str, rulebook: str | None) -> str:
+    words = _wordings(rulebook)
+    if criterion == "exclusion":
+        return words[("", "", "exclusion")]
+    if criterion == "not_rated":  # a stale award's star the rulebook in force lacks
+        return "现行评星标准无此星"
+    keys = ((k, star or "", criterion) for k in _kinds(kind))
+    return next((words[key] for key in keys if key in words), "")
+
+
+def _criteria(
+    rows: Iterable[dict[str, Any]], kind: str | None = None, rulebook: str | None = None
+) -> str:
+    """``生态宜居星 ecology_livable · sanitary_toilet_ratio 卫生户厕占比85%以上: 0.80 < 0.85``
+    per criterion, worded by the rulebook that judged it."""
+    out = []
+    for c in rows:
+        star = f"{_star(c['star'], kind)} · " if c.get("star") else ""
+        wording = _wording(kind, c.get("star"), c["criterion"], rulebook)
+        name = f"{c['criterion']} {wording}" if wording else c["criterion"]
+        out.append(f"{star}{name}: {c.get('detail') or ''}")
+    return "; ".join(out)
+
+
+def _benefits(ids: Iterable[str]) -> str:
+    return "; ".join(f"{b} {BENEFIT_ZH[b]}" if b in BENEFIT_ZH else b for b in ids)
 
 
 def _get(name: str) -> Callable[[dict[str, Any]], Any]:
@@ -98,7 +162,9 @@ TABLES: dict[str, Table] = {
             Column("可评星代码 eligible ids", lambda r: ",".join(r["eligible"]), 40),
             Column(
                 "未达标条件 not met",
-                lambda r: _criteria(c for c in r["criteria"] if not c["met"]),
+                lambda r: _criteria(
+                    (c for c in r["criteria"] if not c["met"]), r["kind"], r["rulebook"]
+                ),
                 60,
             ),
             Column("排除说明 exclusion", lambda r: (r.get("exclusion") or {}).get("detail"), 40),
@@ -110,11 +176,16 @@ TABLES: dict[str, Table] = {
             BRANCH,
             YEAR,
             Column("星级 level", _get("level"), 8),
-            Column("星 stars", lambda r: ",".join(r["stars"]), 40),
+            Column("授星 stars", lambda r: _star_names(r.get("kind"), r["stars"]), 40),
+            Column("星代码 star ids", lambda r: ",".join(r["stars"]), 40),
             Column("授予层级 by", lambda r: LEVEL_ZH.get(r["by"], r["by"]), 10),
             Column("授予日期 on", _get("on"), 12),
             Column("证据已变待复核 stale", lambda r: _yes(r["stale"]), 12),
-            Column("现未达标 now failing", lambda r: _criteria(r["now_failing"]), 60),
+            Column(
+                "现未达标 now failing",
+                lambda r: _criteria(r["now_failing"], r.get("kind"), r.get("rulebook")),
+                60,
+            ),
         ),
     ),
     "rewards": Table(
@@ -133,7 +204,7 @@ TABLES: dict[str, Table] = {
                 lambda r: _yes((r.get("secretary") or {}).get("civil_servant")),
                 12,
             ),
-            Column("书记待遇 benefits", lambda r: ",".join(r["secretary_benefits"]), 40),
+            Column("书记待遇 benefits", lambda r: _benefits(r["secretary_benefits"]), 40),
         ),
     ),
     "priority": Table(
@@ -148,7 +219,7 @@ TABLES: dict[str, Table] = {
                 36,
             ),
             Column("书记有变动 secretary_changed", lambda r: _yes(r["secretary_changed"]), 12),
-            Column("优先事项 entitlements", lambda r: ",".join(r["entitlements"]), 60),
+            Column("优先事项 entitlements", lambda r: _benefits(r["entitlements"]), 60),
         ),
     ),
     "branches": Table(

@@ -142,6 +142,8 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
                 "on": row["on_date"],
                 "stale": stale,
                 "now_failing": failing if stale else [],
+                "kind": now.kind,  # whose star names and criterion wording
+                "rulebook": now.rulebook,  # in force now: it judged now_failing
                 "position": row["position"],  # of the award event (its receipt is there)
             }
         )

@@ -136,6 +136,8 @@ class Award(Struct, kw_only=True):
     on: str
     stale: bool
     now_failing: list[FailingCriterion]
+    kind: str | None = None  # village or community: whose wording the ids take
+    rulebook: str | None = None  # in force for the year now, the one now_failing is judged by
     basis: Basis | None = None  # the eligibility check the award was recorded on (ADR 0016)
 
 
