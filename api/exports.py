@@ -132,6 +132,19 @@ def _criteria(
     return "; ".join(out)
 
 
+def _stars(kind: str | None, ids: Iterable[str]) -> str:
+    return "; ".join(_star(s, kind) for s in ids)
+
+
+def _flipped(row: dict[str, Any]) -> str:
+    """A recompute change's flipped criteria, each worded by the rulebook that has it (the new
+    one; the old one for a criterion the new one drops)."""
+    return "; ".join(
+        _criteria([f], row.get("kind"), row.get("from") if f.get("now") is None else row.get("to"))
+        for f in row["flipped"]
+    )
+
+
 def _benefits(ids: Iterable[str]) -> str:
     return "; ".join(f"{b} {BENEFIT_ZH[b]}" if b in BENEFIT_ZH else b for b in ids)
 
@@ -272,9 +285,9 @@ TABLES: dict[str, Table] = {
             BRANCH,
             Column("县区 county", _get("county"), 12),
             Column("乡镇 township", _get("township"), 14),
-            Column("新增星 gained", lambda r: ",".join(r["gained"]), 30),
-            Column("失去星 lost", lambda r: ",".join(r["lost"]), 30),
-            Column("变化条件 flipped", lambda r: _criteria(r["flipped"]), 60),
+            Column("新增星 gained", lambda r: _stars(r.get("kind"), r["gained"]), 30),
+            Column("失去星 lost", lambda r: _stars(r.get("kind"), r["lost"]), 30),
+            Column("变化条件 flipped", _flipped, 60),
         ),
     ),
 }

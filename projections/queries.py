@@ -294,6 +294,7 @@ def recompute(views: ViewStore, year: int, rulebook: str) -> dict[str, Any]:
                 "branch": facts.branch,
                 "county": county,
                 "township": places[facts.branch][1],
+                "kind": new.kind,  # whose star names and criterion wording
                 "gained": gained,
                 "lost": lost,
                 "flipped": _flipped(old, new, set(gained) | set(lost)),

@@ -219,6 +219,7 @@ class RecomputeChange(Struct, kw_only=True):
     gained: list[str]
     lost: list[str]
     flipped: list[Flip]
+    kind: str | None = None  # village or community: whose wording the ids take
 
 
 class RecomputeCount(Struct, kw_only=True):

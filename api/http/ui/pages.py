@@ -450,7 +450,8 @@ class DashboardController(Controller):
             except RulebookError as exc:
                 error = f"评星标准无效 rulebook: {exc}"
         if format and report is not None:
-            return _download("recompute", report["changes"], format, year)
+            worded = [{**c, "from": report["from"], "to": report["to"]} for c in report["changes"]]
+            return _download("recompute", worded, format, year)
         return Template(
             "recompute.html",
             context=_context(
