@@ -37,6 +37,49 @@ LEVEL_ZH = {
 }
 KIND_ZH = {"village": "农村", "community": "社区"}
 TIER_ZH = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
+# The Chinese name of each record type (the dashboard, `fivestar history`, the history sheet).
+RECORD_TYPES = {
+    "branch.registered": "支部登记",
+    "branch.secretary_appointed": "书记任命",
+    "incident.recorded": "违法违纪等事件",
+    "incident.retracted": "事件撤销",
+    "meeting.held": "组织生活（三会一课等）",
+    "member.developed": "发展党员",
+    "plan.set": "发展党员计划",
+    "honor.granted": "表彰",
+    "metric.reported": "指标上报",
+    "criterion.attested": "条件认定",
+    "designation.granted": "称号授予",
+    "designation.revoked": "称号撤销",
+    "weakness.designated": "软弱涣散认定",
+    "weakness.lifted": "软弱涣散整顿摘帽",
+    "rating.declared": "申报星级",
+    "rating.recommended": "推荐星级",
+    "rating.awarded": "授予星级",
+    "rulebook.adopted": "采用评星标准",
+    "activity.held": "活动开展（应急演练、敲门行动）",
+    "linkage.reported": "党员联户上报",
+    "grid.defined": "网格设置",
+    "grid.retired": "网格撤销",
+    "partner.joined": "共建单位加入",
+    "partner.left": "共建单位退出",
+    "cooperative.bound": "合作社绑定",
+    "cooperative.unbound": "合作社解绑",
+    "facility.reported": "设施上报",
+    "staffing.reported": "社区工作者配备上报",
+    "case.reported": "案件上报",
+    "case.assigned": "案件派单",
+    "case.escalated": "案件提级",
+    "case.progressed": "案件办理进展",
+    "case.resolved": "案件办结",
+    "case.verified": "案件核查反馈",
+    "problem.registered": "问题登记（台账）",
+    "problem.resolved": "问题销号",
+    "intervention.started": "整顿措施开始（派驻、整改整顿）",
+    "intervention.ended": "整顿措施结束",
+}
+
+
 # The reward policy's benefits and entitlements (seed §7, 奖励政策) have no rulebook file.
 BENEFIT_ZH = {
     "excellent_assessment": "年度考核等次确定为优秀",
@@ -143,6 +186,13 @@ def _flipped(row: dict[str, Any]) -> str:
         _criteria([f], row.get("kind"), row.get("from") if f.get("now") is None else row.get("to"))
         for f in row["flipped"]
     )
+
+
+def record_type(kind: str | None) -> str:
+    """``branch.registered 支部登记`` (the id alone for a type without a name)."""
+    if not kind:
+        return ""
+    return f"{kind} {RECORD_TYPES[kind]}" if kind in RECORD_TYPES else kind
 
 
 def _benefits(ids: Iterable[str]) -> str:
@@ -254,7 +304,7 @@ TABLES: dict[str, Table] = {
             Column("位置 position", _get("position"), 10),
             Column("记录时间 recorded_at", _get("recorded_at"), 28),
             Column("记录人 recorder", _get("recorder"), 18),
-            Column("类型 type", _nested("record", "type"), 24),
+            Column("类型 type", lambda r: record_type((r.get("record") or {}).get("type")), 30),
             Column("记录编号 id", _nested("record", "id"), 14),
             Column(
                 "内容 record",

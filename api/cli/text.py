@@ -14,6 +14,7 @@ import msgspec
 
 from api.cli import labels as zh
 from api.cli.render import counted, print_table
+from api.exports import record_type
 
 
 def _plain(value: Any) -> str:
@@ -37,10 +38,24 @@ def history(branch: str, entries: Sequence[Any]) -> None:
         record.pop("branch", None)
         fields = " ".join(f"{k}={_plain(v)}" for k, v in record.items())
         rows.append(
-            [e.position, f"{e.recorded_at:%Y-%m-%d %H:%M:%S.%f}", e.recorder, rid, kind, fields]
+            [
+                e.position,
+                f"{e.recorded_at:%Y-%m-%d %H:%M:%S.%f}",
+                e.recorder,
+                rid,
+                record_type(kind),
+                fields,
+            ]
         )
     print_table(
-        ["位置 position", "记录时间 recorded at (UTC)", "记录人 recorder", "id", "type", "fields"],
+        [
+            "位置 position",
+            "记录时间 recorded at (UTC)",
+            "记录人 recorder",
+            "编号 id",
+            "类型 type",
+            "内容 fields",
+        ],
         rows,
         right="0",
     )

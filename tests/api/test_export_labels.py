@@ -49,6 +49,7 @@ def test_reward_and_priority_sheets_word_their_ids(api: Api) -> None:
     assert benefits.count(" ") >= len(reward["secretary_benefits"])  # "id 中文" each
     assert any("\u4e00" <= ch <= "\u9fff" for ch in benefits)
     header, row = csv_rows(api.get("/priority", api.admin, year=year, format="csv").content)
-    assert "awards_priority 评优评先优先考虑" in dict(zip(header, row, strict=True))[
-        "优先事项 entitlements"
-    ]
+    assert (
+        "awards_priority 评优评先优先考虑"
+        in dict(zip(header, row, strict=True))["优先事项 entitlements"]
+    )

@@ -4,29 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from api.exports import RECORD_TYPES
 from domain.model.rulebook import BASE_RULEBOOK, RulebookError, load_rulebook
 from domain.model.vocabulary import star_name
 
-RECORD_TYPES = {
-    "branch.registered": "支部登记",
-    "branch.secretary_appointed": "书记任命",
-    "incident.recorded": "违法违纪等事件",
-    "incident.retracted": "事件撤销",
-    "meeting.held": "组织生活（三会一课等）",
-    "member.developed": "发展党员",
-    "plan.set": "发展党员计划",
-    "honor.granted": "表彰",
-    "metric.reported": "指标上报",
-    "criterion.attested": "条件认定",
-    "designation.granted": "称号授予",
-    "designation.revoked": "称号撤销",
-    "weakness.designated": "软弱涣散认定",
-    "weakness.lifted": "软弱涣散整顿摘帽",
-    "rating.declared": "申报星级",
-    "rating.recommended": "推荐星级",
-    "rating.awarded": "授予星级",
-    "rulebook.adopted": "采用评星标准",
-}
 MEETING_KINDS = {
     "branch_committee": "支委会",
     "party_congress": "党员大会",
@@ -55,6 +36,9 @@ LEVELS = {
 }
 KINDS = {"village": "农村", "community": "社区"}
 TIERS = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
+
+
+__all__ = ["RECORD_TYPES"]  # kept in api.exports: the spreadsheets and the CLI use it too
 
 
 def record_type(kind: str) -> str:
