@@ -148,7 +148,16 @@ def awards(
             ]
         )
     print_table(
-        ["支部 branch", "年度 year", "星级 level", "授星 stars awarded", "by", "on", "stale"], table
+        [
+            "支部 branch",
+            "年度 year",
+            "星级 level",
+            "授星 stars awarded",
+            "授予 by",
+            "日期 on",
+            "失效 stale",
+        ],
+        table,
     )
     for a in rows:
         if a["stale"]:
@@ -191,7 +200,7 @@ def rewards(year: int, rows: Sequence[dict[str, Any]]) -> None:
         total[0] += 1
         total[1] += w["funds_yuan"] or 0
     print_table(
-        ["支部 branch", "县区 county", "星级 level", "by", "on", "工作经费 funds",
+        ["支部 branch", "县区 county", "星级 level", "授予 by", "日期 on", "工作经费 funds",
          "两委报酬 pay rise", "书记 secretary", "书记待遇 secretary benefits"],
         table,
         right="56",
@@ -224,7 +233,14 @@ def priority(year: int, rows: Sequence[dict[str, Any]]) -> None:
             ]
         )
     print_table(
-        ["支部 branch", "优先 tier", "年度 years", "书记 secretaries", "secretary changed"], table
+        [
+            "支部 branch",
+            "优先 tier",
+            "年度 years",
+            "书记 secretaries",
+            "书记变动 secretary changed",
+        ],
+        table,
     )
     if rows:
         print("entitlements 待遇: " + "; ".join(zh.benefit(b) for b in rows[0]["entitlements"]))
@@ -245,6 +261,9 @@ def against_the_branch(change: dict[str, Any]) -> list[dict[str, Any]]:
         or (f["star"] in gained and f["now"] and f["was"] is not True)
         or (f["star"] in gained and f["now"] is None and f["was"] is False)
     ]
+
+
+_CHANGE = {"lost": "失 lost", "gained": "得 gained"}
 
 
 def recompute(report: dict[str, Any], kinds: dict[str, str] | None = None) -> None:
@@ -271,9 +290,14 @@ def recompute(report: dict[str, Any], kinds: dict[str, str] | None = None) -> No
     if report["counts"]:
         print()
         print_table(
-            ["县区 county", "星 star", "change", "支部数 branches"],
+            ["县区 county", "星 star", "变化 change", "支部数 branches"],
             [
-                [row["county"], zh.star(row["star"], None, to), row["change"], row["branches"]]
+                [
+                    row["county"],
+                    zh.star(row["star"], None, to),
+                    _CHANGE.get(row["change"], row["change"]),
+                    row["branches"],
+                ]
                 for row in report["counts"]
             ],
             right="3",
@@ -293,7 +317,7 @@ def recompute(report: dict[str, Any], kinds: dict[str, str] | None = None) -> No
 def rulebooks(books: Iterable[dict[str, Any]], adoptions: Sequence[dict[str, Any]]) -> None:
     books = list(books)
     print_table(
-        ["标准 rulebook", "from", "title"],
+        ["标准 rulebook", "起始年度 from", "名称 title"],
         [[b["id"], b["applies_from"], b["title"]] for b in books],
     )
     if adoptions:
