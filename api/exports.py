@@ -436,6 +436,9 @@ _LISTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+EXPORTED = "/eligibility, /awards, /rewards, /priority, /branches, /branches/{code}/history"
+
+
 def wanted_format(query: dict[str, list[str]], accept: str) -> str | None:
     """csv, xlsx, None (JSON) from ``?format=`` (first) or the Accept header."""
     asked = query.get("format")
@@ -478,6 +481,10 @@ class ExportMiddleware:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = list_kind(scope.get("path", "")) if scope.get("type") == "http" else None
+        if kind is None and _unlisted_spreadsheet(scope):
+            detail = f"format: {scope['path']} has no spreadsheet; lists with one: {EXPORTED}"
+            await _send_problem(send, 400, detail)
+            return
         if kind is None or scope.get("method") != "GET":
             await self.app(scope, receive, send)
             return
@@ -530,6 +537,17 @@ class ExportMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": content})
+
+
+def _unlisted_spreadsheet(scope: Any) -> bool:
+    """A GET of the API (not the dashboard, which exports its own lists) asking
+    ``?format=csv|xlsx`` of a path with no export: answering JSON would hand an official a
+    file of JSON named like a spreadsheet."""
+    path = scope.get("path", "")
+    if scope.get("type") != "http" or scope.get("method") != "GET" or path.startswith("/ui"):
+        return False
+    asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("format") or [""]
+    return asked[0].strip().lower() in FORMATS
 
 
 async def _send_problem(send: Any, status: int, detail: str) -> None:
