@@ -335,6 +335,8 @@ TABLES: dict[str, Table] = {
             BRANCH,
             Column("县区 county", _get("county"), 12),
             Column("乡镇 township", _get("township"), 14),
+            Column("现行标准 from", _get("from"), 22),
+            Column("新标准 to", _get("to"), 22),
             Column("新增星 gained", lambda r: _stars(r.get("kind"), r["gained"]), 30),
             Column("失去星 lost", lambda r: _stars(r.get("kind"), r["lost"]), 30),
             Column("变化条件 flipped", _flipped, 60),

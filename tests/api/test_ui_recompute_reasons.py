@@ -22,3 +22,19 @@ def test_recompute_preview_and_its_sheet_word_the_reasons(api: Api) -> None:
     cells = dict(zip(header, row, strict=True))
     assert cells["失去星 lost"].startswith("支部过硬星")
     assert "org_life_quota 认真落实" in cells["变化条件 flipped"]
+
+
+def test_the_recompute_sheet_names_both_rulebooks(api: Api) -> None:
+    """Two previews of the same year under two candidate rulebooks were both
+    ``recompute-2024.xlsx`` and neither file said which rulebook it previewed."""
+    api.register()
+    five_star_three_years(api)
+    sign_in(api, api.token("auditor"))
+    params: dict[str, str | int] = {"year": 2024, "rulebook": "puyang-2024-revision"}
+    sheet = api.client.get("/ui/recompute", params={**params, "format": "csv"})
+    assert (
+        'filename="recompute-2024-puyang-2024-revision.csv"' in sheet.headers["content-disposition"]
+    )
+    header, row = csv_rows(sheet.content)
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["现行标准 from"], cells["新标准 to"]) == ("puyang-2022", "puyang-2024-revision")
