@@ -221,6 +221,9 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         except RulebookError as exc:
             raise UserError(str(exc)) from None
     report.setdefault("adopted", None)
+    worded = [{**c, "from": report["from"], "to": report["to"]} for c in report["changes"]]
+    if exported(args, "recompute", worded):  # the dashboard's recompute sheet
+        return 0
     if args.json:
         emit_json(report)
         return 0
