@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -36,6 +37,59 @@ LEVEL_ZH = {
 }
 KIND_ZH = {"village": "农村", "community": "社区"}
 TIER_ZH = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
+# The Chinese name of each record type (the dashboard, `fivestar history`, the history sheet).
+RECORD_TYPES = {
+    "branch.registered": "支部登记",
+    "branch.secretary_appointed": "书记任命",
+    "incident.recorded": "违法违纪等事件",
+    "incident.retracted": "事件撤销",
+    "meeting.held": "组织生活（三会一课等）",
+    "member.developed": "发展党员",
+    "plan.set": "发展党员计划",
+    "honor.granted": "表彰",
+    "metric.reported": "指标上报",
+    "criterion.attested": "条件认定",
+    "designation.granted": "称号授予",
+    "designation.revoked": "称号撤销",
+    "weakness.designated": "软弱涣散认定",
+    "weakness.lifted": "软弱涣散整顿摘帽",
+    "rating.declared": "申报星级",
+    "rating.recommended": "推荐星级",
+    "rating.awarded": "授予星级",
+    "rulebook.adopted": "采用评星标准",
+    "activity.held": "活动开展（应急演练、敲门行动）",
+    "linkage.reported": "党员联户上报",
+    "grid.defined": "网格设置",
+    "grid.retired": "网格撤销",
+    "partner.joined": "共建单位加入",
+    "partner.left": "共建单位退出",
+    "cooperative.bound": "合作社绑定",
+    "cooperative.unbound": "合作社解绑",
+    "facility.reported": "设施上报",
+    "staffing.reported": "社区工作者配备上报",
+    "case.reported": "案件上报",
+    "case.assigned": "案件派单",
+    "case.escalated": "案件提级",
+    "case.progressed": "案件办理进展",
+    "case.resolved": "案件办结",
+    "case.verified": "案件核查反馈",
+    "problem.registered": "问题登记（台账）",
+    "problem.resolved": "问题销号",
+    "intervention.started": "整顿措施开始（派驻、整改整顿）",
+    "intervention.ended": "整顿措施结束",
+}
+
+
+# The reward policy's benefits and entitlements (seed §7, 奖励政策) have no rulebook file.
+BENEFIT_ZH = {
+    "excellent_assessment": "年度考核等次确定为优秀",
+    "priority_promotion": "优先晋升职级或职员等级",
+    "exam_bonus_points": "定向考试录（聘）用享受加分政策",
+    "county_commendation": "县级通报表扬",
+    "leadership_selection_priority": "选拔进乡镇（街道）领导班子优先考虑",
+    "awards_priority": "评优评先优先考虑",
+    "deputy_recommendation_priority": "推荐“两代表一委员”优先考虑",
+}
 
 
 class ExportError(ValueError):
@@ -56,20 +110,93 @@ class Table:
 
 
 # ------------------------------------------------------------------ cells
-def _star_names(kind: str, stars: Iterable[str]) -> str:
-    from domain.model.vocabulary import star_name
-
-    return "、".join(star_name(kind, s) for s in stars)
+def _star_names(kind: str | None, stars: Iterable[str]) -> str:
+    return "、".join(_star(s, kind).split(" ")[0] for s in stars)
 
 
 def _yes(value: Any) -> str:
     return "" if value is None else ("是" if value else "否")
 
 
-def _criteria(rows: Iterable[dict[str, Any]]) -> str:
+def _kinds(kind: str | None) -> tuple[str, ...]:
+    return (kind,) if kind in KIND_ZH else tuple(KIND_ZH)
+
+
+def _star(star: str, kind: str | None) -> str:
+    """``支部过硬星 branch_strong`` (the id alone when no kind names it)."""
+    from domain.model.vocabulary import star_name
+
+    for k in _kinds(kind):
+        name = star_name(k, star)
+        if name != star:
+            return f"{name} {star}"
+    return star
+
+
+@cache
+def _wordings(rulebook: str | None) -> dict[tuple[str, str, str], str]:
+    """(kind, star, criterion) -> wording in ``rulebook`` (the base one when it cannot be
+    read: a label never fails an export)."""
+    from domain.model.rulebook import BASE_RULEBOOK, RulebookError, load_rulebook
+
+    try:
+        book = load_rulebook(rulebook or BASE_RULEBOOK)
+    except (RulebookError, OSError):
+        book = load_rulebook(BASE_RULEBOOK)
+    out = {("", "", "exclusion"): book.exclusion.wording}
+    for k in KIND_ZH:
+        for s in book.stars(k):
+            for c in s.criteria:
+                out[(k, s.id, c.id)] = c.wording
+    return out
+
+
+def _wording(kind: str | None, star: str | None, criterion: str, rulebook: str | None) -> str:
+    words = _wordings(rulebook)
+    if criterion == "exclusion":
+        return words[("", "", "exclusion")]
+    if criterion == "not_rated":  # a stale award's star the rulebook in force lacks
+        return "现行评星标准无此星"
+    keys = ((k, star or "", criterion) for k in _kinds(kind))
+    return next((words[key] for key in keys if key in words), "")
+
+
+def _criteria(
+    rows: Iterable[dict[str, Any]], kind: str | None = None, rulebook: str | None = None
+) -> str:
+    """``生态宜居星 ecology_livable · sanitary_toilet_ratio 卫生户厕占比85%以上: 0.80 < 0.85``
+    per criterion, worded by the rulebook that judged it."""
+    out = []
+    for c in rows:
+        star = f"{_star(c['star'], kind)} · " if c.get("star") else ""
+        wording = _wording(kind, c.get("star"), c["criterion"], rulebook)
+        name = f"{c['criterion']} {wording}" if wording else c["criterion"]
+        out.append(f"{star}{name}: {c.get('detail') or ''}")
+    return "; ".join(out)
+
+
+def _stars(kind: str | None, ids: Iterable[str]) -> str:
+    return "; ".join(_star(s, kind) for s in ids)
+
+
+def _flipped(row: dict[str, Any]) -> str:
+    """A recompute change's flipped criteria, each worded by the rulebook that has it (the new
+    one; the old one for a criterion the new one drops)."""
     return "; ".join(
-        f"{c.get('star') or ''}.{c['criterion']}: {c['detail']}".lstrip(".") for c in rows
+        _criteria([f], row.get("kind"), row.get("from") if f.get("now") is None else row.get("to"))
+        for f in row["flipped"]
     )
+
+
+def record_type(kind: str | None) -> str:
+    """``branch.registered 支部登记`` (the id alone for a type without a name)."""
+    if not kind:
+        return ""
+    return f"{kind} {RECORD_TYPES[kind]}" if kind in RECORD_TYPES else kind
+
+
+def _benefits(ids: Iterable[str]) -> str:
+    return "; ".join(f"{b} {BENEFIT_ZH[b]}" if b in BENEFIT_ZH else b for b in ids)
 
 
 def _get(name: str) -> Callable[[dict[str, Any]], Any]:
@@ -98,7 +225,9 @@ TABLES: dict[str, Table] = {
             Column("可评星代码 eligible ids", lambda r: ",".join(r["eligible"]), 40),
             Column(
                 "未达标条件 not met",
-                lambda r: _criteria(c for c in r["criteria"] if not c["met"]),
+                lambda r: _criteria(
+                    (c for c in r["criteria"] if not c["met"]), r["kind"], r["rulebook"]
+                ),
                 60,
             ),
             Column("排除说明 exclusion", lambda r: (r.get("exclusion") or {}).get("detail"), 40),
@@ -110,11 +239,16 @@ TABLES: dict[str, Table] = {
             BRANCH,
             YEAR,
             Column("星级 level", _get("level"), 8),
-            Column("星 stars", lambda r: ",".join(r["stars"]), 40),
+            Column("授星 stars", lambda r: _star_names(r.get("kind"), r["stars"]), 40),
+            Column("星代码 star ids", lambda r: ",".join(r["stars"]), 40),
             Column("授予层级 by", lambda r: LEVEL_ZH.get(r["by"], r["by"]), 10),
             Column("授予日期 on", _get("on"), 12),
             Column("证据已变待复核 stale", lambda r: _yes(r["stale"]), 12),
-            Column("现未达标 now failing", lambda r: _criteria(r["now_failing"]), 60),
+            Column(
+                "现未达标 now failing",
+                lambda r: _criteria(r["now_failing"], r.get("kind"), r.get("rulebook")),
+                60,
+            ),
         ),
     ),
     "rewards": Table(
@@ -133,7 +267,7 @@ TABLES: dict[str, Table] = {
                 lambda r: _yes((r.get("secretary") or {}).get("civil_servant")),
                 12,
             ),
-            Column("书记待遇 benefits", lambda r: ",".join(r["secretary_benefits"]), 40),
+            Column("书记待遇 benefits", lambda r: _benefits(r["secretary_benefits"]), 40),
         ),
     ),
     "priority": Table(
@@ -148,7 +282,7 @@ TABLES: dict[str, Table] = {
                 36,
             ),
             Column("书记有变动 secretary_changed", lambda r: _yes(r["secretary_changed"]), 12),
-            Column("优先事项 entitlements", lambda r: ",".join(r["entitlements"]), 60),
+            Column("优先事项 entitlements", lambda r: _benefits(r["entitlements"]), 60),
         ),
     ),
     "branches": Table(
@@ -170,7 +304,7 @@ TABLES: dict[str, Table] = {
             Column("位置 position", _get("position"), 10),
             Column("记录时间 recorded_at", _get("recorded_at"), 28),
             Column("记录人 recorder", _get("recorder"), 18),
-            Column("类型 type", _nested("record", "type"), 24),
+            Column("类型 type", lambda r: record_type((r.get("record") or {}).get("type")), 30),
             Column("记录编号 id", _nested("record", "id"), 14),
             Column(
                 "内容 record",
@@ -201,9 +335,11 @@ TABLES: dict[str, Table] = {
             BRANCH,
             Column("县区 county", _get("county"), 12),
             Column("乡镇 township", _get("township"), 14),
-            Column("新增星 gained", lambda r: ",".join(r["gained"]), 30),
-            Column("失去星 lost", lambda r: ",".join(r["lost"]), 30),
-            Column("变化条件 flipped", lambda r: _criteria(r["flipped"]), 60),
+            Column("现行标准 from", _get("from"), 22),
+            Column("新标准 to", _get("to"), 22),
+            Column("新增星 gained", lambda r: _stars(r.get("kind"), r["gained"]), 30),
+            Column("失去星 lost", lambda r: _stars(r.get("kind"), r["lost"]), 30),
+            Column("变化条件 flipped", _flipped, 60),
         ),
     ),
 }
@@ -302,6 +438,9 @@ _LISTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+EXPORTED = "/eligibility, /awards, /rewards, /priority, /branches, /branches/{code}/history"
+
+
 def wanted_format(query: dict[str, list[str]], accept: str) -> str | None:
     """csv, xlsx, None (JSON) from ``?format=`` (first) or the Accept header."""
     asked = query.get("format")
@@ -344,6 +483,10 @@ class ExportMiddleware:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = list_kind(scope.get("path", "")) if scope.get("type") == "http" else None
+        if kind is None and _unlisted_spreadsheet(scope):
+            detail = f"format: {scope['path']} has no spreadsheet; lists with one: {EXPORTED}"
+            await _send_problem(send, 400, detail)
+            return
         if kind is None or scope.get("method") != "GET":
             await self.app(scope, receive, send)
             return
@@ -396,6 +539,17 @@ class ExportMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": content})
+
+
+def _unlisted_spreadsheet(scope: Any) -> bool:
+    """A GET of the API (not the dashboard, which exports its own lists) asking
+    ``?format=csv|xlsx`` of a path with no export: answering JSON would hand an official a
+    file of JSON named like a spreadsheet."""
+    path = scope.get("path", "")
+    if scope.get("type") != "http" or scope.get("method") != "GET" or path.startswith("/ui"):
+        return False
+    asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("format") or [""]
+    return asked[0].strip().lower() in FORMATS
 
 
 async def _send_problem(send: Any, status: int, detail: str) -> None:

@@ -142,6 +142,8 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
                 "on": row["on_date"],
                 "stale": stale,
                 "now_failing": failing if stale else [],
+                "kind": now.kind,  # whose star names and criterion wording
+                "rulebook": now.rulebook,  # in force now: it judged now_failing
                 "position": row["position"],  # of the award event (its receipt is there)
             }
         )
@@ -292,6 +294,7 @@ def recompute(views: ViewStore, year: int, rulebook: str) -> dict[str, Any]:
                 "branch": facts.branch,
                 "county": county,
                 "township": places[facts.branch][1],
+                "kind": new.kind,  # whose star names and criterion wording
                 "gained": gained,
                 "lost": lost,
                 "flipped": _flipped(old, new, set(gained) | set(lost)),

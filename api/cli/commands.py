@@ -158,12 +158,13 @@ def cmd_awards(args: argparse.Namespace) -> int:
     with _open(args) as svc:
         rows = svc.awards(args.year)
         kinds = _kinds(svc, [a["branch"] for a in rows if a["stale"]])
+        in_force = {a["year"]: a["rulebook"] for a in svc.adoptions()}.get(args.year)
     if exported(args, "awards", rows):
         return 0
     if args.json:
         emit_json(rows)
         return 0
-    text.awards(args.year, rows, kinds)
+    text.awards(args.year, rows, kinds, in_force)
     return 0
 
 
@@ -220,6 +221,9 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         except RulebookError as exc:
             raise UserError(str(exc)) from None
     report.setdefault("adopted", None)
+    worded = [{**c, "from": report["from"], "to": report["to"]} for c in report["changes"]]
+    if exported(args, "recompute", worded):  # the dashboard's recompute sheet
+        return 0
     if args.json:
         emit_json(report)
         return 0

@@ -3,7 +3,7 @@
 Stars and criteria are worded by the rulebooks themselves (``name`` and ``wording`` in
 ``rulebooks/*.toml``): a rulebook that rewords a criterion rewords the output. Benefits and
 entitlements of the reward policy (seed §7, 奖励政策) have no rulebook file of their own; their
-wording is the seed's, quoted here.
+wording is the seed's, quoted in ``api.exports`` (the spreadsheets use it too).
 """
 
 from __future__ import annotations
@@ -11,20 +11,12 @@ from __future__ import annotations
 import contextlib
 from functools import cache
 
+from api.exports import BENEFIT_ZH
 from domain.model.rulebook import BASE_RULEBOOK, KINDS, RulebookError, available_rulebooks
 from domain.model.rulebook import load_rulebook as _load
 
 LEVEL_ZH = {"township": "乡镇（街道）", "county": "县级", "city": "市级", "province": "省级"}
 TIER_ZH = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
-BENEFIT_ZH = {
-    "excellent_assessment": "年度考核等次确定为优秀",
-    "priority_promotion": "优先晋升职级或职员等级",
-    "exam_bonus_points": "定向考试录（聘）用享受加分政策",
-    "county_commendation": "县级通报表扬",
-    "leadership_selection_priority": "选拔进乡镇（街道）领导班子优先考虑",
-    "awards_priority": "评优评先优先考虑",
-    "deputy_recommendation_priority": "推荐“两代表一委员”优先考虑",
-}
 
 
 @cache

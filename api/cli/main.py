@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adopt", action="store_true", help="record the adoption (needs --reason)")
     p.add_argument("--reason", default="")
     p.add_argument("--json", action="store_true")
+    add_export_args(p)
 
     sub.add_parser("rebuild", help="rebuild every read model from the event log")
 

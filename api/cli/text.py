@@ -14,6 +14,7 @@ import msgspec
 
 from api.cli import labels as zh
 from api.cli.render import counted, print_table
+from api.exports import record_type
 
 
 def _plain(value: Any) -> str:
@@ -37,10 +38,24 @@ def history(branch: str, entries: Sequence[Any]) -> None:
         record.pop("branch", None)
         fields = " ".join(f"{k}={_plain(v)}" for k, v in record.items())
         rows.append(
-            [e.position, f"{e.recorded_at:%Y-%m-%d %H:%M:%S.%f}", e.recorder, rid, kind, fields]
+            [
+                e.position,
+                f"{e.recorded_at:%Y-%m-%d %H:%M:%S.%f}",
+                e.recorder,
+                rid,
+                record_type(kind),
+                fields,
+            ]
         )
     print_table(
-        ["位置 position", "记录时间 recorded at (UTC)", "记录人 recorder", "id", "type", "fields"],
+        [
+            "位置 position",
+            "记录时间 recorded at (UTC)",
+            "记录人 recorder",
+            "编号 id",
+            "类型 type",
+            "内容 fields",
+        ],
         rows,
         right="0",
     )
@@ -109,9 +124,15 @@ def _names(star_ids: Sequence[str]) -> str:
     return "、".join(zh.star_zh(s) or s for s in star_ids)
 
 
-def awards(year: int, rows: Sequence[dict[str, Any]], kinds: dict[str, str] | None = None) -> None:
+def awards(
+    year: int,
+    rows: Sequence[dict[str, Any]],
+    kinds: dict[str, str] | None = None,
+    rulebook: str | None = None,
+) -> None:
     """The year's awards; ``kinds`` (branch -> kind) picks the kind's wording of a failing
-    criterion (a community's "三零"社区, not the village's "三零"村)."""
+    criterion (a community's "三零"社区, not the village's "三零"村), and ``rulebook`` (the one
+    in force for the year, which judged ``now_failing``) its threshold's wording."""
     kinds = kinds or {}
     table = []
     for a in rows:
@@ -127,7 +148,16 @@ def awards(year: int, rows: Sequence[dict[str, Any]], kinds: dict[str, str] | No
             ]
         )
     print_table(
-        ["支部 branch", "年度 year", "星级 level", "授星 stars awarded", "by", "on", "stale"], table
+        [
+            "支部 branch",
+            "年度 year",
+            "星级 level",
+            "授星 stars awarded",
+            "授予 by",
+            "日期 on",
+            "失效 stale",
+        ],
+        table,
     )
     for a in rows:
         if a["stale"]:
@@ -135,7 +165,7 @@ def awards(year: int, rows: Sequence[dict[str, Any]], kinds: dict[str, str] | No
             for c in a["now_failing"]:
                 kind = kinds.get(a["branch"])
                 star = f"{zh.star(c['star'], kind)}: " if c["star"] else ""
-                print(f"  ✗ {star}{zh.criterion(c['criterion'], c['star'], kind)}")
+                print(f"  ✗ {star}{zh.criterion(c['criterion'], c['star'], kind, rulebook)}")
                 print(f"      {c['detail']}{_evidence(c.get('evidence') or [])}")
     levels = Counter(a["level"] for a in rows)
     spread = ", ".join(f"{n}★ {levels[n]}" for n in sorted(levels))
@@ -170,7 +200,7 @@ def rewards(year: int, rows: Sequence[dict[str, Any]]) -> None:
         total[0] += 1
         total[1] += w["funds_yuan"] or 0
     print_table(
-        ["支部 branch", "县区 county", "星级 level", "by", "on", "工作经费 funds",
+        ["支部 branch", "县区 county", "星级 level", "授予 by", "日期 on", "工作经费 funds",
          "两委报酬 pay rise", "书记 secretary", "书记待遇 secretary benefits"],
         table,
         right="56",
@@ -203,7 +233,14 @@ def priority(year: int, rows: Sequence[dict[str, Any]]) -> None:
             ]
         )
     print_table(
-        ["支部 branch", "优先 tier", "年度 years", "书记 secretaries", "secretary changed"], table
+        [
+            "支部 branch",
+            "优先 tier",
+            "年度 years",
+            "书记 secretaries",
+            "书记变动 secretary changed",
+        ],
+        table,
     )
     if rows:
         print("entitlements 待遇: " + "; ".join(zh.benefit(b) for b in rows[0]["entitlements"]))
@@ -224,6 +261,9 @@ def against_the_branch(change: dict[str, Any]) -> list[dict[str, Any]]:
         or (f["star"] in gained and f["now"] and f["was"] is not True)
         or (f["star"] in gained and f["now"] is None and f["was"] is False)
     ]
+
+
+_CHANGE = {"lost": "失 lost", "gained": "得 gained"}
 
 
 def recompute(report: dict[str, Any], kinds: dict[str, str] | None = None) -> None:
@@ -250,9 +290,14 @@ def recompute(report: dict[str, Any], kinds: dict[str, str] | None = None) -> No
     if report["counts"]:
         print()
         print_table(
-            ["县区 county", "星 star", "change", "支部数 branches"],
+            ["县区 county", "星 star", "变化 change", "支部数 branches"],
             [
-                [row["county"], zh.star(row["star"], None, to), row["change"], row["branches"]]
+                [
+                    row["county"],
+                    zh.star(row["star"], None, to),
+                    _CHANGE.get(row["change"], row["change"]),
+                    row["branches"],
+                ]
                 for row in report["counts"]
             ],
             right="3",
@@ -272,7 +317,7 @@ def recompute(report: dict[str, Any], kinds: dict[str, str] | None = None) -> No
 def rulebooks(books: Iterable[dict[str, Any]], adoptions: Sequence[dict[str, Any]]) -> None:
     books = list(books)
     print_table(
-        ["标准 rulebook", "from", "title"],
+        ["标准 rulebook", "起始年度 from", "名称 title"],
         [[b["id"], b["applies_from"], b["title"]] for b in books],
     )
     if adoptions:

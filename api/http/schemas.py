@@ -136,6 +136,8 @@ class Award(Struct, kw_only=True):
     on: str
     stale: bool
     now_failing: list[FailingCriterion]
+    kind: str | None = None  # village or community: whose wording the ids take
+    rulebook: str | None = None  # in force for the year now, the one now_failing is judged by
     basis: Basis | None = None  # the eligibility check the award was recorded on (ADR 0016)
 
 
@@ -217,6 +219,7 @@ class RecomputeChange(Struct, kw_only=True):
     gained: list[str]
     lost: list[str]
     flipped: list[Flip]
+    kind: str | None = None  # village or community: whose wording the ids take
 
 
 class RecomputeCount(Struct, kw_only=True):

@@ -60,7 +60,7 @@ def test_list_endpoints_as_csv_and_xlsx(api: Api) -> None:
     registry = sheet_rows(api.get("/branches", api.admin, format="xlsx").content)
     assert [r[0] for r in registry[1:]] == ["C1", "V1", "V2", "V3", "V4"]
     history = csv_rows(api.get("/branches/V1/history", api.admin, format="csv").content)
-    assert history[1][3] == "branch.registered"
+    assert history[1][3] == "branch.registered 支部登记"
 
 
 def test_exports_keep_the_jurisdiction_and_the_refusals(api: Api) -> None:

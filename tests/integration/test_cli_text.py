@@ -5,6 +5,7 @@ tested elsewhere; here only the readable form."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -116,7 +117,7 @@ def test_columns_align_by_display_width(loaded: Callable[..., Any]) -> None:
     after star names of different lengths in Chinese."""
     lines = read(loaded, "awards", "--year", str(Y))
     header, *rows = lines[: 1 + len(table_body("\n".join(lines)))]
-    starts = {column_of(header, "by")} | {
+    starts = {column_of(header, "授予 by")} | {
         column_of(row, "county 县级" if "V1" in row else "province 省级") for row in rows
     }
     assert len(starts) == 1, lines
@@ -179,3 +180,26 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.startswith("fivestar ")
+
+
+# ---------------------------------------------------------- Chinese headers
+HEADED = {
+    "awards": (["awards", "--year", str(Y)], "支部 branch"),
+    "rewards": (["rewards", "--year", str(Y)], "支部 branch"),
+    "recompute": (["recompute", "--year", str(Y), "--rulebook", REVISION], "县区 county  星"),
+    "rulebooks": (["rulebooks"], "标准 rulebook"),
+}
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_every_header_carries_chinese(loaded: Callable[..., Any], name: str) -> None:
+    """Awards' and rewards' ``by``/``on``/``stale``, recompute's ``change`` (and its values
+    ``lost``/``gained``) and rulebooks' ``from``/``title`` were English alone."""
+    args, start = HEADED[name]
+    lines = read(loaded, *args)
+    [header] = [line for line in lines if line.startswith(start)]
+    cells = [cell for cell in header.split("  ") if cell.strip()]
+    assert all(re.search("[\u4e00-\u9fff]", cell) for cell in cells), header
+    if name == "recompute":
+        body = lines[lines.index(header) + 1 :]
+        assert all(re.search("(失 lost|得 gained)", line) for line in body[:-1]), body

@@ -62,6 +62,8 @@ def test_spreadsheet_cells() -> None:
           "now_failing": [{"star": "a", "criterion": "c", "detail": "0.78 < 0.80"}]}],
     )  # fmt: skip
     assert header[0] == "支部代码 branch"
-    assert body == [["V1", 2025, 4, "a,b", "市级", "2026-01-02", "是", "a.c: 0.78 < 0.80"]]
+    # ids no rulebook names stay bare; known ones carry their names (tests/api/test_export_labels)
+    failing = "a · c: 0.78 < 0.80"
+    assert body == [["V1", 2025, 4, "a、b", "a,b", "市级", "2026-01-02", "是", failing]]
     text = exports.to_csv("awards", []).decode("utf-8")
     assert text.startswith("\ufeff支部代码 branch,") and text.endswith("\r\n")

@@ -4,29 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from api.exports import RECORD_TYPES
+from domain.model.rulebook import BASE_RULEBOOK, RulebookError, load_rulebook
 from domain.model.vocabulary import star_name
 
-RECORD_TYPES = {
-    "branch.registered": "支部登记",
-    "branch.secretary_appointed": "书记任命",
-    "incident.recorded": "违法违纪等事件",
-    "incident.retracted": "事件撤销",
-    "meeting.held": "组织生活（三会一课等）",
-    "member.developed": "发展党员",
-    "plan.set": "发展党员计划",
-    "honor.granted": "表彰",
-    "metric.reported": "指标上报",
-    "criterion.attested": "条件认定",
-    "designation.granted": "称号授予",
-    "designation.revoked": "称号撤销",
-    "weakness.designated": "软弱涣散认定",
-    "weakness.lifted": "软弱涣散整顿摘帽",
-    "rating.declared": "申报星级",
-    "rating.recommended": "推荐星级",
-    "rating.awarded": "授予星级",
-    "rulebook.adopted": "采用评星标准",
-}
 MEETING_KINDS = {
     "branch_committee": "支委会",
     "party_congress": "党员大会",
@@ -57,6 +38,9 @@ KINDS = {"village": "农村", "community": "社区"}
 TIERS = {"five_star": "连续三年五星", "four_star_or_above": "连续三年四星以上"}
 
 
+__all__ = ["RECORD_TYPES"]  # kept in api.exports: the spreadsheets and the CLI use it too
+
+
 def record_type(kind: str) -> str:
     return RECORD_TYPES.get(kind, kind)
 
@@ -66,8 +50,13 @@ def star(kind: str, star_id: str | None) -> str:
 
 
 @cache
-def _wordings() -> dict[tuple[str, str, str], str]:
-    book = load_rulebook(BASE_RULEBOOK)
+def _wordings(rulebook: str = BASE_RULEBOOK) -> dict[tuple[str, str, str], str]:
+    """(kind, star, criterion) -> wording in ``rulebook`` (the base one when it cannot be read:
+    a label never fails a page)."""
+    try:
+        book = load_rulebook(rulebook)
+    except (RulebookError, OSError):
+        book = load_rulebook(BASE_RULEBOOK)
     out: dict[tuple[str, str, str], str] = {}
     for kind in ("village", "community"):
         for s in book.stars(kind):
@@ -77,11 +66,14 @@ def _wordings() -> dict[tuple[str, str, str], str]:
     return out
 
 
-def criterion(kind: str, star_id: str | None, criterion_id: str) -> str:
-    """The rulebook's Chinese wording of a criterion ('' when it has none)."""
+def criterion(
+    kind: str, star_id: str | None, criterion_id: str, rulebook: str | None = None
+) -> str:
+    """The Chinese wording of a criterion in the rulebook it was judged under (``rulebook``;
+    the base one when not given), '' when it has none: a revision rewords thresholds."""
     if criterion_id == "exclusion":
         return "软弱涣散党组织不参与星级评定"
-    return _wordings().get((kind, star_id or "", criterion_id), "")
+    return _wordings(rulebook or BASE_RULEBOOK).get((kind, star_id or "", criterion_id), "")
 
 
 def stars(kind: str) -> list[str]:

@@ -7,6 +7,7 @@ history timeline in place). Every page reads through the same queries and the sa
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -101,6 +102,11 @@ def _context(request: Request[Any, Any, Any], title: str, **extra: Any) -> dict[
 def _url(path: str, **params: Any) -> str:
     kept = {k: v for k, v in params.items() if v is not None and v is not False and v != ""}
     return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def _safe(name: str) -> str:
+    """A rulebook id fit for a file name in a Content-Disposition header."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
 def _download(kind: str, rows: list[dict[str, Any]], fmt: str, year: Any = None) -> Response[bytes]:
@@ -450,7 +456,8 @@ class DashboardController(Controller):
             except RulebookError as exc:
                 error = f"评星标准无效 rulebook: {exc}"
         if format and report is not None:
-            return _download("recompute", report["changes"], format, year)
+            worded = [{**c, "from": report["from"], "to": report["to"]} for c in report["changes"]]
+            return _download("recompute", worded, format, f"{year}-{_safe(report['to'])}")
         return Template(
             "recompute.html",
             context=_context(
