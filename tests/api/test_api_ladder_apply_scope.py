@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.test_api_admin_scope import ROLES
 from tests.api.test_api_cases_ladder import _weak_community
 from tests.support.api import Api, assert_problem
 
-ROLES = ["recorder", "township", "county", "city", "province", "auditor", "service", "admin"]
 SCOPES: dict[str, dict[str, str]] = {
     "province": {},
     "county": {"county": "华龙区"},

@@ -11,16 +11,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.test_api_admin_scope import ROLES, SCOPES  # the same roles and places
 from tests.api.test_ui import csrf, sign_in
 from tests.support.api import Api
 
-ROLES = ["recorder", "township", "county", "city", "province", "auditor", "service", "admin"]
-SCOPES: dict[str, dict[str, str]] = {
-    "province": {},
-    "county": {"county": "清丰县"},
-    "township": {"county": "清丰县", "township": "柳格镇"},
-    "branch": {"county": "清丰县", "township": "柳格镇", "branch": "V1"},
-}
 PREVIEW = {"province", "auditor", "admin"}  # may open the recompute page
 FORM = {"year": "2024", "rulebook": "puyang-2024-revision", "reason": "the 2024 revision"}
 
