@@ -111,7 +111,7 @@ class Table:
 
 # ------------------------------------------------------------------ cells
 def _star_names(kind: str | None, stars: Iterable[str]) -> str:
-    return "、".join(_star(s, kind).split(" ")[0] for s in stars)
+    return "、".join(_star_name(s, kind) or s for s in stars)
 
 
 def _yes(value: Any) -> str:
@@ -122,19 +122,28 @@ def _kinds(kind: str | None) -> tuple[str, ...]:
     return (kind,) if kind in KIND_ZH else tuple(KIND_ZH)
 
 
-def _star(star: str, kind: str | None) -> str:
-    """``支部过硬星 branch_strong`` (the id alone when no kind names it)."""
+def _star_name(star: str, kind: str | None) -> str | None:
+    """The star's Chinese name for ``kind`` (either kind when None), or None."""
     from domain.model.vocabulary import star_name
 
     for k in _kinds(kind):
         name = star_name(k, star)
         if name != star:
-            return f"{name} {star}"
-    return star
+            return name
+    return None
+
+
+def _star(star: str, kind: str | None) -> str:
+    """``支部过硬星 branch_strong`` (the id alone when no kind names it)."""
+    name = _star_name(star, kind)
+    return f"{name} {star}" if name else star
+
+
+NOT_RATED_ZH = "现行评星标准无此星"  # a stale award's star the rulebook in force lacks
 
 
 @cache
-def _wordings(rulebook: str | None) -> dict[tuple[str, str, str], str]:
+def criterion_wordings(rulebook: str | None) -> dict[tuple[str, str, str], str]:
     """(kind, star, criterion) -> wording in ``rulebook`` (the base one when it cannot be
     read: a label never fails an export)."""
     from domain.model.rulebook import BASE_RULEBOOK, RulebookError, load_rulebook
@@ -152,11 +161,11 @@ def _wordings(rulebook: str | None) -> dict[tuple[str, str, str], str]:
 
 
 def _wording(kind: str | None, star: str | None, criterion: str, rulebook: str | None) -> str:
-    words = _wordings(rulebook)
+    words = criterion_wordings(rulebook)
     if criterion == "exclusion":
         return words[("", "", "exclusion")]
-    if criterion == "not_rated":  # a stale award's star the rulebook in force lacks
-        return "现行评星标准无此星"
+    if criterion == "not_rated":
+        return NOT_RATED_ZH
     keys = ((k, star or "", criterion) for k in _kinds(kind))
     return next((words[key] for key in keys if key in words), "")
 
@@ -545,6 +554,8 @@ def _unlisted_spreadsheet(scope: Any) -> bool:
     """A GET of the API (not the dashboard, which exports its own lists) asking
     ``?format=csv|xlsx`` of a path with no export: answering JSON would hand an official a
     file of JSON named like a spreadsheet."""
+    if b"format" not in scope.get("query_string", b""):  # every request passes here
+        return False
     path = scope.get("path", "")
     if scope.get("type") != "http" or scope.get("method") != "GET" or path.startswith("/ui"):
         return False

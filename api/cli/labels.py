@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from functools import cache
 
-from api.exports import BENEFIT_ZH
+from api.exports import BENEFIT_ZH, NOT_RATED_ZH
 from domain.model.rulebook import BASE_RULEBOOK, KINDS, RulebookError, available_rulebooks
 from domain.model.rulebook import load_rulebook as _load
 
@@ -53,7 +53,7 @@ def criterion_zh(
 ) -> str:
     """The rulebook's wording of a criterion of ``star`` (``exclusion``: the exclusion)."""
     if criterion == "not_rated":  # a stale award's star the rulebook in force lacks
-        return "现行评星标准无此星"
+        return NOT_RATED_ZH
     for book_id in _books(rulebook):
         try:
             book = _load(book_id)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from api.exports import RECORD_TYPES
-from domain.model.rulebook import BASE_RULEBOOK, RulebookError, load_rulebook
+from api.exports import RECORD_TYPES, criterion_wordings
 from domain.model.vocabulary import star_name
 
 MEETING_KINDS = {
@@ -49,23 +46,6 @@ def star(kind: str, star_id: str | None) -> str:
     return star_name(kind, star_id) if star_id else "排除"
 
 
-@cache
-def _wordings(rulebook: str = BASE_RULEBOOK) -> dict[tuple[str, str, str], str]:
-    """(kind, star, criterion) -> wording in ``rulebook`` (the base one when it cannot be read:
-    a label never fails a page)."""
-    try:
-        book = load_rulebook(rulebook)
-    except (RulebookError, OSError):
-        book = load_rulebook(BASE_RULEBOOK)
-    out: dict[tuple[str, str, str], str] = {}
-    for kind in ("village", "community"):
-        for s in book.stars(kind):
-            for c in s.criteria:
-                wording = getattr(c, "wording", "") or ""
-                out[(kind, s.id, c.id)] = wording
-    return out
-
-
 def criterion(
     kind: str, star_id: str | None, criterion_id: str, rulebook: str | None = None
 ) -> str:
@@ -73,7 +53,7 @@ def criterion(
     the base one when not given), '' when it has none: a revision rewords thresholds."""
     if criterion_id == "exclusion":
         return "软弱涣散党组织不参与星级评定"
-    return _wordings(rulebook or BASE_RULEBOOK).get((kind, star_id or "", criterion_id), "")
+    return criterion_wordings(rulebook).get((kind, star_id or "", criterion_id), "")
 
 
 def stars(kind: str) -> list[str]:
