@@ -384,8 +384,15 @@ def check_stars(stars: list[str], kind: str) -> None:
 
 
 def digest(record: r.Record) -> bytes:
-    """Content identity of a record: decoded, defaults filled in, numbers by value."""
-    return hashlib.blake2b(r.encode_record(record), digest_size=12).digest()
+    """Content identity of a record: decoded, defaults filled in, numbers by value. (A copy
+    of a ready hasher: ``blake2b(data, digest_size=12)`` parses its keywords on every call,
+    half the cost of a digest, and this runs once per event folded.)"""
+    hasher = _DIGEST.copy()
+    hasher.update(r.encode_record(record))
+    return hasher.digest()
+
+
+_DIGEST = hashlib.blake2b(digest_size=12)
 
 
 class BranchSnapshot(Struct, gc=False, frozen=True, kw_only=True):

@@ -376,12 +376,11 @@ def decode_record(raw: bytes | str) -> AnyRecord:
         raise RecordError("-", f"structural: not a JSON object ({exc})") from None
     except RecursionError:  # a line of a thousand '[' is refused, not a crash (ADR 0013)
         raise RecordError("-", "structural: nested too deeply to be a record") from None
-    raw_bytes = raw.encode() if isinstance(raw, str) else raw
-    if b"\\u0000" in raw_bytes:  # JSON can only carry a NUL as an escape
-        _refuse_nul(record)
-    _check_values(record)
-    if isinstance(record, MetricReportedRecord) and record.value == 0:
-        record = msgspec.structs.replace(record, value=0.0)  # -0.0 is 0 by value
+    if ("\\u0000" in raw) if isinstance(raw, str) else (b"\\u0000" in raw):
+        _refuse_nul(record)  # JSON can only carry a NUL as an escape
+    check = _VALUE_CHECKS.get(type(record))  # one look-up: this runs once per imported line
+    if check is not None:
+        record = check(record)
     return record
 
 
@@ -430,23 +429,22 @@ def _refuse_nul(record: AnyRecord) -> None:
             raise RecordError(record.id, f"structural: {name}: contains a NUL character")
 
 
-def _check_values(record: AnyRecord) -> None:
-    """Checks msgspec's type constraints cannot express on a shared field."""
-    check = _MECHANISM_CHECKS.get(type(record))
-    if check is not None:
-        check(record)
-    if isinstance(record, MetricReportedRecord):
-        value = record.value
-        if value != value or value in (float("inf"), float("-inf")):
-            raise RecordError(record.id, "structural: value: not a finite number")
-        if record.metric in RATIO_METRICS and not 0 <= value <= 1:
-            raise RecordError(
-                record.id, f"structural: value: {record.metric} is a ratio, {value} is outside 0..1"
-            )
-        if record.metric == "per_capita_income" and value < 0:
-            raise RecordError(
-                record.id, f"structural: value: per_capita_income cannot be negative ({value})"
-            )
+def _check_metric(record: MetricReportedRecord) -> MetricReportedRecord:
+    """A metric's value: finite, a ratio within 0..1, an income not negative; -0.0 is 0."""
+    value = record.value
+    if value != value or value in (float("inf"), float("-inf")):
+        raise RecordError(record.id, "structural: value: not a finite number")
+    if record.metric in RATIO_METRICS and not 0 <= value <= 1:
+        raise RecordError(
+            record.id, f"structural: value: {record.metric} is a ratio, {value} is outside 0..1"
+        )
+    if record.metric == "per_capita_income" and value < 0:
+        raise RecordError(
+            record.id, f"structural: value: per_capita_income cannot be negative ({value})"
+        )
+    if value == 0:
+        return msgspec.structs.replace(record, value=0.0)  # -0.0 is 0 by value
+    return record
 
 
 RATIO_METRICS = frozenset(
@@ -555,11 +553,24 @@ def _check_intervention(record: InterventionStartedRecord) -> None:
         )
 
 
-_MECHANISM_CHECKS: dict[type, Callable[[Any], None]] = {
-    LinkageReportedRecord: _check_linkage,
-    CaseReportedRecord: _check_case_report,
-    ProblemRegisteredRecord: _check_problem,
-    InterventionStartedRecord: _check_intervention,
-    FacilityReportedRecord: lambda rec: _finite(rec, "value"),
-    StaffingReportedRecord: lambda rec: _finite(rec, "lowest_pay"),
+def _returning(check: Callable[[Any], None]) -> Callable[[Any], Any]:
+    """A check that raises or passes, as a check that returns the record it passed."""
+
+    def checked(record: Any) -> Any:
+        check(record)
+        return record
+
+    return checked
+
+
+# Checks msgspec's type constraints cannot express, by record class (``decode_record``):
+# each raises ``RecordError`` or returns the record as it is kept.
+_VALUE_CHECKS: dict[type, Callable[[Any], Any]] = {
+    MetricReportedRecord: _check_metric,
+    LinkageReportedRecord: _returning(_check_linkage),
+    CaseReportedRecord: _returning(_check_case_report),
+    ProblemRegisteredRecord: _returning(_check_problem),
+    InterventionStartedRecord: _returning(_check_intervention),
+    FacilityReportedRecord: _returning(lambda rec: _finite(rec, "value")),
+    StaffingReportedRecord: _returning(lambda rec: _finite(rec, "lowest_pay")),
 }
