@@ -3,8 +3,9 @@
 Officials hand spreadsheets upward; Excel opens a CSV as UTF-8 only when it starts with a
 byte-order mark, and an XLSX keeps its header row frozen and its columns wide enough to read.
 One table definition per list (eligibility, awards, rewards, priority, registry, history,
-the dashboard's branch lists) serves the HTTP API (``?format=csv|xlsx`` or ``Accept``, through
-``ExportMiddleware``), the dashboard's download links and ``fivestar … --format csv|xlsx``.
+the dashboard's branch lists; the working mechanisms' lists in ``api.mechanism_sheets``)
+serves the HTTP API (``?format=csv|xlsx`` or ``Accept``, through ``ExportMiddleware``), the
+dashboard's download links and ``fivestar … --format csv|xlsx``.
 
 Rows come in as plain JSON-shaped dicts (what the API serves), so every export says exactly
 what the JSON says. Nothing here imports Litestar: the CLI uses it too.
@@ -17,10 +18,12 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
+
+from api.mechanism_sheets import MECHANISM_TABLES
+from api.sheet import Column, Table, get, yes
 
 BOM = "\ufeff"
 FORMATS = ("csv", "xlsx")
@@ -96,26 +99,9 @@ class ExportError(ValueError):
     """An export that cannot be made (unknown format or list)."""
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str  # Chinese first, the JSON field id beside it
-    value: Callable[[dict[str, Any]], Any]
-    width: int = 12
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str  # the sheet's name (at most 31 characters in XLSX)
-    columns: tuple[Column, ...]
-
-
 # ------------------------------------------------------------------ cells
 def _star_names(kind: str | None, stars: Iterable[str]) -> str:
     return "、".join(_star_name(s, kind) or s for s in stars)
-
-
-def _yes(value: Any) -> str:
-    return "" if value is None else ("是" if value else "否")
 
 
 def _kinds(kind: str | None) -> tuple[str, ...]:
@@ -208,17 +194,13 @@ def _benefits(ids: Iterable[str]) -> str:
     return "; ".join(f"{b} {BENEFIT_ZH[b]}" if b in BENEFIT_ZH else b for b in ids)
 
 
-def _get(name: str) -> Callable[[dict[str, Any]], Any]:
-    return lambda row: row.get(name)
-
-
 def _nested(outer: str, inner: str) -> Callable[[dict[str, Any]], Any]:
     return lambda row: (row.get(outer) or {}).get(inner)
 
 
 # ------------------------------------------------------------------ tables
-BRANCH = Column("支部代码 branch", _get("branch"), 12)
-YEAR = Column("年度 year", _get("year"), 8)
+BRANCH = Column("支部代码 branch", get("branch"), 12)
+YEAR = Column("年度 year", get("year"), 8)
 
 TABLES: dict[str, Table] = {
     "eligibility": Table(
@@ -227,8 +209,8 @@ TABLES: dict[str, Table] = {
             BRANCH,
             YEAR,
             Column("类型 kind", lambda r: KIND_ZH.get(r["kind"], r["kind"]), 8),
-            Column("评星标准 rulebook", _get("rulebook"), 22),
-            Column("软弱涣散不参与评星 excluded", lambda r: _yes(r["excluded"]), 12),
+            Column("评星标准 rulebook", get("rulebook"), 22),
+            Column("软弱涣散不参与评星 excluded", lambda r: yes(r["excluded"]), 12),
             Column("可评星数 stars", lambda r: len(r["eligible"]), 10),
             Column("可评星 eligible", lambda r: _star_names(r["kind"], r["eligible"]), 40),
             Column("可评星代码 eligible ids", lambda r: ",".join(r["eligible"]), 40),
@@ -247,12 +229,12 @@ TABLES: dict[str, Table] = {
         (
             BRANCH,
             YEAR,
-            Column("星级 level", _get("level"), 8),
+            Column("星级 level", get("level"), 8),
             Column("授星 stars", lambda r: _star_names(r.get("kind"), r["stars"]), 40),
             Column("星代码 star ids", lambda r: ",".join(r["stars"]), 40),
             Column("授予层级 by", lambda r: LEVEL_ZH.get(r["by"], r["by"]), 10),
-            Column("授予日期 on", _get("on"), 12),
-            Column("证据已变待复核 stale", lambda r: _yes(r["stale"]), 12),
+            Column("授予日期 on", get("on"), 12),
+            Column("证据已变待复核 stale", lambda r: yes(r["stale"]), 12),
             Column(
                 "现未达标 now failing",
                 lambda r: _criteria(r["now_failing"], r.get("kind"), r.get("rulebook")),
@@ -265,15 +247,15 @@ TABLES: dict[str, Table] = {
         (
             BRANCH,
             YEAR,
-            Column("星级 level", _get("level"), 8),
+            Column("星级 level", get("level"), 8),
             Column("授予层级 authority", lambda r: LEVEL_ZH.get(r["authority"], r["authority"])),
-            Column("授予日期 on", _get("on"), 12),
-            Column("工作经费(元) funds_yuan", _get("funds_yuan"), 14),
-            Column("两委报酬增幅(%) pay_rise_pct", _get("pay_rise_pct"), 14),
+            Column("授予日期 on", get("on"), 12),
+            Column("工作经费(元) funds_yuan", get("funds_yuan"), 14),
+            Column("两委报酬增幅(%) pay_rise_pct", get("pay_rise_pct"), 14),
             Column("书记 secretary", _nested("secretary", "person"), 12),
             Column(
                 "书记为公务员 civil_servant",
-                lambda r: _yes((r.get("secretary") or {}).get("civil_servant")),
+                lambda r: yes((r.get("secretary") or {}).get("civil_servant")),
                 12,
             ),
             Column("书记待遇 benefits", lambda r: _benefits(r["secretary_benefits"]), 40),
@@ -290,29 +272,29 @@ TABLES: dict[str, Table] = {
                 lambda r: "; ".join(f"{s['year']}:{s['person'] or '—'}" for s in r["secretaries"]),
                 36,
             ),
-            Column("书记有变动 secretary_changed", lambda r: _yes(r["secretary_changed"]), 12),
+            Column("书记有变动 secretary_changed", lambda r: yes(r["secretary_changed"]), 12),
             Column("优先事项 entitlements", lambda r: _benefits(r["entitlements"]), 60),
         ),
     ),
     "branches": Table(
         "支部 branches",
         (
-            Column("支部代码 code", _get("code"), 12),
-            Column("名称 name", _get("name"), 24),
+            Column("支部代码 code", get("code"), 12),
+            Column("名称 name", get("name"), 24),
             Column("类型 kind", lambda r: KIND_ZH.get(r["kind"], r["kind"]), 8),
-            Column("县区 county", _get("county"), 12),
-            Column("乡镇 township", _get("township"), 14),
-            Column("户数 households", _get("households"), 10),
-            Column("人口 population", _get("population"), 10),
-            Column("登记日期 registered_on", _get("registered_on"), 12),
+            Column("县区 county", get("county"), 12),
+            Column("乡镇 township", get("township"), 14),
+            Column("户数 households", get("households"), 10),
+            Column("人口 population", get("population"), 10),
+            Column("登记日期 registered_on", get("registered_on"), 12),
         ),
     ),
     "history": Table(
         "记录 history",
         (
-            Column("位置 position", _get("position"), 10),
-            Column("记录时间 recorded_at", _get("recorded_at"), 28),
-            Column("记录人 recorder", _get("recorder"), 18),
+            Column("位置 position", get("position"), 10),
+            Column("记录时间 recorded_at", get("recorded_at"), 28),
+            Column("记录人 recorder", get("recorder"), 18),
             Column("类型 type", lambda r: record_type((r.get("record") or {}).get("type")), 30),
             Column("记录编号 id", _nested("record", "id"), 14),
             Column(
@@ -326,31 +308,32 @@ TABLES: dict[str, Table] = {
         "支部列表 branches",
         (
             BRANCH,
-            Column("名称 name", _get("name"), 24),
-            Column("县区 county", _get("county"), 12),
-            Column("乡镇 township", _get("township"), 14),
+            Column("名称 name", get("name"), 24),
+            Column("县区 county", get("county"), 12),
+            Column("乡镇 township", get("township"), 14),
             YEAR,
-            Column("可评星数 eligible", _get("eligible_level"), 10),
-            Column("可评星 eligible stars", _get("eligible_names"), 40),
-            Column("已授星级 awarded", _get("awarded_level"), 10),
-            Column("证据已变待复核 stale", lambda r: _yes(r.get("stale")), 12),
+            Column("可评星数 eligible", get("eligible_level"), 10),
+            Column("可评星 eligible stars", get("eligible_names"), 40),
+            Column("已授星级 awarded", get("awarded_level"), 10),
+            Column("证据已变待复核 stale", lambda r: yes(r.get("stale")), 12),
             Column("优先名单 priority", lambda r: TIER_ZH.get(r.get("priority") or "", ""), 18),
-            Column("软弱涣散 excluded", lambda r: _yes(r.get("excluded")), 10),
+            Column("软弱涣散 excluded", lambda r: yes(r.get("excluded")), 10),
         ),
     ),
     "recompute": Table(
         "重算预览 recompute",
         (
             BRANCH,
-            Column("县区 county", _get("county"), 12),
-            Column("乡镇 township", _get("township"), 14),
-            Column("现行标准 from", _get("from"), 22),
-            Column("新标准 to", _get("to"), 22),
+            Column("县区 county", get("county"), 12),
+            Column("乡镇 township", get("township"), 14),
+            Column("现行标准 from", get("from"), 22),
+            Column("新标准 to", get("to"), 22),
             Column("新增星 gained", lambda r: _stars(r.get("kind"), r["gained"]), 30),
             Column("失去星 lost", lambda r: _stars(r.get("kind"), r["lost"]), 30),
             Column("变化条件 flipped", _flipped, 60),
         ),
     ),
+    **MECHANISM_TABLES,
 }
 
 
@@ -365,7 +348,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return _yes(value)
+        return yes(value)
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -376,6 +359,8 @@ def _cell(value: Any) -> Any:
 def cells(kind: str, rows: Iterable[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """The header and the body of ``kind``'s table for ``rows`` (JSON-shaped dicts)."""
     t = table(kind)
+    if t.explode is not None:
+        rows = [row for item in rows for row in t.explode(item)]
     return [c.header for c in t.columns], [[_cell(c.value(r)) for c in t.columns] for r in rows]
 
 
@@ -444,10 +429,17 @@ _LISTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/priority/?$"), "priority"),
     (re.compile(r"^/branches/?$"), "branches"),
     (re.compile(r"^/branches/[^/]+/history/?$"), "history"),
+    (re.compile(r"^/compliance/?$"), "compliance"),
+    (re.compile(r"^/cases/?$"), "cases"),
+    (re.compile(r"^/ladder/?$"), "ladder"),
+    (re.compile(r"^/staffing/?$"), "staffing"),
 )
 
 
-EXPORTED = "/eligibility, /awards, /rewards, /priority, /branches, /branches/{code}/history"
+EXPORTED = (
+    "/eligibility, /awards, /rewards, /priority, /branches, /branches/{code}/history, "
+    "/compliance, /cases, /ladder, /staffing"
+)
 
 
 def wanted_format(query: dict[str, list[str]], accept: str) -> str | None:

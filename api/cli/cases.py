@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING
 
+from api.cli.export import add_export_args, exported
 from api.cli.output import date_arg, emit_json, year_arg
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--summary", action="store_true", help="per township, for --year")
     p.add_argument("--year", type=year_arg, help="only cases reported in this year")
     p.add_argument("--json", action="store_true")
+    add_export_args(p)
     p.set_defaults(handler=cmd_cases)
 
 
@@ -40,6 +42,8 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
     if args.summary and args.year is None:
         raise UserError("--summary needs --year Y")
+    if args.summary and args.format:
+        raise UserError("--format: the spreadsheet lists cases; drop --summary (or use --json)")
     if args.summary and (args.branch or args.open or args.overdue):
         raise UserError(
             "--summary counts per township: --branch, --open and --overdue list cases (drop "
@@ -74,6 +78,10 @@ def cmd_cases(args: argparse.Namespace) -> int:
         cases = [c for c in cases if c.overdue]
     if args.year is not None:
         cases = [c for c in cases if c.reported_on.year == args.year]
+    from domain.model.cases import case_json
+
+    if exported(args, "cases", [case_json(c) for c in cases]):
+        return 0
     return _list(cases, on, limits, args.json)
 
 

@@ -1,5 +1,6 @@
 """``--format csv|xlsx --out FILE`` for the list commands (eligibility, awards, rewards,
-priority, recompute): the same spreadsheets as the API's ``?format=`` and the dashboard's downloads.
+priority, recompute, compliance, cases, ladder, staffing): the same spreadsheets as the API's
+``?format=`` and the dashboard's downloads.
 
 Kept light (argparse only at import): the writers are imported when an export is asked for.
 """

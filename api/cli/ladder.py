@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from api.cli.cases import _built
+from api.cli.export import add_export_args, exported
 from api.cli.output import date_arg, emit_json, recorder_name
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="record the weak-and-lax listings the ladder requires on --on (idempotent)",
     )
     p.add_argument("--json", action="store_true")
+    add_export_args(p)
     p.set_defaults(handler=cmd_ladder)
 
 
@@ -38,6 +40,8 @@ def cmd_ladder(args: argparse.Namespace) -> int:
     from api.cli.commands import UserError, _open
     from domain.application import case_reads as model
 
+    if args.apply and args.format:
+        raise UserError("--format: the spreadsheet lists the ladder; --apply records listings")
     if args.apply and args.on is None:
         raise UserError("--apply needs --on D (the date the listings are recorded on)")
     with _open(args) as svc, _built():
@@ -63,9 +67,11 @@ def cmd_ladder(args: argparse.Namespace) -> int:
             required=args.required,
             shortfall=args.shortfall,
         )
-    if args.json:
-        from domain.model.ladder import ladder_json
+    from domain.model.ladder import ladder_json
 
+    if exported(args, "ladder", [ladder_json(r) for r in results]):
+        return 0
+    if args.json:
         emit_json([ladder_json(r) for r in results])
         return 0
     for result in results:

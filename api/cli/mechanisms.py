@@ -10,6 +10,7 @@ import argparse
 from collections import Counter
 from typing import Any
 
+from api.cli.export import add_export_args, exported
 from api.cli.output import _as_of, date_arg, emit_json, year_arg
 
 STATUS_MARK = {"met": "✓", "missed": "✗", "pending": "…"}
@@ -27,11 +28,13 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--requirement", help="only this requirement")
     _as_of(p)
     p.add_argument("--json", action="store_true")
+    add_export_args(p)
     p.set_defaults(handler=cmd_compliance)
 
     p = sub.add_parser("staffing", help="community workers per county (职业化, §2)")
     p.add_argument("--year", type=year_arg, required=True)
     p.add_argument("--json", action="store_true")
+    add_export_args(p)
     p.set_defaults(handler=cmd_staffing)
 
 
@@ -62,6 +65,8 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     if args.branch and not results:
         raise UserError(f"unknown branch {args.branch!r}")
     shown = filtered(results, args.requirement, args.status)
+    if exported(args, "compliance", shown):  # a row per branch and requirement
+        return 0
     if args.json:
         emit_json(shown)
         return 0
@@ -119,6 +124,8 @@ def cmd_staffing(args: argparse.Namespace) -> int:
             rows = svc.staffing(args.year)
         except RulebookError as exc:
             raise UserError(str(exc)) from None
+    if exported(args, "staffing", rows):
+        return 0
     if args.json:
         emit_json(rows)
         return 0
