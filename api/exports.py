@@ -18,6 +18,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -233,7 +234,7 @@ TABLES: dict[str, Table] = {
             Column("授星 stars", lambda r: _star_names(r.get("kind"), r["stars"]), 40),
             Column("星代码 star ids", lambda r: ",".join(r["stars"]), 40),
             Column("授予层级 by", lambda r: LEVEL_ZH.get(r["by"], r["by"]), 10),
-            Column("授予日期 on", get("on"), 12),
+            Column("授予日期 on", get("on"), 12, day=True),
             Column("证据已变待复核 stale", lambda r: yes(r["stale"]), 12),
             Column(
                 "现未达标 now failing",
@@ -249,7 +250,7 @@ TABLES: dict[str, Table] = {
             YEAR,
             Column("星级 level", get("level"), 8),
             Column("授予层级 authority", lambda r: LEVEL_ZH.get(r["authority"], r["authority"])),
-            Column("授予日期 on", get("on"), 12),
+            Column("授予日期 on", get("on"), 12, day=True),
             Column("工作经费(元) funds_yuan", get("funds_yuan"), 14),
             Column("两委报酬增幅(%) pay_rise_pct", get("pay_rise_pct"), 14),
             Column("书记 secretary", _nested("secretary", "person"), 12),
@@ -286,7 +287,7 @@ TABLES: dict[str, Table] = {
             Column("乡镇 township", get("township"), 14),
             Column("户数 households", get("households"), 10),
             Column("人口 population", get("population"), 10),
-            Column("登记日期 registered_on", get("registered_on"), 12),
+            Column("登记日期 registered_on", get("registered_on"), 12, day=True),
         ),
     ),
     "history": Table(
@@ -385,12 +386,17 @@ def to_xlsx(kind: str, rows: Iterable[dict[str, Any]]) -> bytes:
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     sheet = book.add_worksheet(_sheet_name(t.title))
     bold = book.add_format({"bold": True, "bg_color": "#F2F2F2", "text_wrap": True})
+    day_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    days = {col for col, column in enumerate(t.columns) if column.day}
     for col, (column, text) in enumerate(zip(t.columns, header, strict=True)):
         sheet.set_column(col, col, column.width)
         sheet.write_string(0, col, text, bold)
     for row_no, row in enumerate(body, 1):
         for col, value in enumerate(row):
-            if isinstance(value, int | float):
+            day = _day(value) if col in days else None
+            if day is not None:
+                sheet.write_datetime(row_no, col, day, day_format)
+            elif isinstance(value, int | float):
                 sheet.write_number(row_no, col, value)
             else:
                 sheet.write_string(row_no, col, str(value))
@@ -399,6 +405,16 @@ def to_xlsx(kind: str, rows: Iterable[dict[str, Any]]) -> bytes:
         sheet.autofilter(0, 0, len(body), len(header) - 1)
     book.close()
     return buffer.getvalue()
+
+
+def _day(value: Any) -> datetime | None:
+    """An ISO date as the datetime XlsxWriter writes as a date cell; None for anything else
+    (an empty cell, a date before Excel's 1900 epoch stays text)."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day) if day and day.year >= 1900 else None
 
 
 def _sheet_name(title: str) -> str:

@@ -56,7 +56,7 @@ def _active(row: dict[str, Any]) -> str:
 
 
 BRANCH = Column("支部代码 branch", get("branch"), 12)
-ON = Column("判定日 on", get("on"), 12)
+ON = Column("判定日 on", get("on"), 12, day=True)
 EVIDENCE = Column("证据记录 evidence", joined("evidence"), 40)
 
 MECHANISM_TABLES: dict[str, Table] = {
@@ -85,8 +85,8 @@ MECHANISM_TABLES: dict[str, Table] = {
             Column("案件 case", get("case"), 14),
             Column("类别 category", labelled("category", CATEGORY_LABELS), 18),
             Column("类别代码 category id", get("category"), 16),
-            Column("发生日期 occurred_on", get("occurred_on"), 12),
-            Column("报告日期 reported_on", get("reported_on"), 12),
+            Column("发生日期 occurred_on", get("occurred_on"), 12, day=True),
+            Column("报告日期 reported_on", get("reported_on"), 12, day=True),
             Column("迟报 reported_late", lambda r: yes(r.get("reported_late")), 8),
             Column("关联事件 incident", get("incident"), 12),
             Column("状态 state", labelled("state", STATE_LABELS), 10),

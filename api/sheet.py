@@ -17,6 +17,7 @@ class Column:
     header: str  # Chinese first, the JSON field id beside it
     value: Callable[[dict[str, Any]], Any]
     width: int = 12
+    day: bool = False  # an ISO date: a date cell in XLSX (Excel sorts and filters it as one)
 
 
 @dataclass(frozen=True)

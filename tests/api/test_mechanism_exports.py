@@ -5,6 +5,7 @@ jurisdiction (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ def test_compliance_sheet_has_a_row_per_branch_and_requirement(api: Api) -> None
         for r in b["requirements"]
     ]
     assert [(r[0], r[5], r[8], r[7]) for r in rows[1:]] == expected
+    assert {r[2] for r in rows[1:]} == {datetime(2026, 12, 31)}  # a date cell, not text
     missed = [r for r in rows[1:] if r[5] == "theme_day_monthly" and r[6] == "未达标"]
     assert missed and all(r[4] == "主题党日" for r in missed)
 
@@ -56,6 +58,8 @@ def test_cases_ladder_and_staffing_sheets_say_what_the_json_says(api: Api) -> No
     sheet = sheet_rows(api.get("/ladder", api.admin, on=ON, format="xlsx").content)
     assert [(r[0], r[3]) for r in sheet[1:]] == [(x["branch"], x["required"]) for x in ladder]
     assert any(r[2] == "街道领导整改" for r in sheet[1:])
+    dated = sheet_rows(api.get("/cases", api.admin, on=ON, format="xlsx").content)
+    assert [r[4].date().isoformat() for r in dated[1:]] == [c["occurred_on"] for c in cases]
 
     staffing = api.get("/staffing", api.admin, year=2025).json()
     counties = csv_rows(api.get("/staffing", api.admin, year=2025, format="csv").content)
