@@ -32,6 +32,7 @@ from domain.model.rewards import (
     secretary_on,
 )
 from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from domain.model.vocabulary import vocabulary
 from projections.eligibility import adoptions_in_force
 from projections.registry import branch_filter
 from projections.tables import ViewStore
@@ -125,8 +126,8 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
     )
     out = []
     for row in rows:
-        stars = json.loads(row["stars"])
         now = _eligibility.decode(bytes(row["result"]))
+        stars = _canonical(json.loads(row["stars"]), now)
         failing = [msgspec.to_builtins(c) for c in now.failing(stars)]
         failing += _not_rated(now, stars)
         if now.excluded and now.exclusion is not None:
@@ -148,6 +149,15 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _canonical(stars: list[str], result: Eligibility) -> list[str]:
+    """The awarded stars in the kind's canonical order (rules.md §2, "for output"), as the
+    award record may list them in any order: the order of the rulebook in force, then of
+    the kind's vocabulary for a star it does not rate."""
+    order = [c.star for c in result.criteria] + list(vocabulary(result.kind).stars)
+    rank = {star: i for i, star in reversed(list(enumerate(order)))}
+    return sorted(stars, key=lambda star: rank.get(star, len(rank)))
 
 
 def _not_rated(result: Eligibility, stars: list[str]) -> list[dict[str, Any]]:
