@@ -7,7 +7,10 @@ keeps its order. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.support.builders import (
     ALL_COMMUNITY,
@@ -18,6 +21,7 @@ from tests.support.builders import (
     five_star_village_year,
     village,
 )
+from tests.support.rulebooks import rulebook_dir
 
 
 def test_awarded_stars_come_out_in_canonical_order(
@@ -43,3 +47,31 @@ def test_awarded_stars_come_out_in_canonical_order(
     assert (awards["C1"]["level"], awards["V1"]["level"]) == (5, 3)
     eligible = cli("eligibility", "--year", "2024", "--branch", "C1", "--json").json()
     assert eligible[0]["eligible"] == awards["C1"]["stars"]
+
+
+def test_a_star_renamed_since_the_award_keeps_its_place(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: Callable[..., Any],
+    write_ledger: Callable[..., Any],
+) -> None:
+    # given a five-star community award recorded in reverse order under puyang-2022
+    monkeypatch.setenv(
+        "FIVESTAR_RULEBOOKS", str(rulebook_dir(tmp_path / "rulebooks", "test-strong-renamed"))
+    )
+    ledger = [
+        community("C1"),
+        *five_star_community_year("C1", 2024),
+        *chain("C1", 2024, list(reversed(ALL_COMMUNITY)), "province"),
+    ]
+    assert cli("import", str(write_ledger(ledger))).code == 0
+
+    # when a rulebook calling branch_strong "branch_exemplary" is adopted for 2024
+    adopted = cli("recompute", "--year", "2024", "--rulebook", "test-strong-renamed", "--adopt",
+                  "--reason", "test: a star renamed")  # fmt: skip
+    assert adopted.code == 0, adopted.err
+
+    # then the stale award still lists branch_strong first, at its place under puyang-2022
+    [award] = cli("awards", "--year", "2024", "--json").json()
+    assert award["stale"] is True
+    assert award["stars"] == ALL_COMMUNITY
