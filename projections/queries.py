@@ -31,7 +31,7 @@ from domain.model.rewards import (
     reward_terms,
     secretary_on,
 )
-from domain.model.rulebook import BASE_RULEBOOK, load_rulebook
+from domain.model.rulebook import BASE_RULEBOOK, all_rulebooks, load_rulebook
 from projections.eligibility import adoptions_in_force
 from projections.registry import branch_filter
 from projections.tables import ViewStore
@@ -125,8 +125,8 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
     )
     out = []
     for row in rows:
-        stars = json.loads(row["stars"])
         now = _eligibility.decode(bytes(row["result"]))
+        stars = _canonical(json.loads(row["stars"]), now)
         failing = [msgspec.to_builtins(c) for c in now.failing(stars)]
         failing += _not_rated(now, stars)
         if now.excluded and now.exclusion is not None:
@@ -148,6 +148,20 @@ def awards(views: ViewStore, year: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _canonical(stars: list[str], result: Eligibility) -> list[str]:
+    """The awarded stars in the kind's canonical order (rules.md §2, "for output"), as the
+    award record may list them in any order: each star at its place in the rulebook in
+    force, or, for a star it does not rate (renamed since the award), at its place in the
+    first rulebook that rates it (``puyang-2022`` first)."""
+    place: dict[str, int] = {}
+    for c in result.criteria:
+        place.setdefault(c.star, len(place))
+    for book in all_rulebooks():
+        for i, star in enumerate(book.star_ids(result.kind)):
+            place.setdefault(star, i)
+    return sorted(stars, key=lambda star: place.get(star, len(stars)))
 
 
 def _not_rated(result: Eligibility, stars: list[str]) -> list[dict[str, Any]]:

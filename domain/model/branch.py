@@ -29,7 +29,7 @@ from domain.model.registers import (
     check_ledger,
     fold,
 )
-from domain.model.rulebook import Rulebook
+from domain.model.rulebook import Rulebook, needs_the_others
 from domain.model.vocabulary import vocabulary
 
 DUPLICATE: Final = "duplicate"
@@ -205,6 +205,7 @@ class Branch:
     ) -> None:
         assert self.facts is not None
         year = record.year
+        check_complete(record.stars, self.kind, rulebook_for(year))
         what = _describe(record)
         if isinstance(record, r.RatingDeclaredRecord) and not (
             date(year, 1, 1) <= record.on <= date(year, 12, 31)
@@ -375,11 +376,30 @@ def check_stars(stars: list[str], kind: str) -> None:
             f"structural: stars: {', '.join(stars)} are not the stars of a {kind} under any "
             "one rulebook (a kind has five stars, rules.md §2)"
         )
-    for star, sets in vocab.complete_sets.items():
-        if star in stars and not any(set(stars) >= needed for needed in sets):
+
+
+def check_complete(stars: list[str], kind: str, rulebook: Rulebook) -> None:
+    """A star that needs the others (支部过硬星, "且已获评其他4颗星") only with all five stars.
+
+    Which star needs them is the answer of the rulebook in force for the rating year: a file
+    merely in the folder, or adopted for another year, that gives ``other_stars`` to another
+    star must not block that star's four-star sets in this year (ADR 0040). A star the
+    rulebook in force does not rate keeps the answer of the rulebooks that rate it."""
+    in_force = {star.id: star for star in rulebook.stars(kind)}
+    five = frozenset(in_force)
+    chosen = set(stars)
+    for star in stars:
+        rated = in_force.get(star)
+        if rated is not None:
+            sets: tuple[frozenset[str], ...] = (five,) if needs_the_others(rated) else ()
+            name = rated.name
+        else:
+            vocab = vocabulary(kind)
+            sets, name = vocab.complete_sets.get(star, ()), vocab.star_names.get(star, star)
+        if sets and not any(chosen >= needed for needed in sets):
             raise Refused(
                 f"structural: stars: {star} only with all the other stars "
-                f"({vocab.star_names[star]} needs the others, rules.md §4)"
+                f"({name} needs the others, rules.md §4)"
             )
 
 
