@@ -414,19 +414,26 @@ def _decode_integral(raw: bytes | str, exc: msgspec.ValidationError) -> AnyRecor
     """JSON has one number type: ``2024.0`` is the integer 2024 (JSON Schema says so too),
     so a whole number written with a fraction is taken for an integer field. Only a line
     that failed on exactly that takes this slower path."""
-    try:
-        obj = msgspec.json.decode(raw)
+    try:  # read as written: 399.99999999999999999 is not a whole number (ADR 0041)
+        obj = _as_written.decode(raw)
     except (msgspec.DecodeError, RecursionError):  # valid up to the field, not beyond it
         raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
     if isinstance(obj, dict):
-        obj = {
-            k: int(v) if isinstance(v, float) and v.is_integer() and abs(v) <= 2**53 else v
-            for k, v in obj.items()
-        }
+        obj = {k: _whole_or_float(v) for k, v in obj.items()}
     try:
         return _decoder.decode(_encoder.encode(obj))
     except msgspec.ValidationError:
         raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
+
+
+def _whole_or_float(value: Any) -> Any:
+    """A number written as a whole number (``2024.0``) as an int, any other as the float it
+    was decoded to before; other values as they are."""
+    if not isinstance(value, Decimal):
+        return value
+    if value == value.to_integral_value() and abs(value) <= 2**53:
+        return int(value)
+    return float(value)
 
 
 def record_from_object(obj: object) -> AnyRecord:

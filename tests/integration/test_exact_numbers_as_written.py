@@ -80,3 +80,29 @@ def test_a_lowest_pay_a_float_would_round_to_the_floor_is_refused(cli: Cli, tmp_
     out = cli("staffing", "--year", "2024", "--json")
     assert out.code == 0, out.err
     assert out.json()[0]["unreported"] == ["C1"]
+
+
+def test_a_count_written_just_below_a_whole_number_is_refused_not_rounded(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # given a community, when a staffing report gives 17.99999999999999999 workers (a float
+    # keeps 18.0) and another gives 18.0 workers (a whole number written with a fraction)
+    lines = [
+        '{"id": "s1", "type": "staffing.reported", "branch": "C1", "on": "2025-01-10", '
+        '"year": 2024, "workers": 17.99999999999999999, "lowest_pay": 90000, '
+        '"social_insurance": true, "housing_fund": true}',
+        '{"id": "s2", "type": "staffing.reported", "branch": "C1", "on": "2025-01-10", '
+        '"year": 2025, "workers": 18.0, "lowest_pay": 90000, '
+        '"social_insurance": true, "housing_fund": true}',
+    ]
+    result = cli("import", str(_ledger(tmp_path, lines)))
+    # then the first is refused naming workers (not an integer), the second counts 18
+    assert result.code == 1
+    assert "line 2: s1: structural: workers:" in result.out
+    assert "s2" not in result.out
+    counts = {}
+    for year in (2024, 2025):
+        out = cli("staffing", "--year", str(year), "--json")
+        assert out.code == 0, out.err
+        counts[year] = out.json()[0]["workers"]
+    assert counts == {2024: 0, 2025: 18}
