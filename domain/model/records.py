@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -381,26 +382,58 @@ def decode_record(raw: bytes | str) -> AnyRecord:
     check = _VALUE_CHECKS.get(type(record))  # one look-up: this runs once per imported line
     if check is not None:
         record = check(record)
+        if type(record) in _EXACT_FIELDS:
+            _refuse_rounded(record, raw)
     return record
+
+
+# The numbers a decision compares exactly (mechanisms.md §2 "Arithmetic is exact"; rules.md
+# thresholds): each is kept as a float and judged as the shortest decimal that float prints as,
+# so a number written with more digits than a float keeps would be judged as another number.
+_EXACT_FIELDS: dict[type, tuple[str, ...]] = {}
+_as_written = msgspec.json.Decoder(float_hook=Decimal)
+
+
+def _refuse_rounded(record: AnyRecord, raw: bytes | str) -> None:
+    """Refuse a number the float would round (``299.99999999999999999`` is kept as 300.0, and
+    300 m² would then meet a standard the written figure misses), naming the field (ADR 0041)."""
+    written = _as_written.decode(raw)
+    for name in _EXACT_FIELDS[type(record)]:
+        text = written.get(name) if isinstance(written, dict) else None
+        if isinstance(text, Decimal) and text != Decimal(repr(getattr(record, name))):
+            raise RecordError(
+                record.id,
+                f"structural: {name}: {text} has more digits than the ledger keeps "
+                f"(it would be judged as {getattr(record, name)!r}); decisions compare a "
+                "number exactly as written, so write it with at most 17 significant digits "
+                "(mechanisms.md §2, ADR 0041)",
+            )
 
 
 def _decode_integral(raw: bytes | str, exc: msgspec.ValidationError) -> AnyRecord:
     """JSON has one number type: ``2024.0`` is the integer 2024 (JSON Schema says so too),
     so a whole number written with a fraction is taken for an integer field. Only a line
     that failed on exactly that takes this slower path."""
-    try:
-        obj = msgspec.json.decode(raw)
+    try:  # read as written: 399.99999999999999999 is not a whole number (ADR 0041)
+        obj = _as_written.decode(raw)
     except (msgspec.DecodeError, RecursionError):  # valid up to the field, not beyond it
         raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
     if isinstance(obj, dict):
-        obj = {
-            k: int(v) if isinstance(v, float) and v.is_integer() and abs(v) <= 2**53 else v
-            for k, v in obj.items()
-        }
+        obj = {k: _whole_or_float(v) for k, v in obj.items()}
     try:
         return _decoder.decode(_encoder.encode(obj))
     except msgspec.ValidationError:
         raise RecordError(_guess_id(raw), f"structural: {_explain(exc)}") from None
+
+
+def _whole_or_float(value: Any) -> Any:
+    """A number written as a whole number (``2024.0``) as an int, any other as the float it
+    was decoded to before; other values as they are."""
+    if not isinstance(value, Decimal):
+        return value
+    if value == value.to_integral_value() and abs(value) <= 2**53:
+        return int(value)
+    return float(value)
 
 
 def record_from_object(obj: object) -> AnyRecord:
@@ -574,3 +607,10 @@ _VALUE_CHECKS: dict[type, Callable[[Any], Any]] = {
     FacilityReportedRecord: _returning(lambda rec: _finite(rec, "value")),
     StaffingReportedRecord: _returning(lambda rec: _finite(rec, "lowest_pay")),
 }
+_EXACT_FIELDS.update(
+    {
+        MetricReportedRecord: ("value",),
+        FacilityReportedRecord: ("value",),
+        StaffingReportedRecord: ("lowest_pay",),
+    }
+)
