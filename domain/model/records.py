@@ -392,11 +392,14 @@ def decode_record(raw: bytes | str) -> AnyRecord:
 # so a number written with more digits than a float keeps would be judged as another number.
 _EXACT_FIELDS: dict[type, tuple[str, ...]] = {}
 _as_written = msgspec.json.Decoder(float_hook=Decimal)
+_LONG_NUMBER = re.compile(rb"\d[\d.]{15}")  # 16 digits or more, the point among them
 
 
 def _refuse_rounded(record: AnyRecord, raw: bytes | str) -> None:
     """Refuse a number the float would round (``299.99999999999999999`` is kept as 300.0, and
     300 m² would then meet a standard the written figure misses), naming the field (ADR 0041)."""
+    if not _LONG_NUMBER.search(raw if isinstance(raw, bytes) else raw.encode()):
+        return  # up to 15 digits a decimal survives the float exactly: no second decode
     written = _as_written.decode(raw)
     for name in _EXACT_FIELDS[type(record)]:
         text = written.get(name) if isinstance(written, dict) else None

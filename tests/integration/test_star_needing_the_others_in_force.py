@@ -10,18 +10,17 @@ and PostgreSQL, through ``fivestar import``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.test_workflow import submit
 from tests.support.builders import ALL_VILLAGE, chain, declared, five_star_village_year, village
 from tests.support.rulebooks import BASE_TEXT
 
 FOUR = ALL_VILLAGE[1:]  # industry, ecology, safety, civility: the four-star set
-LINE = re.compile(r"^line (\d+): (\S+): (.*)$")
 OTHER_STARS = '[[kinds.village.stars.criteria]]\nid = "other_four_stars"\nkind = "other_stars"\n'
 TOILETS = '[[kinds.village.stars.criteria]]\nid = "sanitary_toilet_ratio"'
 
@@ -49,18 +48,6 @@ def books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "test-ecology-needs-others.toml").write_text(text, encoding="utf-8")
     monkeypatch.setenv("FIVESTAR_RULEBOOKS", str(folder))
     return folder
-
-
-def submit(
-    cli: Callable[..., Any], write_ledger: Callable[..., Any], records: list[dict]
-) -> dict[str, str]:
-    res = cli("import", str(write_ledger(records)))
-    refused = {}
-    for line in res.out.splitlines():
-        m = LINE.match(line)
-        if m:
-            refused[m.group(2)] = m.group(3)
-    return refused
 
 
 def test_a_rulebook_not_in_force_does_not_block_a_four_star_award(
